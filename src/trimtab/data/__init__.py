@@ -1,0 +1,1 @@
+"""Inputs: portfolio files, lots files, prices, bundled sample data, point-in-time snapshots."""
