@@ -115,8 +115,13 @@ def par_bond_duration(yield_: float | np.ndarray, maturity_years: float = 20.0) 
     """
     payments = _payments_per_bond(maturity_years)
     y = np.asarray(yield_, dtype="float64")
-    safe = np.where(np.abs(y) < 1e-12, 1.0, y)
-    duration = np.where(np.abs(y) < 1e-12, payments / 2.0, (1.0 - (1.0 + safe / 2.0) ** (-payments)) / safe)
+    years = payments / 2.0
+    tiny = np.abs(y) < 1e-8
+    safe = np.where(tiny, 1.0, y)
+    # 1 - (1 + y/2)^(-2N) via expm1/log1p keeps precision for small yields; below 1e-8 the expansion
+    # N - N (2N + 1) y / 4 is exact to rounding.
+    duration = np.where(tiny, years - years * (payments + 1.0) * y / 4.0,
+                        -np.expm1(-payments * np.log1p(safe / 2.0)) / safe)
     return float(duration) if duration.ndim == 0 else duration
 
 
