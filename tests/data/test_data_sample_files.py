@@ -142,3 +142,24 @@ def test_equal_to_skfolios_own_loaders(which: str) -> None:
     np.testing.assert_array_equal(ours.to_numpy(), theirs.to_numpy(dtype="float64"))
     assert list(ours.columns) == list(theirs.columns)
     assert (ours.index == pd.DatetimeIndex(theirs.index)).all()
+
+
+def test_survivorship_is_visible_in_the_numbers() -> None:
+    """DATA.md A: no stock loses money over 1990-2022 (worst GE 4.6%/yr); equal-weight buy-and-hold makes
+    17.5%/yr against 7.4% for the price index."""
+    prices = us_stocks()
+    years = (prices.index[-1] - prices.index[0]).days / 365.25
+    growth = (prices.iloc[-1] / prices.iloc[0]) ** (1 / years) - 1
+    assert growth.idxmin() == "GE" and growth.min() == pytest.approx(0.046, abs=5e-4)
+    equal_weight = (prices / prices.iloc[0]).mean(axis=1)
+    assert equal_weight.iloc[-1] ** (1 / years) - 1 == pytest.approx(0.175, abs=5e-4)
+    index = sp500_index()["SP500"]
+    assert (index.iloc[-1] / index.iloc[0]) ** (1 / years) - 1 == pytest.approx(0.074, abs=5e-4)
+
+
+def test_stale_and_jumpy_prices_are_still_there() -> None:
+    """DATA.md A: RRC has 61% zero-return days in 1990-94 and -66.7% on 1990-04-10; code must cope."""
+    returns = us_stocks().pct_change().iloc[1:]
+    assert (returns["RRC"].loc[:"1994"] == 0).mean() == pytest.approx(0.61, abs=5e-3)
+    assert returns.loc["1990-04-10", "RRC"] == pytest.approx(-0.667, abs=5e-4)
+    assert returns.loc["2000-09-29", "AAPL"] == pytest.approx(-0.518, abs=5e-4)
