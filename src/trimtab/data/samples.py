@@ -34,6 +34,7 @@ from trimtab.data.market import MarketData
 from trimtab.errors import ConfigError
 
 __all__ = [
+    "BUILTIN_NAMES",
     "BUILTIN_PREFIX",
     "builtin_names",
     "describe_builtin",
@@ -140,6 +141,10 @@ _BUILTINS: dict[str, _Builtin] = {
                                "MTUM QUAL SIZE USMV VLUE factor ETFs, adjusted close, "
                                "daily 2014-01-02..2022-12-28"),
 }
+
+
+#: Names accepted by :func:`load_builtin` (without the ``builtin:`` prefix).
+BUILTIN_NAMES: tuple[str, ...] = tuple(_BUILTINS)
 
 
 def builtin_names() -> tuple[str, ...]:
