@@ -15,7 +15,7 @@ A symbol is *outside* a band when its drift is strictly larger in size than the 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -60,7 +60,8 @@ class Holdings:
         object.__setattr__(self, "prices", MappingProxyType(dict(self.prices)))
 
     @classmethod
-    def from_household(cls, household: Household, prices: Mapping[str, Decimal | float | int | str]) -> Holdings:
+    def from_household(cls, household: Household,
+                       prices: Mapping[str, Decimal | float | int | str]) -> Holdings:
         """Value every position of ``household`` at ``prices`` (dollars per share).
 
         Raises
@@ -112,7 +113,8 @@ class Holdings:
     def account_value(self, account: str) -> Decimal:
         """Value of one account in dollars, cash included."""
         self._check_account(account)
-        return self.cash[account] + sum((v for (a, _), v in self.position_values.items() if a == account), ZERO)
+        positions = (v for (a, _), v in self.position_values.items() if a == account)
+        return self.cash[account] + sum(positions, ZERO)
 
     # -- weights --------------------------------------------------------------------------------------------
     def household_weights(self, symbols: Iterable[str] | None = None) -> dict[str, float]:
@@ -212,7 +214,7 @@ class DriftReport:
             raise TargetError(f"no drift for {symbol!r}", got=symbol,
                               fix=f"use one of: {', '.join(r.symbol for r in self.rows)}") from None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[SymbolDrift]:
         return iter(self.rows)
 
     def __len__(self) -> int:
@@ -289,7 +291,8 @@ class DriftReport:
 
 
 def _check_band(value: float, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0:
         raise TargetError(f"{name} band must be a non-negative fraction", got=value, fix="e.g. 0.05 for 5 pp")
 
 

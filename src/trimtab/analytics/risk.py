@@ -66,7 +66,8 @@ class TrackingErrorReport:
         if self.symbols is not None:
             object.__setattr__(self, "symbols", tuple(self.symbols))
             if len(self.symbols) != self.contributions.shape[0]:
-                raise ValueError(f"{len(self.symbols)} symbols for {self.contributions.shape[0]} contributions")
+                raise ValueError(f"{len(self.symbols)} symbols for "
+                                 f"{self.contributions.shape[0]} contributions")
 
     @property
     def variance(self) -> float:
@@ -88,22 +89,25 @@ class TrackingErrorReport:
 
 def _covariance_parts(covariance: FloatArray | FactorModel | CovarianceEstimate, n: int
                       ) -> tuple[FactorModel | FloatArray, float]:
-    """The factor model or dense matrix to use, and a scale for the PSD tolerance."""
+    """Return the factor model or dense matrix to use, and a scale for the PSD tolerance."""
     if isinstance(covariance, CovarianceEstimate):
         covariance = covariance.factor if covariance.factor is not None else covariance.matrix
     if isinstance(covariance, FactorModel):
         if covariance.n_assets != n:
-            raise UniverseMismatchError(f"active weights have {n} entries, the factor model {covariance.n_assets}")
+            raise UniverseMismatchError(f"active weights have {n} entries, the factor model "
+                                        f"{covariance.n_assets}")
         return covariance, float(np.max(covariance.variances(), initial=0.0))
     sigma = np.asarray(covariance, dtype=np.float64)
     if sigma.shape != (n, n):
-        raise UniverseMismatchError(f"active weights have {n} entries, the covariance has shape {sigma.shape}")
+        raise UniverseMismatchError(f"active weights have {n} entries, the covariance has shape "
+                                    f"{sigma.shape}")
     if not np.all(np.isfinite(sigma)):
         raise DataError("covariance has non-finite entries")
     return sigma, float(np.max(np.abs(np.diag(sigma)), initial=0.0))
 
 
-def tracking_error(active: FloatArray | Sequence[float], covariance: FloatArray | FactorModel | CovarianceEstimate,
+def tracking_error(active: FloatArray | Sequence[float],
+                   covariance: FloatArray | FactorModel | CovarianceEstimate,
                    symbols: Sequence[str] | None = None) -> TrackingErrorReport:
     """Tracking error ``sqrt(d' Sigma d)`` and per-asset contributions ``d_i (Sigma d)_i / TE``.
 
@@ -148,7 +152,8 @@ def tracking_error(active: FloatArray | Sequence[float], covariance: FloatArray 
     if te_sq < -NEGATIVE_TOLERANCE * max(scale, 1e-300) * float(d @ d):
         raise DataError(f"d' Sigma d = {te_sq:.3g} < 0: the covariance is not positive semi-definite")
     if te_sq <= 0.0:
-        return TrackingErrorReport(value=0.0, contributions=np.zeros_like(d), active=d, symbols=_labels(symbols))
+        return TrackingErrorReport(value=0.0, contributions=np.zeros_like(d), active=d,
+                                   symbols=_labels(symbols))
     te = math.sqrt(te_sq)
     return TrackingErrorReport(value=te, contributions=d * sigma_d / te, active=d, symbols=_labels(symbols))
 

@@ -32,6 +32,7 @@ __all__ = [
     "check_lookback",
     "check_periods_per_year",
     "clean_returns",
+    "param_ref",
 ]
 
 
@@ -51,7 +52,8 @@ class CovarianceEstimate:
     n_observations : int
         Rows of returns used (after the lookback and after dropping rows with a missing value).
     method : str
-        How it was estimated, e.g. ``"sample"``, ``"ewma(halflife=60)"``, ``"factor(n_factors=5, base=sample)"``.
+        How it was estimated, e.g. ``"sample"``, ``"ewma(halflife=60)"``,
+        ``"factor(n_factors=5, base=sample)"``.
     factor : FactorModel, optional
         The factor form ``B F B' + diag(d)`` of ``matrix`` when the estimator is a factor model
         (annualised, same symbol order).
@@ -69,7 +71,8 @@ class CovarianceEstimate:
         matrix = np.array(self.matrix, dtype=np.float64, copy=True)
         n = len(self.symbols)
         if matrix.shape != (n, n):
-            raise ValueError(f"covariance matrix has shape {matrix.shape}, expected ({n}, {n}) for {n} symbols")
+            raise ValueError(f"covariance matrix has shape {matrix.shape}, expected ({n}, {n}) "
+                             f"for {n} symbols")
         if len(set(self.symbols)) != n:
             raise ValueError(f"duplicate symbols in a covariance estimate: {self.symbols}")
         if not np.all(np.isfinite(matrix)):
@@ -98,7 +101,7 @@ class CovarianceEstimate:
         """Correlation matrix, ndarray of shape (n, n); symbols with zero variance get 0 off the diagonal."""
         vol = self.volatilities()
         inv = np.divide(1.0, vol, out=np.zeros_like(vol), where=vol > 0)
-        corr = self.matrix * np.outer(inv, inv)
+        corr = np.asarray(self.matrix * np.outer(inv, inv), dtype=np.float64)
         np.fill_diagonal(corr, 1.0)
         return corr
 
@@ -107,11 +110,11 @@ class CovarianceEstimate:
         return np.asarray(self.matrix / self.periods_per_year)
 
     def to_frame(self) -> pd.DataFrame:
-        """The annualised matrix as a DataFrame labelled by symbol."""
+        """Return the annualised matrix as a DataFrame labelled by symbol."""
         return pd.DataFrame(np.array(self.matrix), index=list(self.symbols), columns=list(self.symbols))
 
     def index_of(self, symbols: Sequence[str]) -> list[int]:
-        """Positions of ``symbols`` in this estimate; raises :class:`UniverseMismatchError` for unknown ones."""
+        """Positions of ``symbols`` in this estimate; :class:`UniverseMismatchError` for unknown ones."""
         position = {s: i for i, s in enumerate(self.symbols)}
         missing = [s for s in symbols if s not in position]
         if missing:
@@ -120,7 +123,7 @@ class CovarianceEstimate:
         return [position[s] for s in symbols]
 
     def select(self, symbols: Sequence[str]) -> CovarianceEstimate:
-        """The estimate restricted to (and reordered as) ``symbols``."""
+        """Return the estimate restricted to (and reordered as) ``symbols``."""
         idx = self.index_of(symbols)
         factor = None
         if self.factor is not None:
@@ -156,6 +159,13 @@ class CovarianceEstimator(Protocol):
 
 
 # -- shared validation and cleaning -------------------------------------------------------------------
+def param_ref(where: SourceRef | None, name: str) -> SourceRef | None:
+    """``where`` with ``.name`` appended to its key (None stays None)."""
+    if where is None:
+        return None
+    return SourceRef(where.file, where.row, f"{where.key}.{name}" if where.key else name)
+
+
 def check_lookback(lookback: object, where: SourceRef | None = None, owner: str = "estimator") -> None:
     """``lookback`` must be ``None`` or a whole number >= 1 (rows of returns)."""
     if lookback is None:
@@ -163,7 +173,7 @@ def check_lookback(lookback: object, where: SourceRef | None = None, owner: str 
     if isinstance(lookback, bool) or not isinstance(lookback, (int, np.integer)) or lookback < 1:
         raise ConfigError(f"{owner} lookback must be a whole number of periods >= 1 (or omitted for all)",
                           got=lookback, fix="e.g. lookback: 756 for three years of daily returns",
-                          where=where)
+                          where=param_ref(where, "lookback"))
 
 
 def check_periods_per_year(periods_per_year: object) -> float:

@@ -4,17 +4,18 @@ All return the covariance of *simple* returns, annualised by multiplying the per
 ``periods_per_year`` (the i.i.d. scaling). Rows with any missing value are dropped first (see
 :mod:`trimtab.estimates.base`). Conventions:
 
-========================  ==================================================================================
-sample                    ``np.cov(R, rowvar=False, ddof=1) * periods_per_year`` (unbiased, divides by T-1)
-ledoit_wolf               ``sklearn.covariance.LedoitWolf().fit(R).covariance_ * periods_per_year``: shrinks the
-                          maximum-likelihood covariance (divides by T) toward ``mu * I``; Ledoit & Wolf (2004),
-                          "A well-conditioned estimator for large-dimensional covariance matrices", JMVA 88
-ewma                      weights ``a_t = 0.5 ** (age_t / halflife)`` with ``age = 0`` for the newest row; mean
-                          removed with the same weights; divided by ``V1 - V2 / V1`` (``V1 = sum a``,
-                          ``V2 = sum a^2``), the unbiased "reliability weights" correction, which is what
-                          ``np.cov(R.T, aweights=a, ddof=1)`` computes. As the half-life grows it tends to the
-                          sample covariance (ddof=1); with two rows it equals it for any half-life.
-========================  ==================================================================================
+sample
+    ``np.cov(R, rowvar=False, ddof=1) * periods_per_year`` (unbiased, divides by T - 1).
+ledoit_wolf
+    ``sklearn.covariance.LedoitWolf().fit(R).covariance_ * periods_per_year``: shrinks the maximum-likelihood
+    covariance (divides by T) toward ``mu * I``; Ledoit & Wolf (2004), "A well-conditioned estimator for
+    large-dimensional covariance matrices", J. Multivariate Analysis 88.
+ewma
+    Weights ``a_t = 0.5 ** (age_t / halflife)`` with ``age = 0`` for the newest row; the mean is removed with
+    the same weights; the weighted cross products are divided by ``V1 - V2 / V1`` (``V1 = sum a``,
+    ``V2 = sum a^2``), the unbiased "reliability weights" correction that ``np.cov(R.T, aweights=a, ddof=1)``
+    computes. As the half-life grows it tends to the sample covariance (ddof = 1); with two rows it equals
+    it for any half-life.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from trimtab.estimates.base import (
     check_periods_per_year,
     clean_returns,
     describe_params,
+    param_ref,
 )
 
 __all__ = [
@@ -152,7 +154,8 @@ class EwmaCovariance:
         if isinstance(h, bool) or not isinstance(h, (int, float, np.number)) or not math.isfinite(float(h)) \
                 or float(h) <= 0:
             raise ConfigError("EWMA halflife must be a positive number of periods", got=h,
-                              fix="e.g. halflife: 60 (about three months of daily returns)", where=where)
+                              fix="e.g. halflife: 60 (about three months of daily returns)",
+                              where=param_ref(where, "halflife"))
         check_lookback(self.lookback, where, "EWMA covariance")
 
     def weights(self, n_rows: int) -> np.ndarray:
@@ -170,7 +173,8 @@ class EwmaCovariance:
         a = a / a.sum()
         denominator = 1.0 - float(np.sum(a * a))        # (V1 - V2/V1) / V1 with normalised weights
         if denominator < 1e-9:
-            raise DataError(f"EWMA covariance: halflife {self.halflife!r} puts almost all weight on one period, "
+            raise DataError(f"EWMA covariance: halflife {self.halflife!r} puts almost all weight on one "
+                            "period, "
                             "so no covariance can be estimated. Fix: use a longer halflife (e.g. 60)")
         centred = values - a @ values
         per_period = (centred * a[:, None]).T @ centred / denominator
@@ -194,8 +198,9 @@ _ALIASES = {"ledoit-wolf": "ledoit_wolf", "ledoitwolf": "ledoit_wolf", "lw": "le
             "statistical_factor": "factor", "pca": "factor"}
 
 
-def build_estimator(spec: Mapping[str, Any] | str | None, where: SourceRef | None = None) -> CovarianceEstimator:
-    """A covariance estimator from configuration.
+def build_estimator(spec: Mapping[str, Any] | str | None,
+                    where: SourceRef | None = None) -> CovarianceEstimator:
+    """Build a covariance estimator from configuration.
 
     Parameters
     ----------
@@ -217,25 +222,41 @@ def build_estimator(spec: Mapping[str, Any] | str | None, where: SourceRef | Non
     EwmaCovariance(halflife=30)
     """
     key = where.key if where is not None and where.key else "risk"
+    return _build(spec, where, key)
+
+
+def _build(spec: Mapping[str, Any] | str | None, where: SourceRef | None, key: str) -> CovarianceEstimator:
+    def located(sub: str = "") -> tuple[str, SourceRef | None]:
+        """(prefix for the problem, where): the key goes into ``where`` when there is a file."""
+        full = f"{key}.{sub}" if sub else key
+        if where is None:
+            return f"{full}: ", None
+        return "", SourceRef(where.file, where.row, full)
+
     if spec is None:
         return SampleCovariance()
     if isinstance(spec, str):
         spec = {"kind": spec}
     if not isinstance(spec, Mapping):
-        raise ConfigError(f"{key}: a risk model must be a kind or a mapping with a kind", got=spec,
-                          fix="e.g. ledoit_wolf or {kind: ewma, halflife: 60}", where=where)
+        prefix, ref = located()
+        raise ConfigError(f"{prefix}a risk model must be a kind or a mapping with a kind", got=spec,
+                          fix="e.g. ledoit_wolf or {kind: ewma, halflife: 60}", where=ref)
     params = dict(spec)
     raw_kind = params.pop("kind", None)
     if raw_kind is None:
-        raise ConfigError(f"{key}: missing kind", fix=f"add kind: one of {', '.join(ESTIMATOR_KINDS)}", where=where)
+        prefix, ref = located()
+        raise ConfigError(f"{prefix}missing kind", fix=f"add kind: one of {', '.join(ESTIMATOR_KINDS)}",
+                          where=ref)
     kind = _ALIASES.get(str(raw_kind).strip().lower(), str(raw_kind).strip().lower())
     if kind not in ESTIMATOR_KINDS:
-        raise ConfigError(f"{key}.kind: unknown covariance estimator {raw_kind!r}", got=raw_kind,
-                          fix=f"use one of {', '.join(ESTIMATOR_KINDS)}", where=where)
+        prefix, ref = located("kind")
+        raise ConfigError(f"{prefix}unknown covariance estimator {raw_kind!r}",
+                          fix=f"use one of {', '.join(ESTIMATOR_KINDS)}", where=ref)
     unknown = sorted(str(k) for k in params if k not in ESTIMATOR_KINDS[kind])
     if unknown:
-        raise ConfigError(f"{key}: unknown parameter {unknown[0]!r} for the {kind} estimator", got=unknown[0],
-                          fix=f"{kind} accepts {', '.join(ESTIMATOR_KINDS[kind])}", where=where)
+        prefix, ref = located(unknown[0])
+        raise ConfigError(f"{prefix}unknown parameter {unknown[0]!r} for the {kind} estimator",
+                          fix=f"{kind} accepts {', '.join(ESTIMATOR_KINDS[kind])}", where=ref)
     estimator: CovarianceEstimator
     if kind == "sample":
         estimator = SampleCovariance(**params)
@@ -246,11 +267,10 @@ def build_estimator(spec: Mapping[str, Any] | str | None, where: SourceRef | Non
     else:
         from trimtab.estimates.factor import StatisticalFactorModel  # factor.py imports this module
 
-        base_where = SourceRef(where.file, where.row, f"{key}.base") if where is not None else None
         if "base" in params:
-            params["base"] = build_estimator(params["base"], base_where)
+            params["base"] = _build(params["base"], where, f"{key}.base")
         estimator = StatisticalFactorModel(**params)
-    estimator.check_params(where)
+    estimator.check_params(located()[1] or where)
     return estimator
 
 

@@ -29,6 +29,7 @@ from trimtab.estimates.base import (
     check_periods_per_year,
     clean_returns,
     describe_params,
+    param_ref,
 )
 from trimtab.estimates.covariance import SampleCovariance
 from trimtab.typing import FloatArray
@@ -99,7 +100,8 @@ class FactorModel:
 
     def variances(self) -> FloatArray:
         """Diagonal of the dense matrix, ``diag(B F B') + d``, ndarray of shape (n,), without forming it."""
-        return np.asarray(np.einsum("ij,jk,ik->i", self.loadings, self.factor_cov, self.loadings) + self.idio_var)
+        common = np.einsum("ij,jk,ik->i", self.loadings, self.factor_cov, self.loadings)
+        return np.asarray(common + self.idio_var)
 
     def matvec(self, x: FloatArray) -> FloatArray:
         """``Sigma @ x = B (F (B' x)) + d * x`` in O(n k), ndarray of shape (n,)."""
@@ -150,13 +152,13 @@ class StatisticalFactorModel:
         k = self.n_factors
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ConfigError("factor model n_factors must be a whole number >= 1", got=k,
-                              fix="e.g. n_factors: 5", where=where)
+                              fix="e.g. n_factors: 5", where=param_ref(where, "n_factors"))
         if isinstance(self.base, StatisticalFactorModel) or not callable(getattr(self.base, "fit", None)):
             raise ConfigError("factor model base must be a covariance estimator (not a factor model)",
                               got=repr(self.base), fix="use base: sample, ledoit_wolf or {kind: ewma}",
-                              where=where)
+                              where=param_ref(where, "base"))
         if callable(getattr(self.base, "check_params", None)):
-            self.base.check_params(where)
+            self.base.check_params(param_ref(where, "base"))
         check_lookback(self.lookback, where, "factor model")
 
     def fit(self, returns: pd.DataFrame, periods_per_year: float) -> CovarianceEstimate:
@@ -176,7 +178,7 @@ class StatisticalFactorModel:
 
     def __repr__(self) -> str:
         default_base = isinstance(self.base, SampleCovariance) and self.base.lookback is None
-        params = {"n_factors": self.n_factors, "lookback": self.lookback}
+        params: dict[str, object] = {"n_factors": self.n_factors, "lookback": self.lookback}
         if not default_base:
             params["base"] = self.base
         return describe_params("StatisticalFactorModel", params, {"n_factors": 5, "lookback": None})
