@@ -1,0 +1,484 @@
+"""ConvexRebalancer: the optimal-rebalancing policy (compiled once per universe, Parameters set per step).
+
+It chooses trades ``z`` (weights) minimising an objective made of :class:`~trimtab.models.base.Term` objects,
+by default ``lam_te * TE^2(w + z - w_target) + lam_tc * TradingCost(z) [+ lam_tax * Tax(z)]``, subject to
+:class:`~trimtab.models.base.Constraint` objects, and returns a :class:`~trimtab.policies.base.Decision`
+whose reasons come from the terms (per-trade gains and costs) and the binding constraints (dual values).
+
+* The cvxpy problem is compiled once per universe (symbols, risk form, number of factors) and re-solved by
+  setting Parameter values (DPP), warm-starting the solver.
+* Risk is dense up to ``factor_threshold`` assets (200) and in factor form above it (a statistical factor
+  model from the snapshot's returns; no n-by-n matrix is formed).
+* A solver failure or infeasible constraints give an explicit ``hold`` whose ``details["fallback"]`` records
+  what failed and why (``on_failure=None`` re-raises instead).
+
+The portfolio file's ``{kind: optimizer, ...}`` is built by :func:`build_optimizer_policy`; its parameters
+are documented there and in ``docs/optimizer.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from trimtab.domain.settings import CostSettings
+from trimtab.errors import ConfigError, DataError, OptimizationError, SourceRef
+from trimtab.models.base import Constraint, FactorRisk, ProblemData, Term
+from trimtab.models.constraints import (
+    CashBounds,
+    DoNotBuy,
+    DoNotSell,
+    DoNotTrade,
+    LongOnly,
+    TurnoverAtMost,
+    WeightBounds,
+)
+from trimtab.models.costs import CostModel, FixedCost
+from trimtab.models.problem import RebalanceProblem, Solution
+from trimtab.models.risk import TrackingError, factor_risk_from_returns
+from trimtab.models.trading_cost import TradingCost
+from trimtab.policies.base import Decision, DecisionContext
+from trimtab.typing import FloatArray
+
+__all__ = ["OPTIMIZER_PARAMETERS", "ConvexRebalancer", "build_optimizer_policy", "explain"]
+
+#: Weights within this distance of the target count as "on target".
+ON_TARGET = 1e-6
+#: Compiled problems kept per policy (one per universe seen recently).
+_CACHE_SIZE = 4
+
+
+def _bp(x: float) -> str:
+    return f"{1e4 * x:.2f} bp"
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:.2f} pp"
+
+
+def _deviation(d: float) -> str:
+    if abs(d) < 5e-5:
+        return "on"
+    return f"{_pp(abs(d))} {'over' if d > 0 else 'under'}"
+
+
+class ConvexRebalancer:
+    """Optimal rebalancing by convex optimization.
+
+    Parameters
+    ----------
+    objective : Term
+        Convex objective in fractions of portfolio value, e.g.
+        ``TrackingError() + 2.0 * TradingCost(LinearCost(half_spread_bps=3))``.
+    constraints : sequence of Constraint
+        Hard constraints, e.g. ``[LongOnly(), CashBounds(), TurnoverAtMost(0.1)]``.
+    solvers : sequence of str
+        cvxpy solver names tried in order (Clarabel default).
+    on_failure : {"hold", None}
+        ``"hold"``: a failed or infeasible solve returns a recorded hold; ``None`` re-raises.
+    risk : {"auto", "dense", "factor"}
+        ``auto`` uses a dense covariance up to ``factor_threshold`` assets and factor form above.
+    factor_threshold : int
+        See ``risk``.
+    n_factors : int
+        Factors of the statistical factor model (factor form).
+    lookback : int
+        Return rows used to estimate risk when the context gives no covariance (and always in factor form).
+    volatility_lookback, volume_lookback : int
+        Rows used for the per-period volatility and the average traded value (market impact only).
+    extra_data : callable, optional
+        ``extra_data(ctx) -> mapping`` stored in ``ProblemData.extras`` for plug-in terms (e.g. tax lots).
+    spec : str, optional
+        What :meth:`describe` returns (the factory passes the portfolio-file form).
+    notes : sequence of str
+        Sentences added to every decision's details (e.g. costs the optimizer does not price).
+    """
+
+    def __init__(self, objective: Term, constraints: Sequence[Constraint] = (), *,
+                 solvers: Sequence[str] = ("CLARABEL",), on_failure: str | None = "hold",
+                 risk: str = "auto", factor_threshold: int = 200, n_factors: int = 10, lookback: int = 252,
+                 volatility_lookback: int = 60, volume_lookback: int = 20,
+                 extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None,
+                 spec: str | None = None, notes: Sequence[str] = ()) -> None:
+        if on_failure not in ("hold", None):
+            raise ConfigError("ConvexRebalancer: on_failure must be 'hold' or None", got=on_failure,
+                              fix="use 'hold' (recorded fallback) or None (raise)")
+        if risk not in ("auto", "dense", "factor"):
+            raise ConfigError("ConvexRebalancer: risk must be auto, dense or factor", got=risk, fix="use auto")
+        objective.check_convex()
+        self.objective = objective
+        self.constraints = tuple(constraints)
+        self.solvers = tuple(solvers)
+        self.on_failure = on_failure
+        self.risk = risk
+        self.factor_threshold = int(factor_threshold)
+        self.n_factors = int(n_factors)
+        self.lookback = int(lookback)
+        self.volatility_lookback = int(volatility_lookback)
+        self.volume_lookback = int(volume_lookback)
+        self.extra_data = extra_data
+        self.spec = spec
+        self.notes = tuple(notes)
+        self._compiled: OrderedDict[tuple[Any, ...], RebalanceProblem] = OrderedDict()
+        needs = objective.needs().union(*(c.needs() for c in self.constraints))
+        self._needs = needs
+
+    # -- Policy protocol ---------------------------------------------------------------------------------
+    def describe(self) -> str:
+        """Short call-like text of the policy."""
+        if self.spec is not None:
+            return self.spec
+        cons = ", ".join(repr(c) for c in self.constraints)
+        return f"optimizer({self.objective!r}; {cons})" if cons else f"optimizer({self.objective!r})"
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def decide(self, ctx: DecisionContext) -> Decision:
+        """Solve at ``ctx.as_of``; a failed solve gives a recorded ``hold`` (unless ``on_failure=None``)."""
+        data = self.problem_data(ctx)
+        try:
+            solution = self.optimize(data)
+        except OptimizationError as err:
+            if self.on_failure is None:
+                err.add_note(f"while {self.describe()} decided at {ctx.as_of:%Y-%m-%d}")
+                raise
+            return self._fallback(ctx, err)
+        return self._decision(ctx, solution)
+
+    # -- the two steps -----------------------------------------------------------------------------------
+    def problem_data(self, ctx: DecisionContext) -> ProblemData:
+        """Weights, prices, risk and (when needed) volatility and volume from the context."""
+        symbols = tuple(ctx.symbols)
+        snap = ctx.snapshot
+        prices = np.array([snap.price(s) for s in symbols]) if symbols else np.zeros(0)
+        covariance = factors = None
+        returns: FloatArray | None = None
+        if "risk" in self._needs:
+            form = self.risk
+            if form == "auto":
+                form = "factor" if len(symbols) > self.factor_threshold else "dense"
+            if form == "dense" and ctx.covariance is not None:
+                covariance = np.asarray(ctx.covariance(), dtype=float)
+            else:
+                returns = self._returns(ctx, self.lookback)
+                if form == "dense":
+                    covariance = np.cov(returns, rowvar=False, ddof=1).reshape(len(symbols), len(symbols)) \
+                        * snap.periods_per_year
+                else:
+                    factors = factor_risk_from_returns(returns, n_factors=self.n_factors,
+                                                       periods_per_year=snap.periods_per_year)
+        sigma = volume = None
+        if "sigma" in self._needs:
+            recent = snap.returns(list(symbols), lookback=self.volatility_lookback).to_numpy(dtype=float)
+            sigma = np.nanstd(recent, axis=0, ddof=1) if recent.shape[0] >= 2 else np.full(len(symbols), np.nan)
+        if "volume" in self._needs:
+            vols = [snap.average_volume(s, self.volume_lookback) for s in symbols]
+            volume = None if any(x is None for x in vols) else np.array(vols, dtype=float)
+        extras = dict(self.extra_data(ctx)) if self.extra_data is not None else {}
+        return ProblemData(symbols=symbols, w=ctx.weights, w_target=ctx.target, v=float(ctx.value),
+                           cash=float(ctx.cash_weight), target_cash=float(ctx.target_cash), prices=prices,
+                           sigma=sigma, volume=volume, covariance=covariance, factors=factors, extras=extras)
+
+    def _returns(self, ctx: DecisionContext, lookback: int) -> FloatArray:
+        frame = ctx.snapshot.returns(list(ctx.symbols), lookback=lookback)
+        r = frame.to_numpy(dtype=float)
+        r = r[np.isfinite(r).all(axis=1)]
+        if r.shape[0] < 2:
+            raise DataError(f"the optimizer needs at least 2 periods of returns where every symbol has a price "
+                            f"to estimate risk at {ctx.as_of:%Y-%m-%d}; found {r.shape[0]}")
+        return r
+
+    def compiled_for(self, data: ProblemData) -> RebalanceProblem:
+        """The compiled problem for ``data``'s universe (compiled on first use, then cached)."""
+        k = data.factors.n_factors if data.factors is not None else 0
+        key = (data.symbols, data.risk_form(), k)
+        problem = self._compiled.get(key)
+        if problem is None:
+            problem = RebalanceProblem.for_data(self.objective, self.constraints, data, solvers=self.solvers)
+            self._compiled[key] = problem
+            while len(self._compiled) > _CACHE_SIZE:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(key)
+        return problem
+
+    def optimize(self, data: ProblemData) -> Solution:
+        """Solve for ``data``; raises :class:`InfeasibleError` / :class:`SolverError` on failure."""
+        return self.compiled_for(data).solve(data)
+
+    # -- decisions ---------------------------------------------------------------------------------------
+    def _decision(self, ctx: DecisionContext, solution: Solution) -> Decision:
+        data = solution.data
+        w_plus = solution.w_plus
+        if not solution.trades:
+            action = "hold"
+            target = ctx.as_weights(np.asarray(ctx.weights, dtype=float), cash=float(ctx.cash_weight))
+        else:
+            on_target = (np.max(np.abs(w_plus - data.w_target), initial=0.0) <= ON_TARGET
+                         and abs(solution.cash_plus - float(data.target_cash)) <= ON_TARGET)  # type: ignore[arg-type]
+            action = "rebalance" if on_target else "partial"
+            target = ctx.as_weights(w_plus, cash=solution.cash_plus)
+        reasons = explain(self.objective, solution)
+        details = {
+            "solver": solution.solver, "status": solution.status, "seconds": solution.seconds,
+            "objective": solution.objective, "turnover": solution.turnover,
+            "terms": _term_values(self.objective, solution),
+            "binding": [repr(c) for c in solution.binding],
+            "trades": {s: float(x) for s, x in zip(data.symbols, solution.z, strict=True) if x != 0},
+        }
+        if self.notes:
+            details["notes"] = list(self.notes)
+        return Decision(action=action, target_weights=target, reasons=tuple(reasons), policy=self.describe(),
+                        details=details)
+
+    def _fallback(self, ctx: DecisionContext, err: OptimizationError) -> Decision:
+        record = {"at": f"{ctx.as_of:%Y-%m-%d}", "failed": self.describe(), "error": type(err).__name__,
+                  "reason": str(err), "used": "hold"}
+        weights = ctx.as_weights(np.asarray(ctx.weights, dtype=float), cash=float(ctx.cash_weight))
+        reason = f"optimizer failed ({type(err).__name__}: {err}); holding the current weights"
+        return Decision(action="hold", target_weights=weights, reasons=(reason,), policy=self.describe(),
+                        details={"fallback": record})
+
+
+# ------------------------------------------------------------------------------------------------ explanations
+def _leaves(objective: Term) -> list[tuple[float, Term]]:
+    return [(w, t) for w, t in objective.parts() if w > 0]
+
+
+def _term_values(objective: Term, solution: Solution) -> dict[str, dict[str, float]]:
+    data, z = solution.data, solution.z
+    out: dict[str, dict[str, float]] = {}
+    zero = np.zeros(data.n)
+    for weight, term in _leaves(objective):
+        entry = out.setdefault(term.label, {"weight": weight, "before": 0.0, "after": 0.0})
+        entry["before"] += term.evaluate(zero, data)
+        entry["after"] += term.evaluate(z, data)
+    return out
+
+
+def explain(objective: Term, solution: Solution, *, max_trades: int = 8) -> list[str]:
+    """Plain-words reasons for a solution, drawn from the terms and the binding constraints.
+
+    For each trade (largest first): the asset's deviation before and after, and what trading it alone
+    changes in each objective term (gains where a term falls, costs where it rises), in basis points of
+    portfolio value.  For a hold: the KKT no-trade condition, i.e. how close the largest marginal gain
+    comes to the marginal cost of trading.  Then one sentence per binding constraint.
+    """
+    data, z = solution.data, solution.z
+    leaves = _leaves(objective)
+    zero = np.zeros(data.n)
+    base = [w * t.evaluate(zero, data) for w, t in leaves]
+    reasons: list[str] = []
+    traded = [int(i) for i in np.argsort(-np.abs(z), kind="stable") if z[i] != 0]
+    for i in traded[:max_trades]:
+        only = np.zeros(data.n)
+        only[i] = z[i]
+        effects: list[tuple[str, float]] = []
+        for (w, t), b in zip(leaves, base, strict=True):
+            delta = w * t.evaluate(only, data) - b
+            if abs(delta) >= 5e-7:
+                effects.append((t.label, delta))
+        gains = [f"{label} gain {_bp(-d)}" for label, d in effects if d < 0]
+        costs = [f"{label} {_bp(d)}" for label, d in effects if d > 0]
+        verb = "buy" if z[i] > 0 else "sell"
+        text = (f"{verb} {_pp(abs(z[i]))} of {data.symbols[i]}: {_deviation(data.d0[i])} target before, "
+                f"{_deviation(data.d0[i] + z[i])} after")
+        if gains or costs:
+            text += "; " + ", ".join(gains) + (" outweighs " if gains and costs else "") + ", ".join(costs)
+        reasons.append(text)
+    if len(traded) > max_trades:
+        reasons.append(f"... and {len(traded) - max_trades} smaller trades")
+    if traded:
+        total = sum(w * t.evaluate(z, data) for w, t in leaves) - sum(base)
+        reasons.append(f"objective falls by {_bp(-total)} of portfolio value "
+                       f"(one-way turnover {_pp(solution.turnover)})")
+    else:
+        grad = objective.gradient(zero, data)
+        kink = objective.kink(data)
+        if np.max(np.abs(grad), initial=0.0) <= 1e-12:
+            reasons.append("no trade: the portfolio is at the optimum (no term gains from trading)")
+        else:
+            ratio = np.where(kink > 0, np.abs(grad) / np.where(kink > 0, kink, 1.0), np.inf)
+            ratio = np.where(np.abs(grad) <= 1e-12, 0.0, ratio)
+            j = int(np.argmax(ratio))
+            if np.isfinite(ratio[j]) and ratio[j] <= 1 + 1e-6:
+                reasons.append(f"no trade: for every asset the marginal gain from trading is below its marginal "
+                               f"cost (closest: {data.symbols[j]}, gain {100 * ratio[j]:.0f} % of cost)")
+            else:
+                reasons.append("no trade: the constraints leave no better portfolio")
+    for c in solution.binding:
+        reasons.append(c.describe_binding(z, data))
+    return reasons
+
+
+# -------------------------------------------------------------------------------------------- portfolio file
+#: Parameters of ``{kind: optimizer, ...}`` with defaults and meaning (documented in docs/optimizer.md).
+OPTIMIZER_PARAMETERS: dict[str, tuple[Any, str]] = {
+    "te_weight": (1.0, "lam_te, multiplier of the squared tracking error (annualised variance of w - target)"),
+    "tc_weight": (1.0, "lam_tc, multiplier of the trading cost (fraction of value) from the costs section"),
+    "tax_weight": (0.0, "lam_tax, multiplier of the tax term (needs the tax engine's term)"),
+    "long_only": (True, "no short positions"),
+    "min_cash": (0.0, "smallest cash weight after trading"),
+    "max_cash": (1.0, "largest cash weight after trading"),
+    "min_weight": (None, "lower bound per asset: a number or {SYMBOL: number}"),
+    "max_weight": (None, "upper bound per asset: a number or {SYMBOL: number}"),
+    "max_turnover": (None, "one-way turnover cap sum(|z|)/2, a fraction"),
+    "do_not_trade": ((), "symbols never traded"),
+    "do_not_buy": ((), "symbols never bought"),
+    "do_not_sell": ((), "symbols never sold"),
+    "risk": ("auto", "auto | dense | factor"),
+    "factor_threshold": (200, "auto switches to factor form above this many assets"),
+    "n_factors": (10, "factors of the statistical factor model"),
+    "lookback": (252, "return periods used to estimate risk"),
+    "solver": ("clarabel", "cvxpy solver name, or a list tried in order"),
+    "on_failure": ("hold", "hold (recorded fallback) | raise"),
+}
+
+
+def _where(where: SourceRef | None, key: str) -> SourceRef:
+    if where is None:
+        return SourceRef("policy", key=f"policy.{key}")
+    prefix = where.key or "policy"
+    return SourceRef(where.file, where.row, f"{prefix}.{key}")
+
+
+def _number(params: Mapping[str, Any], key: str, where: SourceRef | None, *, low: float = 0.0,
+            high: float = math.inf, integer: bool = False) -> Any:
+    value = params.get(key, OPTIMIZER_PARAMETERS[key][0])
+    if value is None:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and integer:
+        ok = float(value).is_integer()
+    if not ok or not low <= value <= high:
+        span = f"between {low} and {high}" if math.isfinite(high) else f"{low} or more"
+        raise ConfigError(f"optimizer {key} must be a {'whole ' if integer else ''}number {span}", got=value,
+                          fix=f"e.g. {key}: {OPTIMIZER_PARAMETERS[key][0] or 0.1}", where=_where(where, key))
+    return int(value) if integer else float(value)
+
+
+def _bound(params: Mapping[str, Any], key: str, where: SourceRef | None) -> float | dict[str, float] | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        out = {}
+        for sym, x in value.items():
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise ConfigError(f"optimizer {key} for {sym} must be a number", got=x, fix="e.g. 0.25",
+                                  where=_where(where, f"{key}.{sym}"))
+            out[str(sym)] = float(x)
+        return out
+    return _number(params, key, where, low=-10.0, high=10.0)
+
+
+def _symbols(params: Mapping[str, Any], key: str, where: SourceRef | None) -> list[str]:
+    value = params.get(key, ())
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) and s for s in value):
+        raise ConfigError(f"optimizer {key} must be a list of symbols", got=value, fix=f"e.g. {key}: [AAPL, JNJ]",
+                          where=_where(where, key))
+    return list(value)
+
+
+def build_optimizer_policy(params: Mapping[str, Any], where: SourceRef | None = None, *,
+                           costs: CostSettings | None = None, tax_term: Term | None = None,
+                           extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None
+                           ) -> ConvexRebalancer:
+    """The policy of ``{kind: optimizer, ...}`` in a portfolio file.
+
+    Parameters
+    ----------
+    params : mapping
+        The policy's keys other than ``kind`` (see :data:`OPTIMIZER_PARAMETERS` and docs/optimizer.md).
+    where : SourceRef, optional
+        Where the policy was written (file, line, key), for error messages.
+    costs : CostSettings, optional
+        The portfolio's ``costs`` section (default: no costs).  Fixed ticket costs are not convex: they are
+        left out of the optimizer and noted in every decision's details.
+    tax_term : Term, optional
+        The tax engine's term; required when ``tax_weight > 0``.
+    extra_data : callable, optional
+        ``extra_data(ctx) -> mapping`` for plug-in terms (e.g. lots for the tax term).
+
+    Raises
+    ------
+    ConfigError
+        Unknown key or bad value, naming the key and the fix.
+    """
+    params = {k: v for k, v in dict(params).items() if k != "kind"}
+    unknown = sorted(set(params) - set(OPTIMIZER_PARAMETERS))
+    if unknown:
+        raise ConfigError(f"unknown optimizer parameter {unknown[0]!r}", got=unknown[0],
+                          fix=f"use one of {', '.join(OPTIMIZER_PARAMETERS)}", where=_where(where, unknown[0]))
+    te_weight = _number(params, "te_weight", where)
+    tc_weight = _number(params, "tc_weight", where)
+    tax_weight = _number(params, "tax_weight", where)
+    if tax_weight > 0 and tax_term is None:
+        raise ConfigError("optimizer tax_weight needs the tax term, which is not available here", got=tax_weight,
+                          fix="set tax_weight: 0, or run with the tax engine enabled", where=_where(where, "tax_weight"))
+    model = CostModel.from_settings(costs) if costs is not None else CostModel()
+    notes = [f"{t!r} is a fixed cost per trade and is not priced by the convex optimizer"
+             for t in model.of_type(FixedCost) if t.per_trade > 0]  # type: ignore[attr-defined]
+    trading = TradingCost(model).convex_part()
+    objective: Term = te_weight * TrackingError()
+    if tc_weight > 0 and trading.model.terms:  # type: ignore[union-attr]
+        objective = objective + tc_weight * trading
+    if tax_weight > 0 and tax_term is not None:
+        objective = objective + tax_weight * tax_term
+
+    constraints: list[Constraint] = []
+    long_only = params.get("long_only", True)
+    if not isinstance(long_only, bool):
+        raise ConfigError("optimizer long_only must be true or false", got=long_only, fix="long_only: true",
+                          where=_where(where, "long_only"))
+    if long_only:
+        constraints.append(LongOnly())
+    min_cash = _number(params, "min_cash", where, low=-10.0, high=1.0)
+    max_cash = _number(params, "max_cash", where, low=-10.0, high=10.0)
+    if min_cash > max_cash:
+        raise ConfigError("optimizer min_cash is above max_cash", got=(min_cash, max_cash), fix="swap them",
+                          where=_where(where, "min_cash"))
+    constraints.append(CashBounds(min_weight=min_cash, max_weight=max_cash))
+    lower, upper = _bound(params, "min_weight", where), _bound(params, "max_weight", where)
+    if lower is not None or upper is not None:
+        constraints.append(WeightBounds(lower=lower, upper=upper))
+    max_turnover = _number(params, "max_turnover", where, low=0.0, high=10.0)
+    if max_turnover is not None:
+        constraints.append(TurnoverAtMost(max_turnover))
+    for key, kind in (("do_not_trade", DoNotTrade), ("do_not_buy", DoNotBuy), ("do_not_sell", DoNotSell)):
+        listed = _symbols(params, key, where)
+        if listed:
+            constraints.append(kind(listed))
+
+    risk = params.get("risk", "auto")
+    if risk not in ("auto", "dense", "factor"):
+        raise ConfigError("optimizer risk must be auto, dense or factor", got=risk, fix="risk: auto",
+                          where=_where(where, "risk"))
+    solver = params.get("solver", "clarabel")
+    solvers = [solver] if isinstance(solver, str) else solver
+    if not isinstance(solvers, (list, tuple)) or not solvers or \
+            any(not isinstance(s, str) or s.upper() not in cp.installed_solvers() for s in solvers):
+        raise ConfigError("optimizer solver must name installed solvers", got=solver,
+                          fix=f"use one of {', '.join(s.lower() for s in cp.installed_solvers())}",
+                          where=_where(where, "solver"))
+    on_failure = params.get("on_failure", "hold")
+    if on_failure not in ("hold", "raise"):
+        raise ConfigError("optimizer on_failure must be hold or raise", got=on_failure, fix="on_failure: hold",
+                          where=_where(where, "on_failure"))
+    shown = ", ".join(f"{k}={params[k]!r}" for k in OPTIMIZER_PARAMETERS if k in params
+                      and params[k] != OPTIMIZER_PARAMETERS[k][0])
+    return ConvexRebalancer(
+        objective, constraints, solvers=[s.upper() for s in solvers],
+        on_failure=None if on_failure == "raise" else "hold", risk=risk,
+        factor_threshold=_number(params, "factor_threshold", where, low=1, integer=True),
+        n_factors=_number(params, "n_factors", where, low=1, integer=True),
+        lookback=_number(params, "lookback", where, low=2, integer=True),
+        extra_data=extra_data, spec=f"optimizer({shown})", notes=notes)
