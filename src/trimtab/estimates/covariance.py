@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.covariance import LedoitWolf
 
 from trimtab.data.snapshot import MarketSnapshot
 from trimtab.domain.targets import CASH
@@ -118,6 +117,8 @@ class LedoitWolfCovariance:
         self.check_params()
         ppy = check_periods_per_year(periods_per_year)
         clean = clean_returns(returns, lookback=self.lookback, min_rows=2, method="Ledoit-Wolf covariance")
+        from sklearn.covariance import LedoitWolf  # imported here: scikit-learn takes ~1 s to import
+
         model = LedoitWolf().fit(clean.to_numpy())
         return CovarianceEstimate(symbols=tuple(clean.columns), matrix=model.covariance_ * ppy,
                                   periods_per_year=ppy, n_observations=len(clean),
