@@ -48,7 +48,9 @@ class LotRow:
     lot: TaxLot
 
 
-def load_lots(path: str | Path, *, accounts: Collection[str], as_of: date | None = None) -> tuple[TaxLot, ...]:
+def load_lots(
+    path: str | Path, *, accounts: Collection[str], as_of: date | None = None
+) -> tuple[TaxLot, ...]:
     """Read tax lots from a CSV file.
 
     Parameters
@@ -75,7 +77,9 @@ def load_lots(path: str | Path, *, accounts: Collection[str], as_of: date | None
     return tuple(row.lot for row in load_lot_rows(path, accounts=accounts, as_of=as_of))
 
 
-def load_lot_rows(path: str | Path, *, accounts: Collection[str], as_of: date | None = None) -> tuple[LotRow, ...]:
+def load_lot_rows(
+    path: str | Path, *, accounts: Collection[str], as_of: date | None = None
+) -> tuple[LotRow, ...]:
     """As :func:`load_lots`, keeping each lot's line number (for messages about it later)."""
     path = Path(path)
     text = _read_text(path)
@@ -96,41 +100,72 @@ def load_lot_rows(path: str | Path, *, accounts: Collection[str], as_of: date | 
                 continue
             if len(cells) != width:
                 many = "many" if len(cells) > width else "few"
-                raise LotError(f"row has {len(cells)} fields but the header has {width}",
-                               got=",".join(cells)[:80],
-                               fix=f"one value per header column (too {many}); quote values with commas",
-                               where=SourceRef(str(path), line))
-            lot = _parse_row(dict(zip(header, (cells[i] for i in header.values()), strict=True)),
-                             path, line, account_set, as_of)
+                raise LotError(
+                    f"row has {len(cells)} fields but the header has {width}",
+                    got=",".join(cells)[:80],
+                    fix=f"one value per header column (too {many}); quote values with commas",
+                    where=SourceRef(str(path), line),
+                )
+            lot = _parse_row(
+                dict(zip(header, (cells[i] for i in header.values()), strict=True)),
+                path,
+                line,
+                account_set,
+                as_of,
+            )
             if lot.lot_id in seen_ids:
-                raise LotError(f"lot_id {lot.lot_id!r} already used on line {seen_ids[lot.lot_id]}",
-                               got=lot.lot_id, fix="give every lot its own lot_id",
-                               where=SourceRef(str(path), line, "lot_id"))
+                raise LotError(
+                    f"lot_id {lot.lot_id!r} already used on line {seen_ids[lot.lot_id]}",
+                    got=lot.lot_id,
+                    fix="give every lot its own lot_id",
+                    where=SourceRef(str(path), line, "lot_id"),
+                )
             seen_ids[lot.lot_id] = line
             out.append(LotRow(line, lot))
     except csv.Error as err:
-        raise LotError(f"malformed CSV: {err}", fix="check quoting on that line",
-                       where=SourceRef(str(path), reader.line_num)) from None
+        raise LotError(
+            f"malformed CSV: {err}",
+            fix="check quoting on that line",
+            where=SourceRef(str(path), reader.line_num),
+        ) from None
     if header is None:
-        raise LotError("lots file is empty", fix=f"write the header {','.join((*LOT_COLUMNS[:3], 'unit_cost', 'acquired'))}"
-                       " (a header alone means no lots)", where=SourceRef(str(path)))
+        raise LotError(
+            "lots file is empty",
+            fix=f"write the header {','.join((*LOT_COLUMNS[:3], 'unit_cost', 'acquired'))}"
+            " (a header alone means no lots)",
+            where=SourceRef(str(path)),
+        )
     return tuple(out)
 
 
 def _read_text(path: Path) -> str:
     if not path.exists():
-        raise LotError("lots file not found", got=str(path), fix="check the path (relative to the portfolio file)",
-                       where=SourceRef(str(path)))
+        raise LotError(
+            "lots file not found",
+            got=str(path),
+            fix="check the path (relative to the portfolio file)",
+            where=SourceRef(str(path)),
+        )
     if path.is_dir():
-        raise LotError("lots file is a folder", got=str(path), fix="name the CSV file", where=SourceRef(str(path)))
+        raise LotError(
+            "lots file is a folder", got=str(path), fix="name the CSV file", where=SourceRef(str(path))
+        )
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise LotError("file is not UTF-8 text", got=f"byte {err.start}", fix="save it as UTF-8 CSV",
-                       where=SourceRef(str(path))) from None
+        raise LotError(
+            "file is not UTF-8 text",
+            got=f"byte {err.start}",
+            fix="save it as UTF-8 CSV",
+            where=SourceRef(str(path)),
+        ) from None
     except OSError as err:
-        raise LotError("cannot read lots file", got=err.strerror, fix="check the file's permissions",
-                       where=SourceRef(str(path))) from None
+        raise LotError(
+            "cannot read lots file",
+            got=err.strerror,
+            fix="check the file's permissions",
+            where=SourceRef(str(path)),
+        ) from None
 
 
 def _parse_header(cells: list[str], path: Path, line: int) -> dict[str, int]:
@@ -141,57 +176,102 @@ def _parse_header(cells: list[str], path: Path, line: int) -> dict[str, int]:
         if not name:
             raise LotError(f"column {i + 1} has no name", fix=f"the header is {expected}", where=where)
         if name not in _ALL_COLUMNS:
-            raise LotError(f"unknown column {cells[i]!r}", got=cells[i],
-                           fix=f"use only {', '.join(_ALL_COLUMNS)}", where=SourceRef(str(path), line, cells[i]))
+            raise LotError(
+                f"unknown column {cells[i]!r}",
+                got=cells[i],
+                fix=f"use only {', '.join(_ALL_COLUMNS)}",
+                where=SourceRef(str(path), line, cells[i]),
+            )
         if names.index(name) != i:
-            raise LotError(f"column {name!r} appears twice", got=name, fix="keep one column per name",
-                           where=SourceRef(str(path), line, name))
+            raise LotError(
+                f"column {name!r} appears twice",
+                got=name,
+                fix="keep one column per name",
+                where=SourceRef(str(path), line, name),
+            )
     missing = [c for c in LOT_COLUMNS if c not in names]
     if not any(c in names for c in _COST_COLUMNS):
         missing.insert(3, "unit_cost")
     if missing:
-        raise LotError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
-                       got=",".join(cells), fix=f"the header is {expected}", where=where)
+        raise LotError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            got=",".join(cells),
+            fix=f"the header is {expected}",
+            where=where,
+        )
     return {name: i for i, name in enumerate(names)}
 
 
-def _parse_row(cells: dict[str, str], path: Path, line: int, accounts: set[str], as_of: date | None) -> TaxLot:
+def _parse_row(
+    cells: dict[str, str], path: Path, line: int, accounts: set[str], as_of: date | None
+) -> TaxLot:
     def where(column: str) -> SourceRef:
         return SourceRef(str(path), line, column)
 
     account = cells["account"]
     if account not in accounts:
         known = ", ".join(sorted(accounts)) or "(none)"
-        raise LotError(f"unknown account {account!r}" if account else "row has no account", got=account,
-                       fix=f"use an account id from the portfolio file: {known}", where=where("account"))
+        raise LotError(
+            f"unknown account {account!r}" if account else "row has no account",
+            got=account,
+            fix=f"use an account id from the portfolio file: {known}",
+            where=where("account"),
+        )
     symbol = cells["symbol"]
     if not symbol:
         raise LotError("row has no symbol", fix="name the ticker", where=where("symbol"))
     if symbol.upper() == CASH:
-        raise LotError("cash is not a lot", got=symbol, fix="put cash in the account's cash: in the portfolio file",
-                       where=where("symbol"))
+        raise LotError(
+            "cash is not a lot",
+            got=symbol,
+            fix="put cash in the account's cash: in the portfolio file",
+            where=where("symbol"),
+        )
     quantity = parse_decimal(cells["quantity"])
     if quantity is None:
-        raise LotError("quantity is not a number", got=cells["quantity"], fix="write the number of shares, e.g. 25",
-                       where=where("quantity"))
+        raise LotError(
+            "quantity is not a number",
+            got=cells["quantity"],
+            fix="write the number of shares, e.g. 25",
+            where=where("quantity"),
+        )
     if quantity <= 0:
-        raise LotError("quantity must be positive", got=cells["quantity"],
-                       fix="shares held are positive; delete lots already sold (short positions are not supported)",
-                       where=where("quantity"))
+        raise LotError(
+            "quantity must be positive",
+            got=cells["quantity"],
+            fix="shares held are positive; delete lots already sold (short positions are not supported)",
+            where=where("quantity"),
+        )
     if quantity % SHARE_DP != 0:
-        raise LotError("quantity has more than 6 decimal places", got=cells["quantity"],
-                       fix="round to at most 6 decimals", where=where("quantity"))
+        raise LotError(
+            "quantity has more than 6 decimal places",
+            got=cells["quantity"],
+            fix="round to at most 6 decimals",
+            where=where("quantity"),
+        )
     cost_basis = _cost_basis(cells, quantity, where)
     acquired = _date(cells.get("acquired", ""), "acquired", where, required=True)
     assert acquired is not None
     if as_of is not None and acquired > as_of:
-        raise LotError(f"acquired after the portfolio date {as_of:%Y-%m-%d}", got=cells["acquired"],
-                       fix="a lot must be bought on or before as_of; fix the date or move as_of",
-                       where=where("acquired"))
-    holding_start = _date(cells.get("holding_period_start", ""), "holding_period_start", where, required=False)
+        raise LotError(
+            f"acquired after the portfolio date {as_of:%Y-%m-%d}",
+            got=cells["acquired"],
+            fix="a lot must be bought on or before as_of; fix the date or move as_of",
+            where=where("acquired"),
+        )
+    holding_start = _date(
+        cells.get("holding_period_start", ""), "holding_period_start", where, required=False
+    )
     lot_id = cells.get("lot_id", "") or f"{account}:{symbol}:{acquired.isoformat()}:{line}"
-    return TaxLot(account=account, symbol=symbol, quantity=quantity, cost_basis=cost_basis, acquired=acquired,
-                  lot_id=lot_id, holding_period_start=holding_start)
+    return TaxLot(
+        account=account,
+        symbol=symbol,
+        quantity=quantity,
+        cost_basis=cost_basis,
+        acquired=acquired,
+        lot_id=lot_id,
+        holding_period_start=holding_start,
+    )
 
 
 def _money(text: str) -> Decimal | None:
@@ -202,20 +282,32 @@ def _money(text: str) -> Decimal | None:
 def _cost_basis(cells: dict[str, str], quantity: Decimal, where: _Where) -> Decimal:
     unit_text, total_text = cells.get("unit_cost", ""), cells.get("cost_basis", "")
     if unit_text and total_text:
-        raise LotError("row gives both unit_cost and cost_basis", got=f"{unit_text} and {total_text}",
-                       fix="fill only one of them on each row", where=where("cost_basis"))
+        raise LotError(
+            "row gives both unit_cost and cost_basis",
+            got=f"{unit_text} and {total_text}",
+            fix="fill only one of them on each row",
+            where=where("cost_basis"),
+        )
     if not unit_text and not total_text:
         column = "unit_cost" if "unit_cost" in cells else "cost_basis"
-        raise LotError(f"missing {column}", fix=f"write the {column.replace('_', ' ')} in dollars (0 for a gift "
-                       "with zero basis)", where=where(column))
+        raise LotError(
+            f"missing {column}",
+            fix=f"write the {column.replace('_', ' ')} in dollars (0 for a gift with zero basis)",
+            where=where(column),
+        )
     column, text = ("unit_cost", unit_text) if unit_text else ("cost_basis", total_text)
     value = _money(text)
     if value is None:
-        raise LotError(f"{column} is not a number", got=text, fix="write dollars such as 123.45",
-                       where=where(column))
+        raise LotError(
+            f"{column} is not a number", got=text, fix="write dollars such as 123.45", where=where(column)
+        )
     if value < 0:
-        raise LotError(f"{column} must not be negative", got=text,
-                       fix="write the price paid in dollars (fees included), zero or more", where=where(column))
+        raise LotError(
+            f"{column} must not be negative",
+            got=text,
+            fix="write the price paid in dollars (fees included), zero or more",
+            where=where(column),
+        )
     return value * quantity if column == "unit_cost" else value
 
 
@@ -225,10 +317,18 @@ def _date(text: str, column: str, where: _Where, *, required: bool) -> date | No
             raise LotError(f"missing {column} date", fix="write the date as YYYY-MM-DD", where=where(column))
         return None
     if not _ISO_DATE.match(text):
-        raise LotError(f"{column} is not a YYYY-MM-DD date", got=text, fix="write the date as YYYY-MM-DD",
-                       where=where(column))
+        raise LotError(
+            f"{column} is not a YYYY-MM-DD date",
+            got=text,
+            fix="write the date as YYYY-MM-DD",
+            where=where(column),
+        )
     try:
         return date.fromisoformat(text)
     except ValueError as err:
-        raise LotError(f"{column} is not a valid date ({err})", got=text, fix="write a real date as YYYY-MM-DD",
-                       where=where(column)) from None
+        raise LotError(
+            f"{column} is not a valid date ({err})",
+            got=text,
+            fix="write a real date as YYYY-MM-DD",
+            where=where(column),
+        ) from None

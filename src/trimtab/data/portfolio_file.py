@@ -48,7 +48,14 @@ from trimtab.data.yaml_source import YamlDocument, format_key_path, load_yaml, r
 from trimtab.domain.accounts import Account, AccountKind
 from trimtab.domain.household import Household
 from trimtab.domain.lots import ReliefMethod
-from trimtab.domain.settings import CostSettings, ImpactSettings, Placement, PolicySpec, TaxSettings, TradingSettings
+from trimtab.domain.settings import (
+    CostSettings,
+    ImpactSettings,
+    Placement,
+    PolicySpec,
+    TaxSettings,
+    TradingSettings,
+)
 from trimtab.domain.targets import CASH, WEIGHT_SUM_TOLERANCE, TargetAllocation
 from trimtab.errors import (
     AccountError,
@@ -69,7 +76,7 @@ DEFAULT_POLICY = PolicySpec(kind="threshold", params={"band": 0.05})
 DEFAULT_FILE_NAME = "portfolio.yaml"
 
 
-# -- the result ------------------------------------------------------------------------------------------------
+# -- the result ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class PortfolioFile:
     """A loaded and validated portfolio file.
@@ -137,7 +144,7 @@ class PortfolioFile:
         return self.document.ref(*keys)
 
 
-# -- the YAML schema ---------------------------------------------------------------------------------------------
+# -- the YAML schema -----------------------------------------------------------------------------------------
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -188,9 +195,9 @@ class _PortfolioModel(_Section):
     account_targets: dict[str, dict[str, float]] = Field(default_factory=dict)
     prices: str
     policy: Any = None
-    costs: _CostsModel = Field(default_factory=_CostsModel)
-    tax: _TaxModel = Field(default_factory=_TaxModel)
-    trading: _TradingModel = Field(default_factory=_TradingModel)
+    costs: _CostsModel = _CostsModel.model_validate({})
+    tax: _TaxModel = _TaxModel.model_validate({})
+    trading: _TradingModel = _TradingModel.model_validate({})
 
 
 #: Which error class reports a problem under each top-level key.
@@ -256,7 +263,7 @@ _TYPE_PROBLEMS: dict[str, str] = {
 }
 
 
-# -- loading -----------------------------------------------------------------------------------------------------
+# -- loading -------------------------------------------------------------------------------------------------
 def load_portfolio(path: str | Path) -> PortfolioFile:
     """Load and validate a portfolio file with its lots and market data.
 
@@ -281,17 +288,23 @@ def load_portfolio(path: str | Path) -> PortfolioFile:
     doc = load_yaml(path, error=PortfolioFileError, what="portfolio file")
     if not isinstance(doc.data, dict):
         kind = "empty" if doc.data is None else f"a {_yaml_type(doc.data)}"
-        raise PortfolioFileError(f"the portfolio file must be a mapping of keys, but it is {kind}",
-                                 fix="start with keys such as household:, accounts:, targets:, prices:",
-                                 where=SourceRef(str(path), doc.line()))
+        raise PortfolioFileError(
+            f"the portfolio file must be a mapping of keys, but it is {kind}",
+            fix="start with keys such as household:, accounts:, targets:, prices:",
+            where=SourceRef(str(path), doc.line()),
+        )
     model = _validate(doc)
 
     accounts = _accounts(doc, model)
     targets = _targets(doc, model, {a.id for a in accounts})
     market = load_market_data(model.prices, base_dir=path.parent, where=doc.ref("prices"))
     if len(market.dates) == 0:
-        raise relocate(PortfolioFileError("the market data has no rows", got=model.prices,
-                                          fix="use data with at least one date"), doc.ref("prices"))
+        raise relocate(
+            PortfolioFileError(
+                "the market data has no rows", got=model.prices, fix="use data with at least one date"
+            ),
+            doc.ref("prices"),
+        )
     as_of = _as_of(doc, model.as_of, market)
     lots_path: Path | None = None
     rows: tuple[LotRow, ...] = ()
@@ -306,12 +319,21 @@ def load_portfolio(path: str | Path) -> PortfolioFile:
     except InputError as err:
         raise relocate(err, doc.ref("accounts")) from None
     if not household.lots and household.total_cash == 0:
-        raise AccountError("the household holds nothing: no lots and no cash",
-                           fix="add a lots: file or cash to an account", where=doc.ref("accounts"))
+        raise AccountError(
+            "the household holds nothing: no lots and no cash",
+            fix="add a lots: file or cash to an account",
+            where=doc.ref("accounts"),
+        )
     policy, policy_ref = _policy(doc)
     return PortfolioFile(
-        path=path, household=household, targets=targets, market=market, as_of=as_of,
-        prices_source=model.prices, policy=policy, policy_ref=policy_ref,
+        path=path,
+        household=household,
+        targets=targets,
+        market=market,
+        as_of=as_of,
+        prices_source=model.prices,
+        policy=policy,
+        policy_ref=policy_ref,
         costs=_settings(doc, "costs", lambda: _costs(model.costs)),
         tax=_settings(doc, "tax", lambda: TaxSettings(**model.tax.model_dump())),
         trading=_settings(doc, "trading", lambda: TradingSettings(**model.trading.model_dump())),
@@ -329,7 +351,7 @@ def _validate(doc: YamlDocument) -> _PortfolioModel:
 
 
 def _translate(err: ValidationError, doc: YamlDocument) -> InputError:
-    """The first (topmost in the file) pydantic error as one trimtab error."""
+    """Turn the first (topmost in the file) pydantic error into one trimtab error."""
     errors = err.errors(include_url=False)
 
     def line_of(e: Any) -> int:
@@ -352,7 +374,8 @@ def _translate(err: ValidationError, doc: YamlDocument) -> InputError:
         allowed = list(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         fix = (f"did you mean {close[0]!r}? " if close else "") + (
-            f"Remove it or use one of: {', '.join(allowed)}" if allowed else "remove it")
+            f"Remove it or use one of: {', '.join(allowed)}" if allowed else "remove it"
+        )
         if not close:
             fix = fix[0].lower() + fix[1:]
         return cls(f"unknown key {loc[-1]!r}", fix=fix, where=where)
@@ -362,13 +385,19 @@ def _translate(err: ValidationError, doc: YamlDocument) -> InputError:
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
         return cls(f"unknown {name.replace('_', ' ')}", got=got, fix=f"use one of {expected}", where=where)
     if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
-        words = {"greater_than_equal": "at least", "greater_than": "above", "less_than": "below",
-                 "less_than_equal": "at most"}[kind]
+        words = {
+            "greater_than_equal": "at least",
+            "greater_than": "above",
+            "less_than": "below",
+            "less_than_equal": "at most",
+        }[kind]
         limit = next(iter(ctx.values()), "")
         return cls(f"must be {words} {limit}", got=_plain(got), fix=fix, where=where)
     if kind == "too_short":
         return cls("needs at least one entry", got=got, fix=fix, where=where)
-    problem = _TYPE_PROBLEMS.get(kind) or " ".join(str(first["msg"]).replace("Input should", "should").split())
+    problem = _TYPE_PROBLEMS.get(kind) or " ".join(
+        str(first["msg"]).replace("Input should", "should").split()
+    )
     return cls(problem, got=_plain(got), fix=fix, where=where)
 
 
@@ -411,18 +440,23 @@ def _yaml_type(value: Any) -> str:
     return type(value).__name__
 
 
-# -- sections ------------------------------------------------------------------------------------------------------
+# -- sections ------------------------------------------------------------------------------------------------
 def _accounts(doc: YamlDocument, model: _PortfolioModel) -> list[Account]:
     out: list[Account] = []
     first_line: dict[str, int | None] = {}
     for i, item in enumerate(model.accounts):
         account_id = item.id.strip()
         if not account_id:
-            raise AccountError("account id is empty", fix=_FIX_HINTS["id"], where=doc.ref("accounts", i, "id"))
+            raise AccountError(
+                "account id is empty", fix=_FIX_HINTS["id"], where=doc.ref("accounts", i, "id")
+            )
         if account_id in first_line:
-            raise AccountError(f"duplicate account id {account_id!r} (first on line {first_line[account_id]})",
-                               got=account_id, fix="give every account its own id",
-                               where=doc.ref("accounts", i, "id"))
+            raise AccountError(
+                f"duplicate account id {account_id!r} (first on line {first_line[account_id]})",
+                got=account_id,
+                fix="give every account its own id",
+                where=doc.ref("accounts", i, "id"),
+            )
         first_line[account_id] = doc.line("accounts", i, "id")
         try:
             out.append(Account(id=account_id, kind=item.kind, cash=item.cash))
@@ -432,7 +466,7 @@ def _accounts(doc: YamlDocument, model: _PortfolioModel) -> list[Account]:
 
 
 def _weights(doc: YamlDocument, raw: Mapping[str, float], *path: str) -> dict[str, float]:
-    """Validated weights of one target mapping (CASH spelled in any case)."""
+    """Check the weights of one target mapping (CASH spelled in any case) and return them."""
     if not raw:
         raise TargetError("no target weights", fix=_FIX_HINTS["targets"], where=doc.ref(*path))
     out: dict[str, float] = {}
@@ -444,25 +478,38 @@ def _weights(doc: YamlDocument, raw: Mapping[str, float], *path: str) -> dict[st
         if not name:
             raise TargetError("empty symbol", fix="name a ticker", where=where)
         if name in out:
-            raise TargetError(f"symbol {name!r} appears twice", got=symbol, fix="keep one weight per symbol",
-                              where=where)
+            raise TargetError(
+                f"symbol {name!r} appears twice", got=symbol, fix="keep one weight per symbol", where=where
+            )
         if not math.isfinite(weight):
-            raise TargetError("weight must be a finite number", got=weight, fix="write e.g. 0.10 for 10 %",
-                              where=where)
+            raise TargetError(
+                "weight must be a finite number", got=weight, fix="write e.g. 0.10 for 10 %", where=where
+            )
         if weight < 0:
-            raise TargetError("weight must not be negative", got=weight,
-                              fix="weights are fractions of the household value from 0 to 1 (no shorting)",
-                              where=where)
+            raise TargetError(
+                "weight must not be negative",
+                got=weight,
+                fix="weights are fractions of the household value from 0 to 1 (no shorting)",
+                where=where,
+            )
         if weight > 1:
-            raise TargetError("weight must be at most 1", got=weight,
-                              fix="weights are fractions, e.g. 0.10 for 10 % (not 10)", where=where)
+            raise TargetError(
+                "weight must be at most 1",
+                got=weight,
+                fix="weights are fractions, e.g. 0.10 for 10 % (not 10)",
+                where=where,
+            )
         out[name] = float(weight)
     total = math.fsum(out.values())
     if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
         gap = 1.0 - total
         hint = f"add {gap:.6g} to some weight (or a CASH target)" if gap > 0 else f"remove {-gap:.6g}"
-        raise TargetError(f"weights sum to {total:.6g}, not 1", got=round(total, 9),
-                          fix=f"make the weights add up to 1: {hint}", where=doc.ref(*path))
+        raise TargetError(
+            f"weights sum to {total:.6g}, not 1",
+            got=round(total, 9),
+            fix=f"make the weights add up to 1: {hint}",
+            where=doc.ref(*path),
+        )
     return out
 
 
@@ -471,9 +518,12 @@ def _targets(doc: YamlDocument, model: _PortfolioModel, account_ids: set[str]) -
     per_account: dict[str, dict[str, float]] = {}
     for account, raw in model.account_targets.items():
         if account not in account_ids:
-            raise TargetError(f"account_targets names unknown account {account!r}", got=account,
-                              fix=f"use an account id: {', '.join(sorted(account_ids))}",
-                              where=doc.ref("account_targets", account))
+            raise TargetError(
+                f"account_targets names unknown account {account!r}",
+                got=account,
+                fix=f"use an account id: {', '.join(sorted(account_ids))}",
+                where=doc.ref("account_targets", account),
+            )
         per_account[account] = _weights(doc, raw, "account_targets", account)
     try:
         return TargetAllocation(weights, per_account)
@@ -497,42 +547,64 @@ def _as_of(doc: YamlDocument, raw: Any, market: MarketData) -> pd.Timestamp:
         except ValueError:
             value = None
     if value is None:
-        raise PortfolioFileError("as_of is not a date", got=raw, fix="write as_of: YYYY-MM-DD (or leave it out "
-                                 "for the last price date)", where=where)
+        raise PortfolioFileError(
+            "as_of is not a date",
+            got=raw,
+            fix="write as_of: YYYY-MM-DD (or leave it out for the last price date)",
+            where=where,
+        )
     as_of = pd.Timestamp(value)
     span = f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
     if as_of < first.normalize():
-        raise PortfolioFileError(f"as_of is before the first price date of {market.source} ({span})",
-                                 got=value.isoformat(), fix="use a date within the prices, or other prices",
-                                 where=where)
+        raise PortfolioFileError(
+            f"as_of is before the first price date of {market.source} ({span})",
+            got=value.isoformat(),
+            fix="use a date within the prices, or other prices",
+            where=where,
+        )
     if as_of > last:
-        raise PortfolioFileError(f"as_of is after the last price date of {market.source} ({span})",
-                                 got=value.isoformat(),
-                                 fix=f"use a date up to {last:%Y-%m-%d}, leave as_of out, or update the prices",
-                                 where=where)
+        raise PortfolioFileError(
+            f"as_of is after the last price date of {market.source} ({span})",
+            got=value.isoformat(),
+            fix=f"use a date up to {last:%Y-%m-%d}, leave as_of out, or update the prices",
+            where=where,
+        )
     return as_of
 
 
 def _lots_path(doc: YamlDocument, raw: str, portfolio: Path) -> Path:
     text = raw.strip()
     if not text:
-        raise LotError("lots path is empty", fix=_FIX_HINTS["lots"] + " (or remove the key for no lots)",
-                       where=doc.ref("lots"))
+        raise LotError(
+            "lots path is empty",
+            fix=_FIX_HINTS["lots"] + " (or remove the key for no lots)",
+            where=doc.ref("lots"),
+        )
     path = Path(text).expanduser()
     if not path.is_absolute():
         path = portfolio.parent / path
     if not path.exists():
-        raise LotError("lots file not found", got=str(path),
-                       fix=f"the path is relative to {portfolio.name}'s folder; check the name, or remove lots: "
-                           "for a household without positions", where=doc.ref("lots"))
+        raise LotError(
+            "lots file not found",
+            got=str(path),
+            fix=f"the path is relative to {portfolio.name}'s folder; check the name, or remove lots: "
+            "for a household without positions",
+            where=doc.ref("lots"),
+        )
     if path.is_dir():
         raise LotError("lots path is a folder", got=str(path), fix="name the CSV file", where=doc.ref("lots"))
     return path
 
 
-def _check_symbols(doc: YamlDocument, model: _PortfolioModel, targets: TargetAllocation,
-                   rows: tuple[LotRow, ...], lots_path: Path | None, market: MarketData,
-                   as_of: pd.Timestamp) -> None:
+def _check_symbols(
+    doc: YamlDocument,
+    model: _PortfolioModel,
+    targets: TargetAllocation,
+    rows: tuple[LotRow, ...],
+    lots_path: Path | None,
+    market: MarketData,
+    as_of: pd.Timestamp,
+) -> None:
     """Every target and lot symbol has a price on or before ``as_of``."""
     known = set(market.symbols)
     history = market.prices.loc[:as_of]
@@ -549,8 +621,10 @@ def _check_symbols(doc: YamlDocument, model: _PortfolioModel, targets: TargetAll
         if not np.isfinite(col).any():
             listed = market.prices[symbol].first_valid_index()
             since = f"its prices start {listed:%Y-%m-%d}" if listed is not None else "it has no prices at all"
-            return (f"no price for {symbol} on or before as_of {as_of:%Y-%m-%d} in {source} ({since})",
-                    "move as_of later, use prices that cover it, or drop the symbol")
+            return (
+                f"no price for {symbol} on or before as_of {as_of:%Y-%m-%d} in {source} ({since})",
+                "move as_of later, use prices that cover it, or drop the symbol",
+            )
         return None
 
     for symbol in targets.weights:
@@ -558,14 +632,20 @@ def _check_symbols(doc: YamlDocument, model: _PortfolioModel, targets: TargetAll
             continue
         found = problem(symbol)
         if found:
-            raise TargetError(found[0], fix=found[1], where=doc.ref("targets", _raw_key(model.targets, symbol)))
+            raise TargetError(
+                found[0], fix=found[1], where=doc.ref("targets", _raw_key(model.targets, symbol))
+            )
     for account, weights in targets.per_account.items():
         for symbol in weights:
             found = problem(symbol) if symbol != CASH else None
             if found:
-                raise TargetError(found[0], fix=found[1],
-                                  where=doc.ref("account_targets", account,
-                                                _raw_key(model.account_targets[account], symbol)))
+                raise TargetError(
+                    found[0],
+                    fix=found[1],
+                    where=doc.ref(
+                        "account_targets", account, _raw_key(model.account_targets[account], symbol)
+                    ),
+                )
     checked: set[str] = set()
     for row in rows:
         symbol = row.lot.symbol
@@ -603,25 +683,39 @@ def _policy(doc: YamlDocument) -> tuple[PolicySpec, SourceRef]:
     if isinstance(raw, str) and raw.strip():
         return PolicySpec(kind=raw.strip()), where
     if not isinstance(raw, dict):
-        raise ConfigError("policy should be a mapping with a kind", got=raw,
-                          fix="write e.g. policy: {kind: threshold, band: 0.05}", where=where)
+        raise ConfigError(
+            "policy should be a mapping with a kind",
+            got=raw,
+            fix="write e.g. policy: {kind: threshold, band: 0.05}",
+            where=where,
+        )
     if "kind" not in raw:
-        raise ConfigError("missing required key 'kind'", fix="write e.g. policy: {kind: threshold, band: 0.05}",
-                          where=doc.ref("policy", "kind"))
+        raise ConfigError(
+            "missing required key 'kind'",
+            fix="write e.g. policy: {kind: threshold, band: 0.05}",
+            where=doc.ref("policy", "kind"),
+        )
     kind = raw["kind"]
     if not isinstance(kind, str) or not kind.strip():
-        raise ConfigError("policy kind should be a name", got=kind, fix="e.g. kind: threshold",
-                          where=doc.ref("policy", "kind"))
+        raise ConfigError(
+            "policy kind should be a name",
+            got=kind,
+            fix="e.g. kind: threshold",
+            where=doc.ref("policy", "kind"),
+        )
     params = {k: v for k, v in raw.items() if k != "kind"}
     return PolicySpec(kind=kind.strip(), params=params), where
 
 
 def _costs(model: _CostsModel) -> CostSettings:
     impact = None if model.impact is None else ImpactSettings(b=model.impact.b, alpha=model.impact.alpha)
-    return CostSettings(commission_per_trade=model.commission_per_trade,
-                        commission_per_share=model.commission_per_share,
-                        half_spread_bps=model.half_spread_bps, min_trade_value=model.min_trade_value,
-                        impact=impact)
+    return CostSettings(
+        commission_per_trade=model.commission_per_trade,
+        commission_per_share=model.commission_per_share,
+        half_spread_bps=model.half_spread_bps,
+        min_trade_value=model.min_trade_value,
+        impact=impact,
+    )
 
 
 def _settings(doc: YamlDocument, section: str, build: Any) -> Any:

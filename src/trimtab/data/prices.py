@@ -48,7 +48,7 @@ _CLOSE_COLUMNS = ("close", "price", "adj_close")
 _VOLUME_COLUMNS = ("volume",)
 
 
-# -- public API ------------------------------------------------------------------------------------------------
+# -- public API ----------------------------------------------------------------------------------------------
 def load_prices_csv(path: str | Path) -> MarketData:
     """Load prices from a long (``date,symbol,close[,volume]``) or wide (``date,SYM1,...``) CSV file.
 
@@ -83,8 +83,9 @@ def load_returns_csv(path: str | Path) -> MarketData:
 
     The return on row ``i`` is the change from the previous row to row ``i``. Each symbol's index is 1.0
     on the row before its first return; for returns that start on the first row a row is added one
-    period earlier (first date minus the median spacing of the dates), so the index reproduces every
-    return: ``index.pct_change()`` equals the file's returns.
+    period earlier (first date minus the median spacing of the dates, kept on month ends for month-end
+    data and on weekdays for daily data), so the index reproduces every return: ``index.pct_change()``
+    equals the file's returns.
 
     Parameters
     ----------
@@ -108,18 +109,23 @@ def load_returns_csv(path: str | Path) -> MarketData:
         valid = np.flatnonzero(np.isfinite(col))
         if valid.size == 0:
             continue
-        bad = np.flatnonzero(col[valid[0]:] <= -1.0)
+        bad = np.flatnonzero(col[valid[0] :] <= -1.0)
         if bad.size:
             i = int(valid[0] + bad[0])
-            raise PriceFileError("a return of -100 % or less leaves no price", got=float(col[i]),
-                                 fix="returns are fractions above -1 (0.01 = 1 %); check for percent values",
-                                 where=table.ref_at(returns.index[i], column))
-        gaps = np.flatnonzero(~np.isfinite(col[valid[0]:valid[-1] + 1]))
+            raise PriceFileError(
+                "a return of -100 % or less leaves no price",
+                got=float(col[i]),
+                fix="returns are fractions above -1 (0.01 = 1 %); check for percent values",
+                where=table.ref_at(returns.index[i], column),
+            )
+        gaps = np.flatnonzero(~np.isfinite(col[valid[0] : valid[-1] + 1]))
         if gaps.size:
             i = int(valid[0] + gaps[0])
-            raise PriceFileError(f"missing return inside the series of {column}",
-                                 fix="fill the gap (0 for no change) or end the series there",
-                                 where=table.ref_at(returns.index[i], column))
+            raise PriceFileError(
+                f"missing return inside the series of {column}",
+                fix="fill the gap (0 for no change) or end the series there",
+                where=table.ref_at(returns.index[i], column),
+            )
     return MarketData(returns_to_prices(returns), source=str(table.path))
 
 
@@ -135,14 +141,13 @@ def returns_to_prices(returns: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame of shape (n_dates + 1, n_symbols)
-        The index; the added first row is dated one median spacing before the first date (one day when
-        there is a single date) and is 1.0 for the symbols whose returns start on the first row. Each
-        other symbol is 1.0 on the row before its first return.
+        The index; the added first row is dated one period before the first date (the median spacing
+        of the dates, one day for a single date, kept on month ends / month starts / weekdays when the
+        dates are) and is 1.0 for the symbols whose returns start on the first row. Each other symbol is
+        1.0 on the row before its first return.
     """
     dates = returns.index
-    gap = pd.Timedelta(days=1) if len(dates) < 2 else pd.Timedelta(np.median(np.diff(dates.values)))
-    gap = max(gap.round("D"), pd.Timedelta(days=1))
-    index = pd.DatetimeIndex([dates[0] - gap, *dates], name=dates.name)
+    index = pd.DatetimeIndex([_period_before(dates), *dates], name=dates.name)
     values = returns.to_numpy(dtype="float64")
     out = np.full((len(index), values.shape[1]), np.nan)
     for j in range(values.shape[1]):
@@ -152,11 +157,29 @@ def returns_to_prices(returns: pd.DataFrame) -> pd.DataFrame:
             continue
         start, stop = int(valid[0]), int(valid[-1]) + 1
         out[start, j] = 1.0
-        out[start + 1:stop + 1, j] = np.cumprod(1.0 + col[start:stop])
+        out[start + 1 : stop + 1, j] = np.cumprod(1.0 + col[start:stop])
     frame = pd.DataFrame(out, index=index, columns=returns.columns)
     if not np.isfinite(out[0]).any():
         frame = frame.iloc[1:]
     return frame
+
+
+def _period_before(dates: pd.DatetimeIndex) -> pd.Timestamp:
+    """Return the date one period before ``dates[0]``.
+
+    That is the first date minus the median spacing, snapped to the calendar the dates follow: month ends
+    stay month ends, month starts stay month starts, weekdays stay weekdays.
+    """
+    gap = pd.Timedelta(days=1) if len(dates) < 2 else pd.Timedelta(np.median(np.diff(dates.values)))
+    gap = max(gap.round("D"), pd.Timedelta(days=1))
+    before = pd.Timestamp(dates[0] - gap)
+    if len(dates) >= 2 and dates.is_month_end.all():
+        return pd.Timestamp(pd.offsets.MonthEnd().rollback(before))
+    if len(dates) >= 2 and dates.is_month_start.all():
+        return pd.Timestamp(pd.offsets.MonthBegin().rollforward(before))
+    if (dates.day_of_week < 5).all() and gap <= pd.Timedelta(days=4):
+        return pd.Timestamp(pd.offsets.BDay().rollback(before))
+    return before
 
 
 def load_market_data(spec: str, *, base_dir: Path, where: SourceRef | None = None) -> MarketData:
@@ -179,29 +202,35 @@ def load_market_data(spec: str, *, base_dir: Path, where: SourceRef | None = Non
         Unknown builtin name, missing file, or any problem inside the CSV.
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise PriceFileError("no market data named", got=spec,
-                             fix=f"write e.g. prices: {BUILTIN_PREFIX}us-stocks, or the path of a prices CSV",
-                             where=where)
+        raise PriceFileError(
+            "no market data named",
+            got=spec,
+            fix=f"write e.g. prices: {BUILTIN_PREFIX}us-stocks, or the path of a prices CSV",
+            where=where,
+        )
     spec = spec.strip()
     if spec.startswith(BUILTIN_PREFIX):
-        return _load_builtin(spec[len(BUILTIN_PREFIX):].strip(), where)
+        return _load_builtin(spec[len(BUILTIN_PREFIX) :].strip(), where)
     loader, kind, rest = load_prices_csv, "prices file", spec
     if spec.startswith("returns:"):
-        loader, kind, rest = load_returns_csv, "returns file", spec[len("returns:"):]
+        loader, kind, rest = load_returns_csv, "returns file", spec[len("returns:") :]
     elif spec.startswith("csv:"):
-        rest = spec[len("csv:"):]
+        rest = spec[len("csv:") :]
     path = Path(rest.strip()).expanduser()
     if not path.is_absolute():
         path = Path(base_dir) / path
     if not path.is_file():
         problem = f"{kind} is a folder" if path.is_dir() else f"{kind} not found"
-        raise PriceFileError(problem, got=str(path),
-                             fix=f"give a CSV path relative to {base_dir}, or {BUILTIN_PREFIX}us-stocks",
-                             where=where or SourceRef(str(path)))
+        raise PriceFileError(
+            problem,
+            got=str(path),
+            fix=f"give a CSV path relative to {base_dir}, or {BUILTIN_PREFIX}us-stocks",
+            where=where or SourceRef(str(path)),
+        )
     return loader(path)
 
 
-# -- builtin data ------------------------------------------------------------------------------------------------
+# -- builtin data --------------------------------------------------------------------------------------------
 def _load_builtin(name: str, where: SourceRef | None) -> MarketData:
     from trimtab.data import samples
 
@@ -210,9 +239,13 @@ def _load_builtin(name: str, where: SourceRef | None) -> MarketData:
     match = [k for k in known if k.lower() == name.lower()]
     if not match:
         close = difflib.get_close_matches(name, known, n=1)
-        raise PriceFileError(f"unknown builtin data set {name!r}", got=f"{BUILTIN_PREFIX}{name}",
-                             fix=(f"did you mean {BUILTIN_PREFIX}{close[0]}? " if close else "")
-                             + f"use one of: {', '.join(BUILTIN_PREFIX + k for k in known)}", where=where)
+        raise PriceFileError(
+            f"unknown builtin data set {name!r}",
+            got=f"{BUILTIN_PREFIX}{name}",
+            fix=(f"did you mean {BUILTIN_PREFIX}{close[0]}? " if close else "")
+            + f"use one of: {', '.join(BUILTIN_PREFIX + k for k in known)}",
+            where=where,
+        )
     load_builtin = getattr(samples, "load_builtin", None)
     if load_builtin is None:  # older samples module: only us-stocks, as a DataFrame
         return MarketData(samples.us_stocks(), source=f"{BUILTIN_PREFIX}us-stocks")
@@ -221,11 +254,13 @@ def _load_builtin(name: str, where: SourceRef | None) -> MarketData:
     except InputError as err:  # e.g. the optional [history] extra is missing
         raise relocate(err, where) from None
     if isinstance(data, pd.DataFrame):
-        data = MarketData(data, source=f"{BUILTIN_PREFIX}{match[0]}")
+        return MarketData(data, source=f"{BUILTIN_PREFIX}{match[0]}")
+    if not isinstance(data, MarketData):
+        raise TypeError(f"samples.load_builtin({match[0]!r}) returned {type(data).__name__}")
     return data
 
 
-# -- CSV reading ---------------------------------------------------------------------------------------------------
+# -- CSV reading ---------------------------------------------------------------------------------------------
 class _Table:
     """A CSV file as text cells, with the editor line number of every data row."""
 
@@ -248,11 +283,16 @@ class _Table:
                 raw = gzip.decompress(raw)
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            raise PriceFileError("file is not UTF-8 text", got=f"byte {err.start}", fix="save it as UTF-8 CSV",
-                                 where=SourceRef(str(path))) from None
+            raise PriceFileError(
+                "file is not UTF-8 text",
+                got=f"byte {err.start}",
+                fix="save it as UTF-8 CSV",
+                where=SourceRef(str(path)),
+            ) from None
         except (OSError, EOFError) as err:
-            raise PriceFileError(f"cannot read {what}", got=str(err), fix="check the file",
-                                 where=SourceRef(str(path))) from None
+            raise PriceFileError(
+                f"cannot read {what}", got=str(err), fix="check the file", where=SourceRef(str(path))
+            ) from None
         reader = csv.reader(io.StringIO(text))
         header: list[str] | None = None
         header_line = 0
@@ -269,34 +309,52 @@ class _Table:
                     continue
                 if len(cells) != len(header):
                     many = "many" if len(cells) > len(header) else "few"
-                    raise PriceFileError(f"row has {len(cells)} fields but the header has {len(header)}",
-                                         got=",".join(cells)[:80],
-                                         fix=f"remove the extra fields or add the missing ones (too {many})",
-                                         where=SourceRef(str(path), line))
+                    raise PriceFileError(
+                        f"row has {len(cells)} fields but the header has {len(header)}",
+                        got=",".join(cells)[:80],
+                        fix=f"remove the extra fields or add the missing ones (too {many})",
+                        where=SourceRef(str(path), line),
+                    )
                 rows.append(cells)
                 lines.append(line)
         except csv.Error as err:
-            raise PriceFileError(f"malformed CSV: {err}", fix="check quoting on that line",
-                                 where=SourceRef(str(path), reader.line_num)) from None
+            raise PriceFileError(
+                f"malformed CSV: {err}",
+                fix="check quoting on that line",
+                where=SourceRef(str(path), reader.line_num),
+            ) from None
         if header is None:
-            raise PriceFileError(f"{what} is empty", fix="write a header line (date,SYM1,SYM2,...) and rows",
-                                 where=SourceRef(str(path)))
+            raise PriceFileError(
+                f"{what} is empty",
+                fix="write a header line (date,SYM1,SYM2,...) and rows",
+                where=SourceRef(str(path)),
+            )
         for i, name in enumerate(header):
             if not name:
-                raise PriceFileError(f"column {i + 1} has no name", fix="name every column in the header",
-                                     where=SourceRef(str(path), header_line))
+                raise PriceFileError(
+                    f"column {i + 1} has no name",
+                    fix="name every column in the header",
+                    where=SourceRef(str(path), header_line),
+                )
         seen: dict[str, int] = {}
         for i, name in enumerate(header):
             if name.lower() in seen:
-                raise PriceFileError(f"column {name!r} appears twice in the header", got=name,
-                                     fix="keep one column per name", where=SourceRef(str(path), header_line, name))
+                raise PriceFileError(
+                    f"column {name!r} appears twice in the header",
+                    got=name,
+                    fix="keep one column per name",
+                    where=SourceRef(str(path), header_line, name),
+                )
             seen[name.lower()] = i
         if not rows:
-            raise PriceFileError(f"{what} has a header but no rows", fix="add one row per date",
-                                 where=SourceRef(str(path), header_line))
+            raise PriceFileError(
+                f"{what} has a header but no rows",
+                fix="add one row per date",
+                where=SourceRef(str(path), header_line),
+            )
         return cls(path, header, rows, lines)
 
-    # -- references ----------------------------------------------------------------------------------------------
+    # -- references ------------------------------------------------------------------------------------------
     def ref(self, row: int | None = None, column: str | None = None) -> SourceRef:
         """Where row ``row`` (0-based data row) and ``column`` are."""
         return SourceRef(str(self.path), None if row is None else self.lines[row], column)
@@ -308,7 +366,7 @@ class _Table:
     def column(self, index: int) -> list[str]:
         return [row[index] for row in self.rows]
 
-    # -- parsing -------------------------------------------------------------------------------------------------
+    # -- parsing ---------------------------------------------------------------------------------------------
     def dates(self, index: int) -> pd.DatetimeIndex:
         """Parse column ``index`` as dates (times of day dropped), raising at the first bad cell."""
         cells = self.column(index)
@@ -321,8 +379,9 @@ class _Table:
         bad = np.flatnonzero(parsed.isna().to_numpy())
         if bad.size:
             i = int(bad[0])
-            raise PriceFileError("not a date", got=cells[i], fix="write dates as YYYY-MM-DD",
-                                 where=self.ref(i, name))
+            raise PriceFileError(
+                "not a date", got=cells[i], fix="write dates as YYYY-MM-DD", where=self.ref(i, name)
+            )
         index_ = pd.DatetimeIndex(parsed)
         if index_.tz is not None:
             index_ = index_.tz_localize(None)
@@ -333,45 +392,65 @@ class _Table:
         cells = self.column(index)
         name = self.header[index]
         missing = np.array([c.lower() in _MISSING_TOKENS for c in cells])
-        values = pd.to_numeric(pd.Series(cells, dtype=object).where(~missing, None), errors="coerce"
-                               ).to_numpy(dtype="float64")
+        values = pd.to_numeric(
+            pd.Series(cells, dtype=object).where(~missing, None), errors="coerce"
+        ).to_numpy(dtype="float64")
         bad = np.flatnonzero((~np.isfinite(values)) & ~missing)
         if bad.size:
             i = int(bad[0])
             mostly_text = bad.size > len(cells) / 2
             hint = " (a long file needs a 'symbol' column)" if mostly_text and index > 0 else ""
-            raise PriceFileError(f"{what} is not a number{hint}", got=cells[i],
-                                 fix=f"write a plain number such as 123.45, or leave the cell empty if "
-                                     f"there is no {what}", where=self.ref(i, name))
-        return values
+            raise PriceFileError(
+                f"{what} is not a number{hint}",
+                got=cells[i],
+                fix=f"write a plain number such as 123.45, or leave the cell empty if there is no {what}",
+                where=self.ref(i, name),
+            )
+        out: np.ndarray = values
+        return out
 
 
-def _check_positive(table: _Table, values: np.ndarray, rows: np.ndarray | None, column: str, what: str,
-                    allow_zero: bool = False) -> None:
+def _check_positive(
+    table: _Table,
+    values: np.ndarray,
+    rows: np.ndarray | None,
+    column: str,
+    what: str,
+    allow_zero: bool = False,
+) -> None:
     bad = np.flatnonzero(values < 0 if allow_zero else values <= 0)
     if bad.size:
         i = int(bad[0]) if rows is None else int(rows[bad[0]])
-        raise PriceFileError(f"{what} must be {'zero or more' if allow_zero else 'positive'}",
-                             got=float(values[bad[0]]),
-                             fix=f"fix or delete the value (an empty cell means no {what} that day)",
-                             where=table.ref(i, column))
+        raise PriceFileError(
+            f"{what} must be {'zero or more' if allow_zero else 'positive'}",
+            got=float(values[bad[0]]),
+            fix=f"fix or delete the value (an empty cell means no {what} that day)",
+            where=table.ref(i, column),
+        )
 
 
 def _wide_prices(table: _Table, *, what: str) -> pd.DataFrame:
-    """A wide file (date + one column per symbol) as a sorted frame; prices checked positive."""
+    """Read a wide file (date + one column per symbol) as a sorted frame; prices checked positive."""
     if len(table.header) < 2:
-        raise PriceFileError("no symbol columns", got=",".join(table.header),
-                             fix="write date,SYM1,SYM2,... (wide) or date,symbol,close (long)",
-                             where=table.ref())
+        raise PriceFileError(
+            "no symbol columns",
+            got=",".join(table.header),
+            fix="write date,SYM1,SYM2,... (wide) or date,symbol,close (long)",
+            where=table.ref(),
+        )
     dates = table.dates(0)
     order = np.argsort(dates.to_numpy(), kind="stable")
     sorted_dates = dates.to_numpy()[order]
     dup = np.flatnonzero(sorted_dates[1:] == sorted_dates[:-1])
     if dup.size:
         first, second = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
-        raise PriceFileError(f"date {pd.Timestamp(sorted_dates[dup[0]]):%Y-%m-%d} appears twice "
-                             f"(lines {table.lines[first]} and {table.lines[second]})",
-                             got=table.rows[second][0], fix="keep one row per date", where=table.ref(second))
+        raise PriceFileError(
+            f"date {pd.Timestamp(sorted_dates[dup[0]]):%Y-%m-%d} appears twice "
+            f"(lines {table.lines[first]} and {table.lines[second]})",
+            got=table.rows[second][0],
+            fix="keep one row per date",
+            where=table.ref(second),
+        )
     columns: dict[str, np.ndarray] = {}
     for j in range(1, len(table.header)):
         values = table.numbers(j, what)
@@ -385,24 +464,34 @@ def _wide_prices(table: _Table, *, what: str) -> pd.DataFrame:
 
 
 def _long_prices(table: _Table) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """A long file (date, symbol, close[, volume]) pivoted to wide frames."""
+    """Read a long file (date, symbol, close[, volume]) and pivot it to wide frames."""
     lowered = [h.lower() for h in table.header]
     allowed = (*_DATE_COLUMNS, *_SYMBOL_COLUMNS, *_CLOSE_COLUMNS, *_VOLUME_COLUMNS)
     for name in table.header:
         if name.lower() not in allowed:
-            raise PriceFileError(f"unknown column {name!r} in a long prices file", got=name,
-                                 fix="use the columns date,symbol,close and optionally volume",
-                                 where=SourceRef(str(table.path), 1, name))
+            raise PriceFileError(
+                f"unknown column {name!r} in a long prices file",
+                got=name,
+                fix="use the columns date,symbol,close and optionally volume",
+                where=SourceRef(str(table.path), 1, name),
+            )
 
     def pick(options: tuple[str, ...], role: str, required: bool = True) -> int | None:
         found = [i for i, h in enumerate(lowered) if h in options]
         if len(found) > 1:
-            raise PriceFileError(f"more than one {role} column", got=[table.header[i] for i in found],
-                                 fix=f"keep one of {', '.join(options)}", where=SourceRef(str(table.path), 1))
+            raise PriceFileError(
+                f"more than one {role} column",
+                got=[table.header[i] for i in found],
+                fix=f"keep one of {', '.join(options)}",
+                where=SourceRef(str(table.path), 1),
+            )
         if not found and required:
-            raise PriceFileError(f"missing column {options[0]!r}", got=",".join(table.header),
-                                 fix="a long prices file has the columns date,symbol,close[,volume]",
-                                 where=SourceRef(str(table.path), 1))
+            raise PriceFileError(
+                f"missing column {options[0]!r}",
+                got=",".join(table.header),
+                fix="a long prices file has the columns date,symbol,close[,volume]",
+                where=SourceRef(str(table.path), 1),
+            )
         return found[0] if found else None
 
     date_col = pick(_DATE_COLUMNS, "date")
@@ -414,8 +503,11 @@ def _long_prices(table: _Table) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     symbols = table.column(symbol_col)
     for i, symbol in enumerate(symbols):
         if not symbol or symbol.lower() in _MISSING_TOKENS:
-            raise PriceFileError("row has no symbol", fix="name the ticker of every row",
-                                 where=table.ref(i, table.header[symbol_col]))
+            raise PriceFileError(
+                "row has no symbol",
+                fix="name the ticker of every row",
+                where=table.ref(i, table.header[symbol_col]),
+            )
     close = table.numbers(close_col, "price")
     present = np.flatnonzero(np.isfinite(close))
     _check_positive(table, close[present], present, table.header[close_col], "price")
@@ -430,10 +522,13 @@ def _long_prices(table: _Table) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         rows = np.flatnonzero(dup)
         key = (frame["date"].iloc[rows[0]], frame["symbol"].iloc[rows[0]])
         same = [int(r) for r in rows if (frame["date"].iloc[r], frame["symbol"].iloc[r]) == key]
-        raise PriceFileError(f"{key[1]} on {key[0]:%Y-%m-%d} appears twice "
-                             f"(lines {table.lines[same[0]]} and {table.lines[same[1]]})",
-                             got=symbols[same[1]], fix="keep one row per date and symbol",
-                             where=table.ref(same[1]))
+        raise PriceFileError(
+            f"{key[1]} on {key[0]:%Y-%m-%d} appears twice "
+            f"(lines {table.lines[same[0]]} and {table.lines[same[1]]})",
+            got=symbols[same[1]],
+            fix="keep one row per date and symbol",
+            where=table.ref(same[1]),
+        )
     symbol_order = list(dict.fromkeys(symbols))
     prices = frame.pivot(index="date", columns="symbol", values="close").sort_index()
     prices = prices.reindex(columns=symbol_order)

@@ -51,7 +51,7 @@ def format_key_path(path: KeyPath, data: Any = None) -> str:
 
 
 def relocate(err: InputError, where: SourceRef | None, cls: type[InputError] | None = None) -> InputError:
-    """The same error (or one of class ``cls``) placed at ``where``, unless it already names a place.
+    """Place ``err`` at ``where`` (as class ``cls`` if given), unless it already names a place.
 
     Used when a value is checked by code that does not know the file (a domain constructor, a loader of
     bundled data) and the caller knows where the value was written.
@@ -100,12 +100,13 @@ class YamlDocument:
         return self.lines.get(())
 
     def ref(self, *path: str | int) -> SourceRef:
-        """A :class:`SourceRef` naming this file, the line of ``path`` and the rendered key path."""
+        """Return a :class:`SourceRef` naming this file, the line of ``path`` and the rendered key path."""
         return SourceRef(str(self.path), self.line(*path), format_key_path(tuple(path), self.data) or None)
 
 
-def load_yaml(path: str | Path, *, error: type[InputError] = PortfolioFileError,
-              what: str = "portfolio file") -> YamlDocument:
+def load_yaml(
+    path: str | Path, *, error: type[InputError] = PortfolioFileError, what: str = "portfolio file"
+) -> YamlDocument:
     """Read and parse a YAML file, keeping key lines.
 
     Parameters
@@ -124,24 +125,41 @@ def load_yaml(path: str | Path, *, error: type[InputError] = PortfolioFileError,
     """
     path = Path(path)
     if not path.exists():
-        raise error(f"{what} not found", got=str(path), fix="check the path (relative to the current folder)",
-                    where=SourceRef(str(path)))
+        raise error(
+            f"{what} not found",
+            got=str(path),
+            fix="check the path (relative to the current folder)",
+            where=SourceRef(str(path)),
+        )
     if path.is_dir():
-        raise error(f"{what} is a folder, not a file", got=str(path), fix="give the path of the .yaml file",
-                    where=SourceRef(str(path)))
+        raise error(
+            f"{what} is a folder, not a file",
+            got=str(path),
+            fix="give the path of the .yaml file",
+            where=SourceRef(str(path)),
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise error("file is not UTF-8 text", got=f"byte {err.start}", fix="save the file as UTF-8",
-                    where=SourceRef(str(path))) from None
+        raise error(
+            "file is not UTF-8 text",
+            got=f"byte {err.start}",
+            fix="save the file as UTF-8",
+            where=SourceRef(str(path)),
+        ) from None
     except OSError as err:
-        raise error(f"cannot read {what}", got=err.strerror, fix="check the file's permissions",
-                    where=SourceRef(str(path))) from None
+        raise error(
+            f"cannot read {what}",
+            got=err.strerror,
+            fix="check the file's permissions",
+            where=SourceRef(str(path)),
+        ) from None
     return parse_yaml(text, path=path, error=error)
 
 
-def parse_yaml(text: str, *, path: str | Path = "<string>",
-               error: type[InputError] = PortfolioFileError) -> YamlDocument:
+def parse_yaml(
+    text: str, *, path: str | Path = "<string>", error: type[InputError] = PortfolioFileError
+) -> YamlDocument:
     """Parse YAML ``text`` (see :func:`load_yaml`); ``path`` is only used in messages."""
     path = Path(path)
     loader = yaml.SafeLoader(text)
@@ -150,12 +168,18 @@ def parse_yaml(text: str, *, path: str | Path = "<string>",
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = " ".join(" ".join(str(p) for p in (err.context, err.problem) if p).split()) or "invalid YAML"
-        raise error(f"YAML syntax error: {problem}", fix=_syntax_fix(problem),
-                    where=SourceRef(str(path), line)) from None
+        problem = (
+            " ".join(" ".join(str(p) for p in (err.context, err.problem) if p).split()) or "invalid YAML"
+        )
+        raise error(
+            f"YAML syntax error: {problem}", fix=_syntax_fix(problem), where=SourceRef(str(path), line)
+        ) from None
     except yaml.YAMLError as err:
-        raise error(f"YAML syntax error: {' '.join(str(err).split())}",
-                    fix="check indentation and quoting", where=SourceRef(str(path))) from None
+        raise error(
+            f"YAML syntax error: {' '.join(str(err).split())}",
+            fix="check indentation and quoting",
+            where=SourceRef(str(path)),
+        ) from None
     finally:
         loader.dispose()
     if node is None:
@@ -186,8 +210,11 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         if id(node) in self._active:
-            raise self.error("YAML alias refers to itself", fix="remove the recursive alias",
-                             where=SourceRef(str(self.path), node.start_mark.line + 1))
+            raise self.error(
+                "YAML alias refers to itself",
+                fix="remove the recursive alias",
+                where=SourceRef(str(self.path), node.start_mark.line + 1),
+            )
         self._active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -207,21 +234,30 @@ class _Builder:
             self.loader.flatten_mapping(node)  # resolve YAML merge keys (<<)
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark
-            raise self.error(f"bad YAML merge key: {' '.join(str(err.problem).split())}",
-                             fix="merge only mappings with <<",
-                             where=SourceRef(str(self.path), mark.line + 1 if mark else None)) from None
+            raise self.error(
+                f"bad YAML merge key: {' '.join(str(err.problem).split())}",
+                fix="merge only mappings with <<",
+                where=SourceRef(str(self.path), mark.line + 1 if mark else None),
+            ) from None
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.error("a mapping key must be a plain name", got=str(key_node.tag).rsplit(":", 1)[-1],
-                                 fix="use a plain text key", where=SourceRef(str(self.path), line))
+                raise self.error(
+                    "a mapping key must be a plain name",
+                    got=str(key_node.tag).rsplit(":", 1)[-1],
+                    fix="use a plain text key",
+                    where=SourceRef(str(self.path), line),
+                )
             key = str(key_node.value)
             if key in out:
                 first = self.lines.get((*path, key))
-                raise self.error(f"key {key!r} appears twice (first on line {first})", got=key,
-                                 fix="keep only one of them",
-                                 where=SourceRef(str(self.path), line, format_key_path((*path, key))))
+                raise self.error(
+                    f"key {key!r} appears twice (first on line {first})",
+                    got=key,
+                    fix="keep only one of them",
+                    where=SourceRef(str(self.path), line, format_key_path((*path, key))),
+                )
             self.lines[(*path, key)] = line
             out[key] = self.build(value_node, (*path, key))
         return out
