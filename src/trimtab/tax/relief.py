@@ -42,6 +42,7 @@ __all__ = [
     "plan_relief",
     "realized_gain_curve",
     "relieve",
+    "taxmin_order",
 ]
 
 ZERO = Decimal(0)
@@ -97,6 +98,20 @@ def order_lots(lots: Sequence[TaxLot], method: ReliefMethod, *,
         return sorted(lots, key=lambda lot: (_exact_per_share_tax(lot, price, sold, rates),
                                              -Fraction(lot.cost_basis) / Fraction(lot.quantity)))
     raise TaxError(f"unknown relief method {method!r}")
+
+
+def taxmin_order(lots: Sequence[TaxLot], *, price: Decimal, sold: date) -> list[TaxLot]:
+    """The category order some robo-advisers describe ("TaxMin"): short-term losses, long-term losses,
+    long-term gains, short-term gains; highest unit cost first within each category.
+
+    Not the per-share optimum (KAT-24 counter-example); kept to compare rule-based relief with ``min_tax``.
+    """
+    def category(lot: TaxLot) -> int:
+        loss = price < lot.unit_cost
+        long_ = holding_term(lot.holding_start, sold) is Term.LONG
+        return (0 if not long_ else 1) if loss else (2 if long_ else 3)
+
+    return sorted(lots, key=lambda lot: (category(lot), -lot.unit_cost))
 
 
 # -- planning a sale ------------------------------------------------------------------------------------
