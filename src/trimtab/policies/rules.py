@@ -73,6 +73,8 @@ __all__ = [
 DEFAULT_RISK_AVERSION = 3.0
 #: Default horizon of :class:`CostGated`, years: the benefit of being on target is counted for one year.
 DEFAULT_HORIZON_YEARS = 1.0
+#: Benefit and cost closer than this (relative, at least $1e-9) count as equal: the gate then holds.
+_COST_NOISE = 1e-9
 #: Weights closer than this to the current ones count as "no trade", fraction of value.
 _SAME = 1e-12
 
@@ -300,7 +302,7 @@ class CostGated(Move):
     **Cost.** ``ctx.cost_of(w_plus).total``: estimated trading cost plus tax in dollars. The tax counts in
     full, although part of it is only paid earlier than it would be otherwise.
 
-    The move is made when ``benefit > cost`` (strictly); otherwise the policy holds and says why with the
+    The move is made when ``benefit > cost`` (strictly, by more than float noise of 1e-9 relative); otherwise the policy holds and says why with the
     numbers, e.g. ``"benefit $412 < cost $530 (trading $30, tax $500): hold"``.
 
     Parameters
@@ -366,12 +368,13 @@ class CostGated(Move):
                    "tax": float(cost.tax), "tracking_error_before": te_before, "tracking_error_after": te_after,
                    "risk_aversion": self.risk_aversion, "horizon_years": self.horizon_years,
                    "value": float(ctx.value)}
-        if benefit > total:
+        noise = _COST_NOISE * max(1.0, abs(total))
+        if benefit > total + noise:
             action_word = "rebalance" if inner.action == "rebalance" else "partial rebalance"
             return Proposal(inner.action, inner.weights, inner.cash,
                             (*inner.reasons, worth, f"benefit {_dollars(benefit)} > {costs}: {action_word}"),
                             {**dict(inner.details), "cost_gate": {**details, "passed": True}})
-        relation = "<" if benefit < total else "="
+        relation = "<" if benefit < total - noise else "="
         return _hold(ctx, (worth, f"benefit {_dollars(benefit)} {relation} {costs}: hold"),
                      {"cost_gate": {**details, "passed": False}})
 
