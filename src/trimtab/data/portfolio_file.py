@@ -35,11 +35,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from trimtab.data.lots_file import LotRow, load_lot_rows
 from trimtab.data.market import MarketData
@@ -145,6 +146,18 @@ class PortfolioFile:
 
 
 # -- the YAML schema -----------------------------------------------------------------------------------------
+def _reject_bool(value: Any) -> Any:
+    """YAML ``true`` / ``yes`` is not a number (pydantic would read it as 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "should be a number, not true/false")
+    return value
+
+
+Float = Annotated[float, BeforeValidator(_reject_bool)]
+Int = Annotated[int, BeforeValidator(_reject_bool)]
+Money = Annotated[Decimal, BeforeValidator(_reject_bool)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -154,34 +167,34 @@ class _AccountModel(_Section):
 
     id: str
     kind: AccountKind
-    cash: Decimal = Field(Decimal("0"), ge=0)
+    cash: Money = Field(Decimal("0"), ge=0)
 
 
 class _ImpactModel(_Section):
-    b: float = Field(1.0, ge=0)
-    alpha: float = Field(1.5, ge=1, le=2)
+    b: Float = Field(1.0, ge=0)
+    alpha: Float = Field(1.5, ge=1, le=2)
 
 
 class _CostsModel(_Section):
-    commission_per_trade: Decimal = Field(Decimal("0"), ge=0)
-    commission_per_share: Decimal = Field(Decimal("0"), ge=0)
-    half_spread_bps: float = Field(0.0, ge=0)
-    min_trade_value: Decimal = Field(Decimal("0"), ge=0)
+    commission_per_trade: Money = Field(Decimal("0"), ge=0)
+    commission_per_share: Money = Field(Decimal("0"), ge=0)
+    half_spread_bps: Float = Field(0.0, ge=0)
+    min_trade_value: Money = Field(Decimal("0"), ge=0)
     impact: _ImpactModel | None = None
 
 
 class _TaxModel(_Section):
-    short_term_rate: float = Field(0.0, ge=0, lt=1)
-    long_term_rate: float = Field(0.0, ge=0, lt=1)
+    short_term_rate: Float = Field(0.0, ge=0, lt=1)
+    long_term_rate: Float = Field(0.0, ge=0, lt=1)
     relief_method: ReliefMethod = ReliefMethod.FIFO
     filing_status: str = "single"
 
 
 class _TradingModel(_Section):
-    lot_size: int = Field(1, ge=1)
+    lot_size: Int = Field(1, ge=1)
     fractional: bool = False
-    fraction_decimals: int = Field(4, ge=0, le=6)
-    cash_buffer: float = Field(0.0, ge=0, lt=1)
+    fraction_decimals: Int = Field(4, ge=0, le=6)
+    cash_buffer: Float = Field(0.0, ge=0, lt=1)
     buy_only: bool = False
     placement: Placement = Placement.TAX_AWARE
 
@@ -191,8 +204,8 @@ class _PortfolioModel(_Section):
     as_of: Any = None
     accounts: list[_AccountModel] = Field(min_length=1)
     lots: str | None = None
-    targets: dict[str, float]
-    account_targets: dict[str, dict[str, float]] = Field(default_factory=dict)
+    targets: dict[str, Float]
+    account_targets: dict[str, dict[str, Float]] = Field(default_factory=dict)
     prices: str
     policy: Any = None
     costs: _CostsModel = _CostsModel.model_validate({})
@@ -260,6 +273,7 @@ _TYPE_PROBLEMS: dict[str, str] = {
     "model_attributes_type": "should be a mapping (key: value pairs)",
     "list_type": "should be a list (lines starting with '- ')",
     "finite_number": "should be a finite number",
+    "bool_not_number": "should be a number, not true/false",
 }
 
 
@@ -383,7 +397,8 @@ def _translate(err: ValidationError, doc: YamlDocument) -> InputError:
         return cls(f"missing required key {name!r}", fix=_FIX_HINTS.get(name, f"add {name}:"), where=where)
     if kind == "enum":
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return cls(f"unknown {name.replace('_', ' ')}", got=got, fix=f"use one of {expected}", where=where)
+        label = "account kind" if name == "kind" else name.replace("_", " ")
+        return cls(f"unknown {label}", got=got, fix=f"use one of {expected}", where=where)
     if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
         words = {
             "greater_than_equal": "at least",
