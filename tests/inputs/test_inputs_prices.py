@@ -75,17 +75,17 @@ def test_long_equals_wide_for_any_prices_with_gaps(data: st.DataObject, tmp_path
     frame = pd.DataFrame(grid, index=pd.DatetimeIndex(dates, name="date"), columns=[f"S{j}" for j in range(n_cols)])
     folder = tmp_path_factory.mktemp("prop")
     frame.to_csv(folder / "wide.csv", date_format="%Y-%m-%d")
+    wide_market = load_prices_csv(folder / "wide.csv").prices
+    np.testing.assert_array_equal(wide_market.to_numpy(), frame.to_numpy())
     long = frame.stack().rename("close").reset_index()  # stack drops NaN: a missing row = a missing price
     long.columns = ["date", "symbol", "close"]
-    if long.empty:
+    if long.empty:  # nothing to write in long form
         return
     long = long.sample(frac=1.0, random_state=data.draw(st.integers(0, 1000)))
     long.to_csv(folder / "long.csv", index=False, date_format="%Y-%m-%d")
-    wide_market = load_prices_csv(folder / "wide.csv").prices
     long_market = load_prices_csv(folder / "long.csv").prices
     present = wide_market.dropna(how="all").dropna(axis=1, how="all")
     _same_market(present, long_market.reindex(index=present.index, columns=present.columns))
-    np.testing.assert_array_equal(wide_market.to_numpy(), frame.to_numpy())
 
 
 def test_unsorted_rows_are_sorted(tmp_path: Path) -> None:
