@@ -1,0 +1,1 @@
+"""Bundled example households (package data; `trimtab demo` runs `family`)."""
