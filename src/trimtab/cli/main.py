@@ -17,13 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from trimtab import __version__
 from trimtab.errors import TrimtabError
+
+try:  # typer >= 0.22 vendors click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click import ClickException  # type: ignore[no-redef]
 
 __all__ = ["app", "main"]
 
@@ -40,7 +44,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON do
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    # Wide tables when piped or captured (rich would otherwise assume 80 columns).
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -48,7 +53,7 @@ def _write_atomically(path: Path, text: str) -> None:
     path = path.expanduser()
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise click.BadParameter(f"folder {folder} does not exist; create it or choose another --output path")
+        raise typer.BadParameter(f"folder {folder} does not exist; create it or choose another --output path")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with os.fdopen(fd, "w", newline="") as handle:
@@ -210,12 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     except TrimtabError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         return 1
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show(file=sys.stderr)
         return 2
     except OSError as exc:
