@@ -170,8 +170,12 @@ def test_band_edge_funds_a_shortfall_from_assets_above_target(make_context) -> N
     assert w["A"] == pytest.approx(0.325, abs=1e-15) and w["B"] == pytest.approx(0.325, abs=1e-15)
     assert w["CASH"] == pytest.approx(0.0, abs=1e-15) and w["CASH"] >= 0.0
     assert _sum(dict(w)) == pytest.approx(1.0, abs=1e-12)
-    assert ("cash and sales cannot pay for the buys: 5.0 pp more is sold from A and B, pro rata to their "
-            "weight above target") in decision.reasons
+    assert decision.reasons[3:7] == (
+        "buy C from 28.0 % to 35.0 % of value, the lower edge of the 5 pp band",
+        "sell A from 36.0 % to 32.5 % of value, past the upper edge (35.0 %) of the 5 pp band, to pay for the buys",
+        "sell B from 36.0 % to 32.5 % of value, past the upper edge (35.0 %) of the 5 pp band, to pay for the buys",
+        "cash and sales cannot pay for the buys: 5.0 pp more is sold from A and B, pro rata to their weight "
+        "above target")
 
 
 def test_band_edge_second_tier_sells_in_band_assets_above_target(make_context) -> None:

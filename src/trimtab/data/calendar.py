@@ -137,25 +137,42 @@ def nyse_sessions() -> pd.DatetimeIndex:
         sessions = pd.DatetimeIndex(calendar.sessions)
     if sessions.tz is not None:
         sessions = sessions.tz_localize(None)
-    return pd.DatetimeIndex(sessions.normalize(), name="session")
+    return pd.DatetimeIndex(sessions.normalize(), name="session").as_unit("ns")
 
 
 @functools.cache
-def _nyse_period_ends(period: str) -> pd.DatetimeIndex:
-    """Sessions after which the next session is in another period (the calendar's last one excluded)."""
+def _nyse_bounds() -> tuple[int, int]:
+    """First and last NYSE session as int64 nanoseconds."""
+    sessions = nyse_sessions().asi8
+    return int(sessions[0]), int(sessions[-1])
+
+
+@functools.cache
+def _nyse_period_ends(period: str) -> np.ndarray:
+    """Sessions after which the next session is in another period (the calendar's last one excluded),
+    as sorted int64 nanoseconds (plain numpy: looking one up costs about a microsecond)."""
     sessions = nyse_sessions()
     keys = _keys(sessions, period)
-    return sessions[:-1][keys[:-1] != keys[1:]]
+    ends = sessions[:-1][keys[:-1] != keys[1:]]
+    out = np.array(ends.asi8, dtype=np.int64)
+    out.setflags(write=False)
+    return out
 
 
 def _in_nyse_range(day: pd.Timestamp) -> bool:
-    sessions = nyse_sessions()
+    first, last = _nyse_bounds()
     # The last session's successor is unknown to the calendar: leave it to the weekday rule.
-    return bool(sessions[0] <= day < sessions[-1])
+    return first <= day.value < last
+
+
+def _nyse_end_on_or_after(day: pd.Timestamp, period: str) -> pd.Timestamp | None:
+    ends = _nyse_period_ends(period)
+    i = int(np.searchsorted(ends, day.value))
+    return pd.Timestamp(int(ends[i])) if i < len(ends) else None
 
 
 def _next_weekday(day: pd.Timestamp) -> pd.Timestamp:
-    step = {4: 3, 5: 2}.get(day.dayofweek, 1)
+    step = {4: 3, 5: 2}.get(day.day_of_week, 1)
     return day + pd.Timedelta(days=step)
 
 
@@ -208,9 +225,9 @@ def is_period_end(t: pd.Timestamp | str, period: str, *, dates: pd.DatetimeIndex
         return period == "weekly" or period_key(day + pd.Timedelta(days=7), period) != period_key(day, period)
     if _in_nyse_range(day):
         ends = _nyse_period_ends(period)
-        i = int(ends.searchsorted(day))
-        return i < len(ends) and ends[i] == day
-    return day.dayofweek < 5 and period_key(_next_weekday(day), period) != period_key(day, period)
+        i = int(np.searchsorted(ends, day.value))
+        return i < len(ends) and int(ends[i]) == day.value
+    return day.day_of_week < 5 and period_key(_next_weekday(day), period) != period_key(day, period)
 
 
 def _low_frequency_end(day: pd.Timestamp, period: str, frequency: float) -> bool:
@@ -257,8 +274,7 @@ def last_session_of_period(t: pd.Timestamp | str, period: str) -> pd.Timestamp |
     _check_period(period)
     if not _in_nyse_range(day):
         return None
-    ends = _nyse_period_ends(period)
-    i = int(ends.searchsorted(day))
-    if i < len(ends) and period_key(ends[i], period) == period_key(day, period):
-        return pd.Timestamp(ends[i])
+    end = _nyse_end_on_or_after(day, period)
+    if end is not None and period_key(end, period) == period_key(day, period):
+        return end
     return None

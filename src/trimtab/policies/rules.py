@@ -242,12 +242,9 @@ class ToBandEdge(Move):
         after = before.copy()
         after[outside] = target[outside] + np.sign(drift[outside]) * tolerance[outside]
         after = np.clip(after, 0.0, None)
+        edge = after.copy()
         order = sorted(np.flatnonzero(outside), key=lambda i: (-abs(float(drift[i])), ctx.symbols[i]))
-        reasons = [
-            f"{'sell' if after[i] < before[i] else 'buy'} {ctx.symbols[i]} from {_percent(before[i])} to "
-            f"{_percent(after[i])} of value, the {'upper' if drift[i] > 0 else 'lower'} edge of "
-            f"{self.band.band_phrase(ctx, i, float(tolerance[i]))}"
-            for i in order]
+        funding: list[str] = []
         funded: dict[str, float] = {}
         shortfall = float(after.sum()) - 1.0
         if shortfall > 0.0:
@@ -263,13 +260,26 @@ class ToBandEdge(Move):
                 funded.update({ctx.symbols[i]: float(cut[i]) for i in np.flatnonzero(cut > 0)})
             if funded:
                 names = sorted(funded, key=lambda s: (-funded[s], s))
-                reasons.append(f"cash and sales cannot pay for the buys: {format_pp(sum(funded.values()))} pp "
+                funding.append(f"cash and sales cannot pay for the buys: {format_pp(sum(funded.values()))} pp "
                                f"more is sold from {_list(names)}, pro rata to their weight above target")
             buys = np.where(after > before, after - before, 0.0)
             if shortfall > 0.0 and float(buys.sum()) > 0.0:
                 after -= buys * min(shortfall / float(buys.sum()), 1.0)
-                reasons.append(f"buys scaled down by {format_pp(shortfall)} pp to keep cash from going negative")
+                funding.append(f"buys scaled down by {format_pp(shortfall)} pp to keep cash from going negative")
             after = np.clip(after, 0.0, None)
+        reasons = []
+        for i in order:
+            side = "upper" if drift[i] > 0 else "lower"
+            text = (f"{'sell' if after[i] < before[i] else 'buy'} {ctx.symbols[i]} from {_percent(before[i])} to "
+                    f"{_percent(after[i])} of value")
+            band_text = self.band.band_phrase(ctx, i, float(tolerance[i]))
+            if abs(after[i] - edge[i]) <= _SAME:
+                reasons.append(f"{text}, the {side} edge of {band_text}")
+            else:
+                reasons.append(f"{text}, past the {side} edge ({_percent(edge[i])}) of {band_text}, to pay for "
+                               "the buys" if after[i] < edge[i] else f"{text}, short of the {side} edge "
+                               f"({_percent(edge[i])}) of {band_text}")
+        reasons.extend(funding)
         cash = max(1.0 - float(after.sum()), 0.0)
         reasons.append(f"cash absorbs the difference: {_percent(ctx.cash_weight)} now, {_percent(cash)} after "
                        f"(target {_percent(ctx.target_cash)})")
