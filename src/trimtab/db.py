@@ -146,7 +146,7 @@ def make_engine(url: str) -> Engine:
                                    **({"poolclass": StaticPool} if memory else {}))
             _sqlite_pragmas(engine, wal=not memory)
             return engine
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed)
     except (NoSuchModuleError, ImportError) as err:
         raise DatabaseError(f"no database driver for {parsed.drivername!r}", got=redact(url),
                             fix="install the driver (pip install 'trimtab[postgres]') or use "

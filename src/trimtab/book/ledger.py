@@ -99,6 +99,7 @@ class _Lot:
     acquired: date
     holding_period_start: date | None
     source: str
+    changed: bool = False
 
     def as_tax_lot(self, account: str) -> TaxLot:
         return TaxLot(account=account, symbol=self.symbol, quantity=self.quantity, cost_basis=self.cost_basis,
@@ -261,7 +262,11 @@ class Book:
 
     def filled_quantity(self, venue: str, client_order_id: str) -> Decimal:
         """Shares booked for one order (superseded fills excluded)."""
-        return sum((f.quantity for f in self.fills(client_order_id=client_order_id) if f.venue == venue), _ZERO)
+        query = select(book_fills.c.quantity).where(book_fills.c.venue == venue,
+                                                    book_fills.c.client_order_id == client_order_id,
+                                                    book_fills.c.superseded_by.is_(None))
+        with self.engine.connect() as conn:
+            return sum((r.quantity for r in conn.execute(query)), _ZERO)
 
     def realized(self, account: str | None = None) -> list[RealizedRow]:
         """Realized gains rows in booking order."""
@@ -395,6 +400,7 @@ class Book:
                                         fill.venue, fill.execution_id))
             lot.quantity -= take
             lot.cost_basis -= basis
+            lot.changed = True
             left -= take
         return realized
 
@@ -416,7 +422,7 @@ class Book:
                         holding_period_start=lot.holding_period_start, source=lot.source))
             elif lot.quantity <= 0:
                 conn.execute(delete(book_lots).where(book_lots.c.id == lot.row_id))
-            else:
+            elif lot.changed:
                 conn.execute(update(book_lots).where(book_lots.c.id == lot.row_id)
                              .values(quantity=lot.quantity, cost_basis=lot.cost_basis))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -319,6 +319,15 @@ class OrderJournal:
         with self.engine.connect() as conn:
             return [self._entry_record(row) for row in conn.execute(query).mappings()]
 
+    def entries_for(self, client_order_ids: Sequence[str]) -> dict[str, JournalEntry]:
+        """Client id -> entry for the ids that are journaled (one query)."""
+        if not client_order_ids:
+            return {}
+        query = select(journal_orders).where(journal_orders.c.client_order_id.in_(list(client_order_ids)))
+        with self.engine.connect() as conn:
+            entries = [self._entry_record(row) for row in conn.execute(query).mappings()]
+        return {e.client_order_id: e for e in entries}
+
     def transition(self, client_order_id: str, status: OrderStatus, *, detail: str | None = None,
                    reject_reason: str | None = None) -> JournalEntry:
         """Move an entry to ``status`` (legal transitions only, see :mod:`trimtab.execution.orders`)."""
@@ -366,9 +375,8 @@ class OrderJournal:
             conn.execute(insert(journal_events).values(client_order_id=entry.client_order_id, at=now,
                                                        from_status=str(entry.status), to_status=str(status),
                                                        detail=detail))
-        out = self._entry(conn, entry.client_order_id)
-        assert out is not None
-        return out
+        values["status"] = status
+        return replace(entry, **values)  # type: ignore[arg-type]
 
     def events(self, client_order_id: str) -> list[tuple[datetime, str | None, str, str | None]]:
         """Audit trail of one order: ``(at, from_status, to_status, detail)`` rows in order."""

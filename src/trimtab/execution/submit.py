@@ -170,6 +170,7 @@ class SendLoop:
         self.capabilities = broker.capabilities()
         self.venue = self.capabilities.venue
         self.booked = 0
+        self._seen: set[tuple[str, str]] = set()
 
     # -- retries ---------------------------------------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: object) -> T:
@@ -250,29 +251,30 @@ class SendLoop:
 
     # -- fills and states ------------------------------------------------------------------------------
     def book(self, fills: Iterable[Fill], ours: set[str]) -> None:
-        """Book fills of orders in the journal (``ours`` caches known client ids)."""
+        """Book the fills of the orders ``ours``; others are left to their own run (or to reconciliation)."""
         for fill in fills:
-            if fill.client_order_id not in ours:
-                if self.journal.entry(fill.client_order_id) is None:
-                    continue            # not ours: shows up in reconciliation, never booked blindly
-                ours.add(fill.client_order_id)
+            if fill.client_order_id not in ours or fill.key in self._seen:
+                continue
             if self.sink.apply(fill):
                 self.booked += 1
                 self._hook("after_fill")
+            self._seen.add(fill.key)
 
     def pump(self, cids: Sequence[str], since: datetime) -> None:
         """One poll: pushed events, a lookup of every open order, and pulled executions when the book is behind."""
         ours = set(cids)
         events = self.call(self.broker.drain_events)
         self.book([e.fill for e in events if e.fill is not None], ours)
-        for event in events:
-            if event.state is not None and event.state.client_order_id in ours:
-                self.journal.record_state(event.state, detail="event")
+        latest = {e.state.client_order_id: e.state for e in events
+                  if e.state is not None and e.state.client_order_id in ours}
         behind = False
+        entries = self.journal.entries_for(cids)
         for cid in cids:
-            entry = self.journal.entry(cid)
+            entry = entries.get(cid)
             if entry is None:
                 continue
+            if cid in latest and entry.status.is_open:
+                entry = self.journal.record_state(latest[cid], detail="event")
             if entry.status in (OrderStatus.INTENT, OrderStatus.SENT, OrderStatus.UNKNOWN):
                 entry = self._resolve(entry)
             elif entry.status.is_open:
@@ -284,9 +286,28 @@ class SendLoop:
         if behind:
             self.book(self.call(self.broker.executions, since), ours)
 
-    def settled(self, cid: str) -> bool:
+    def cancel(self, client_order_id: str) -> JournalEntry | None:
+        """Request a cancel: an order never sent is withdrawn (``intent -> canceled``); an open one goes to
+        ``pending_cancel`` and the venue is asked; the outcome (canceled, or filled after all) comes from polls."""
+        entry = self.journal.entry(client_order_id)
+        if entry is None or entry.status.is_terminal:
+            return entry
+        if entry.status in (OrderStatus.INTENT, OrderStatus.SENT, OrderStatus.UNKNOWN):
+            known = self.call(self.broker.lookup, client_order_id)
+            if known is None:
+                if entry.status is OrderStatus.INTENT:
+                    return self.journal.transition(client_order_id, OrderStatus.CANCELED, detail="withdrawn unsent")
+                return self._resolve(entry)
+            entry = self.journal.record_state(known, detail="lookup before cancel")
+            if entry.status.is_terminal:
+                return entry
+        entry = self.journal.transition(client_order_id, OrderStatus.PENDING_CANCEL, detail="cancel requested")
+        self.call(self.broker.cancel, client_order_id)
+        return entry
+
+    def settled(self, cid: str, entry: JournalEntry | None = None) -> bool:
         """Terminal, and the booked fills add up to what the venue reports filled."""
-        entry = self.journal.entry(cid)
+        entry = entry or self.journal.entry(cid)
         return entry is not None and entry.status.is_terminal and \
             self.sink.filled_quantity(self.venue, cid) >= entry.filled_quantity
 
@@ -295,7 +316,8 @@ class SendLoop:
         start = self.settings.monotonic()
         while True:
             self.pump(cids, since)
-            unsettled = [cid for cid in cids if not self.settled(cid)]
+            entries = self.journal.entries_for(cids)
+            unsettled = [cid for cid in cids if not self.settled(cid, entries.get(cid))]
             if not unsettled or self.settings.monotonic() - start > self.settings.deadline_seconds:
                 return unsettled
             self.settings.sleep(self.settings.poll_interval_seconds)

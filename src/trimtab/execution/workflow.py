@@ -44,6 +44,7 @@ from trimtab.execution.submit import RunOutcome, SendLoop, SubmitSettings
 
 __all__ = [
     "BROKER_NAMES",
+    "PAPER_SETTINGS",
     "PAPER_STATE_ENV",
     "ExecutionSummary",
     "OrderLine",
@@ -60,6 +61,8 @@ __all__ = [
 BROKER_NAMES: tuple[str, ...] = ("paper",)
 #: Environment variable naming the paper venue's state file.
 PAPER_STATE_ENV = "TRIMTAB_PAPER_STATE"
+#: Send-loop settings for the paper venue: it fills as fast as it is polled, so poll without pausing.
+PAPER_SETTINGS = SubmitSettings(poll_interval_seconds=0.0, deadline_seconds=30.0, retry_wait_seconds=0.01)
 
 
 class PlanLike(Protocol):
@@ -220,6 +223,8 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
     """
     trades = tuple(plan.trades)
     as_of = _as_date(plan.as_of)
+    if settings is None and isinstance(broker, PaperBroker):
+        settings = PAPER_SETTINGS
     run_id = run_id or run_id_for(household.name, as_of, trades)
     legs = legs_from_trades(trades, run_id)
     journal = OrderJournal(engine)
@@ -244,7 +249,7 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
     if dry_run:
         summary.lines = [OrderLine(leg.client_order_id(), leg.account, leg.symbol, leg.side, leg.quantity,
                                    leg.quantity if leg.side is Side.SELL else None, Decimal("0"), None,
-                                   "would send" if leg.side is Side.SELL else "would size from cash raised")
+                                   "would send" if leg.side is Side.SELL else "sized after sells")
                          for leg in legs]
         summary.cash_before = {a.id: a.cash for a in household.accounts}
         if fresh:
