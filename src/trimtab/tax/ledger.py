@@ -186,8 +186,14 @@ class _Disposal:
 
 
 def _split(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    """``total * part / whole`` rounded to the cent; exactly ``total`` when ``part == whole``."""
-    return total if part == whole else money(total * part / whole)
+    """``total * part / whole`` rounded to the cent, kept between 0 and ``total``; ``total`` when ``part == whole``.
+
+    The caller keeps ``total - split`` as the rest, so the two always add up to ``total`` exactly.
+    """
+    if part == whole:
+        return total
+    share = money(total * part / whole)
+    return min(max(share, ZERO), total) if total >= 0 else max(min(share, ZERO), total)
 
 
 def _kind(value: AccountKind | str) -> AccountKind:
@@ -453,8 +459,9 @@ class TaxLedger:
         total_basis = sum((lot.basis for lot in held), ZERO)
         left = total_basis
         for n, lot in enumerate(held):
-            lot.basis = left if n == len(held) - 1 else money(total_basis * lot.quantity / total_qty)
+            lot.basis = left if n == len(held) - 1 else _split(left, lot.quantity, total_qty)
             left -= lot.basis
+            total_qty -= lot.quantity
 
     # -- wash-sale matching -----------------------------------------------------------------------------
     def _match_sale(self, d: _Disposal) -> None:

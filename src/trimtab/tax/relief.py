@@ -201,7 +201,8 @@ def relieve(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: 
     reliefs : list of LotRelief
         The part of each lot delivered, with proceeds (``quantity * price``, before costs) and term.
     remaining : list of TaxLot
-        The lots left, in their original order, partly sold lots reduced pro rata.
+        The lots left, in their original order, partly sold lots reduced pro rata. The basis of a part
+        sold is rounded to the cent and the rest keeps the remainder, so bases add up exactly.
 
     Raises
     ------
@@ -217,11 +218,12 @@ def relieve(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: 
     reliefs: list[LotRelief] = []
     for i, take in plan:
         lot = work[i]
-        part, rest = lot.take(take)
+        basis = _cents_share(lot.cost_basis, take, lot.quantity)
         reliefs.append(LotRelief(lot_id=lot.lot_id, acquired=lot.acquired, quantity=take,
-                                 cost_basis=part.cost_basis, proceeds=take * price,
+                                 cost_basis=basis, proceeds=take * price,
                                  term=holding_term(lot.holding_start, sold)))
-        remaining[i] = rest
+        remaining[i] = (None if take == lot.quantity else
+                        replace(lot, quantity=lot.quantity - take, cost_basis=lot.cost_basis - basis))
     return reliefs, [lot for lot in remaining if lot is not None]
 
 
@@ -230,12 +232,24 @@ def _rebase_to_average(lots: list[TaxLot]) -> list[TaxLot]:
     total_qty = sum((lot.quantity for lot in lots), ZERO)
     total_basis = sum((lot.cost_basis for lot in lots), ZERO)
     out: list[TaxLot] = []
-    left = total_basis
-    for n, lot in enumerate(lots):
-        basis = left if n == len(lots) - 1 else total_basis * lot.quantity / total_qty
+    left, left_qty = total_basis, total_qty
+    for lot in lots:
+        basis = _cents_share(left, lot.quantity, left_qty)
         left -= basis
+        left_qty -= lot.quantity
         out.append(replace(lot, cost_basis=basis))
     return out
+
+
+def _cents_share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``total * part / whole`` rounded to the cent within ``[0, total]``; exactly ``total`` when ``part == whole``.
+
+    Used for every basis split so that the parts of a basis always add up to it exactly.
+    """
+    if part == whole:
+        return total
+    share = (total * part / whole).quantize(Decimal("0.01"))
+    return min(max(share, ZERO), total)
 
 
 # -- min_tax with the year's netting (KAT-24b) ------------------------------------------------------------
