@@ -155,8 +155,8 @@ def test_band_edge_moves_exactly_to_the_edge_and_keeps_the_budget(make_context) 
     assert w["CASH"] == pytest.approx(0.01 + 0.03 - 0.02, abs=1e-15)   # sale 3 pp in, buy 2 pp out
     assert _sum(dict(w)) == pytest.approx(1.0, abs=1e-12)
     assert decision.reasons[2:4] == (
-        "sell A from 38.0 % to 35.0 % of value, the upper edge of the 5 pp band",
-        "buy C from 13.0 % to 15.0 % of value, the lower edge of the 5 pp band")
+        "sell A from 38.0 % to 35.0 % of value, the upper edge of its 5 pp band",
+        "buy C from 13.0 % to 15.0 % of value, the lower edge of its 5 pp band")
 
 
 def test_band_edge_funds_a_shortfall_from_assets_above_target(make_context) -> None:
@@ -171,9 +171,9 @@ def test_band_edge_funds_a_shortfall_from_assets_above_target(make_context) -> N
     assert w["CASH"] == pytest.approx(0.0, abs=1e-15) and w["CASH"] >= 0.0
     assert _sum(dict(w)) == pytest.approx(1.0, abs=1e-12)
     assert decision.reasons[3:7] == (
-        "buy C from 28.0 % to 35.0 % of value, the lower edge of the 5 pp band",
-        "sell A from 36.0 % to 32.5 % of value, past the upper edge (35.0 %) of the 5 pp band, to pay for the buys",
-        "sell B from 36.0 % to 32.5 % of value, past the upper edge (35.0 %) of the 5 pp band, to pay for the buys",
+        "buy C from 28.0 % to 35.0 % of value, the lower edge of its 5 pp band",
+        "sell A from 36.0 % to 32.5 % of value, past the upper edge (35.0 %) of its 5 pp band, to pay for the buys",
+        "sell B from 36.0 % to 32.5 % of value, past the upper edge (35.0 %) of its 5 pp band, to pay for the buys",
         "cash and sales cannot pay for the buys: 5.0 pp more is sold from A and B, pro rata to their weight "
         "above target")
 

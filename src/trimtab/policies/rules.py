@@ -46,6 +46,7 @@ from trimtab.policies.triggers import (
     Never,
     Not,
     Trigger,
+    format_band,
     format_pp,
 )
 from trimtab.typing import FloatArray
@@ -272,7 +273,7 @@ class ToBandEdge(Move):
             side = "upper" if drift[i] > 0 else "lower"
             text = (f"{'sell' if after[i] < before[i] else 'buy'} {ctx.symbols[i]} from {_percent(before[i])} to "
                     f"{_percent(after[i])} of value")
-            band_text = self.band.band_phrase(ctx, i, float(tolerance[i]))
+            band_text = f"its {format_band(float(tolerance[i]))} pp band"
             if abs(after[i] - edge[i]) <= _SAME:
                 reasons.append(f"{text}, the {side} edge of {band_text}")
             else:

@@ -37,6 +37,7 @@ __all__ = [
     "Not",
     "Trigger",
     "TriggerResult",
+    "format_band",
     "format_pp",
     "largest_drift_sentence",
 ]
@@ -57,7 +58,7 @@ def format_pp(fraction: float) -> str:
     return f"{points:.2g}"
 
 
-def _format_band(fraction: float) -> str:
+def format_band(fraction: float) -> str:
     """A band width in pp, without trailing zeros: 0.05 -> ``'5'``, 0.025 -> ``'2.5'``."""
     text = f"{abs(float(fraction)) * 100.0:.3f}".rstrip("0").rstrip(".")
     return text or "0"
@@ -289,12 +290,12 @@ class DriftExceeds(Trigger):
         relative = self.relative_by_symbol.get(symbol, self.relative)
         target = float(ctx.target[i])
         if absolute is not None and relative is not None:
-            return (f"its {_format_band(tolerance)} pp band (the smaller of {_format_band(absolute)} pp and "
+            return (f"its {format_band(tolerance)} pp band (the smaller of {format_band(absolute)} pp and "
                     f"{_format_percent(relative)} % of its {_format_percent(target)} % target)")
         if relative is not None:
-            return (f"the {_format_percent(relative)} % relative band ({_format_band(tolerance)} pp of its "
+            return (f"the {_format_percent(relative)} % relative band ({format_band(tolerance)} pp of its "
                     f"{_format_percent(target)} % target)")
-        return f"the {_format_band(tolerance)} pp band"
+        return f"the {format_band(tolerance)} pp band"
 
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
         """Fire when any asset is outside its band; one sentence per such asset, largest drift first."""
