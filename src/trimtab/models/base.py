@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -219,10 +220,14 @@ class ProblemData:
         """``factor`` when a factor model is given (it then takes precedence), else ``dense``."""
         return "factor" if self.factors is not None else "dense"
 
-    def cost_inputs(self) -> TradeCostInputs:
-        """Prices (1.0 when unknown: only per-share commissions use them), sigma and volume per asset."""
+    @cached_property
+    def _cost_inputs(self) -> TradeCostInputs:
         prices = self.prices if self.prices is not None else np.ones(self.n)
         return TradeCostInputs(prices=prices, sigma=self.sigma, volume=self.volume)
+
+    def cost_inputs(self) -> TradeCostInputs:
+        """Prices (1.0 when unknown: only per-share commissions use them), sigma and volume per asset."""
+        return self._cost_inputs
 
     def name(self, i: int) -> str:
         """Symbol of asset ``i``."""
@@ -316,9 +321,25 @@ class CvxVars:
         if data.symbols != self.symbols:
             raise DataError(f"problem compiled for {self.n} symbols ({', '.join(self.symbols[:5])} ...), data "
                             f"has {data.n} ({', '.join(data.symbols[:5])} ...); compile it again for this universe")
-        self.d0.value = data.d0
-        self.w_target.value = data.w_target
-        self.cash.value = float(data.cash)  # type: ignore[arg-type]
+        self.assign(self.d0, data.d0)
+        self.assign(self.w_target, data.w_target)
+        self.assign(self.cash, float(data.cash))  # type: ignore[arg-type]
+
+    @staticmethod
+    def assign(param: cp.Parameter, value: object) -> None:
+        """Set a Parameter's value after checking shape, finiteness and sign.
+
+        Equivalent to ``param.value = value`` but without cvxpy's generic validation, which costs more
+        than Clarabel's own solve on small problems.
+        """
+        arr = np.asarray(value, dtype=float)
+        if arr.shape != param.shape:
+            raise DataError(f"{param.name()}: expected shape {param.shape}, got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise DataError(f"{param.name()}: values must be finite (NaN or infinity found)")
+        if param.is_nonneg() and arr.size and arr.min() < 0:
+            raise DataError(f"{param.name()}: values must be >= 0; smallest is {arr.min():.3g}")
+        param.save_value(arr)
 
 
 # ------------------------------------------------------------------------------------------------------ terms

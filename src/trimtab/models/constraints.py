@@ -173,9 +173,9 @@ class WeightBounds(Constraint):
     def bind(self, v: CvxVars, data: ProblemData) -> None:
         lower, upper = self.bounds(data)
         if self.lower is not None:
-            v.parameter(self, "lower", v.n).value = lower
+            v.assign(v.parameter(self, "lower", v.n), lower)
         if self.upper is not None:
-            v.parameter(self, "upper", v.n).value = upper
+            v.assign(v.parameter(self, "upper", v.n), upper)
 
     def violation(self, z: FloatArray, data: ProblemData) -> float:
         lower, upper = self.bounds(data)

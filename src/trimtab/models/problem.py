@@ -18,8 +18,9 @@ Failures are typed, never a silent bad answer:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import cvxpy as cp
 import numpy as np
@@ -35,6 +36,7 @@ from trimtab.models.base import (
     constraint_names,
 )
 from trimtab.models.constraints import NO_BOUND, Budget, CashBounds, LongOnly, WeightBounds
+from trimtab.models.solver import DirectClarabel
 from trimtab.typing import FloatArray
 
 __all__ = ["ZERO_TRADE", "RebalanceProblem", "Solution", "find_conflict"]
@@ -46,7 +48,7 @@ TOLERANCE = 1e-6
 _OK = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Solution:
     """A verified optimum.
 
@@ -62,8 +64,9 @@ class Solution:
         Solver status and name.
     seconds : float
         Wall time of the solve call (binding included).
-    binding : tuple of Constraint
-        Constraints with a non-zero dual value (they limit the solution).
+
+    :attr:`binding` (constraints with a non-zero dual value: they limit the solution) is read on first
+    use, from the solve that made this solution.
     """
 
     z: FloatArray
@@ -72,7 +75,12 @@ class Solution:
     status: str
     solver: str
     seconds: float
-    binding: tuple[Constraint, ...] = field(default=())
+    _binding: Callable[[], tuple[Constraint, ...]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def binding(self) -> tuple[Constraint, ...]:
+        """Constraints with a non-zero dual value in the solve that made this solution."""
+        return self._binding() if self._binding is not None else ()
 
     @property
     def w_plus(self) -> FloatArray:
@@ -110,10 +118,14 @@ class RebalanceProblem:
         How risk terms are compiled; ``n_factors`` is ``k`` in factor form.
     solvers : sequence of str
         cvxpy solver names, tried in order (default Clarabel only).
+    fast : bool
+        Re-solve Clarabel through :class:`~trimtab.models.solver.DirectClarabel` (default); ``False`` uses
+        cvxpy's ``Problem.solve`` every time.
     """
 
     def __init__(self, objective: Term, constraints: Sequence[Constraint] = (), *, symbols: Sequence[str],
-                 risk_form: RiskForm = "dense", n_factors: int = 0, solvers: Sequence[str] = ("CLARABEL",)) -> None:
+                 risk_form: RiskForm = "dense", n_factors: int = 0, solvers: Sequence[str] = ("CLARABEL",),
+                 fast: bool = True) -> None:
         objective.check_convex()
         self.objective = objective
         self.constraints = tuple(constraints)
@@ -129,14 +141,16 @@ class RebalanceProblem:
             raise ModelError(f"{objective!r} with {constraint_names(self.constraints) or 'no constraints'} is not "
                              "DPP: a Parameter multiplies a Parameter-dependent expression")
         self.solves = 0
+        self.fast = fast
+        self._direct: DirectClarabel | None = None
 
     @classmethod
     def for_data(cls, objective: Term, constraints: Sequence[Constraint], data: ProblemData,
-                 solvers: Sequence[str] = ("CLARABEL",)) -> RebalanceProblem:
+                 solvers: Sequence[str] = ("CLARABEL",), fast: bool = True) -> RebalanceProblem:
         """Compile for ``data``'s universe and risk form."""
         k = data.factors.n_factors if data.factors is not None else 0
         return cls(objective, constraints, symbols=data.symbols, risk_form=data.risk_form(), n_factors=k,
-                   solvers=solvers)
+                   solvers=solvers, fast=fast)
 
     def matches(self, data: ProblemData) -> bool:
         """Whether ``data`` fits this compiled problem (universe, risk form, number of factors)."""
@@ -153,6 +167,21 @@ class RebalanceProblem:
         for c in self.constraints:
             c.bind(self.v, data)
 
+    def _run(self, solver: str) -> tuple[str, FloatArray | None, Callable[[], None]]:
+        """One solver call: (status, dv or None, a function that loads dual values into the constraints)."""
+        if solver == "CLARABEL" and self.fast:
+            if self._direct is None:
+                self._direct = DirectClarabel.build(self.problem, self.v.dv)
+                if self._direct is None:
+                    self.fast = False
+            if self._direct is not None:
+                direct = self._direct
+                status, dv = direct.solve()
+                return status, dv, direct.unpack
+        self.problem.solve(solver=solver, warm_start=True)
+        dv = None if self.v.dv.value is None else np.asarray(self.v.dv.value, dtype=float)
+        return self.problem.status, dv, lambda: None
+
     def solve(self, data: ProblemData) -> Solution:
         """Bind, solve, verify.  Raises :class:`InfeasibleError` or :class:`SolverError`."""
         start = time.perf_counter()
@@ -160,21 +189,20 @@ class RebalanceProblem:
         failures: list[str] = []
         for solver in self.solvers:
             try:
-                self.problem.solve(solver=solver, warm_start=True)
+                status, dv, load_duals = self._run(solver)
             except cp.error.SolverError as err:
                 failures.append(f"{solver}: {err}")
                 continue
-            status = self.problem.status
             self.solves += 1
             if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 raise InfeasibleError(infeasible_message(self.constraints, data, self.objective))
             if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
                 raise SolverError(f"{solver} reports the problem unbounded: the objective {self.objective!r} "
                                   "needs a risk or cost term that grows with the trades")
-            if status not in _OK or self.v.dv.value is None:
+            if status not in _OK or dv is None:
                 failures.append(f"{solver}: status {status}")
                 continue
-            z = np.asarray(self.v.dv.value, dtype=float) - data.d0
+            z = dv - data.d0
             z[np.abs(z) < ZERO_TRADE] = 0.0
             broken = [(c, c.violation(z, data)) for c in self.constraints]
             broken = [(c, x) for c, x in broken if x > TOLERANCE]
@@ -182,10 +210,21 @@ class RebalanceProblem:
                 failures.append(f"{solver}: status {status} but the answer breaks "
                                 + ", ".join(f"{c!r} by {x:.2g}" for c, x in broken))
                 continue
-            binding = tuple(c for c in self.constraints if c.dual_size(self.v) > 1e-6)
             return Solution(z=z, data=data, objective=self.objective.evaluate(z, data), status=status,
-                            solver=solver, seconds=time.perf_counter() - start, binding=binding)
+                            solver=solver, seconds=time.perf_counter() - start,
+                            _binding=self._binding_reader(load_duals))
         raise SolverError("no solver gave a trustworthy answer: " + "; ".join(failures))
+
+    def _binding_reader(self, load_duals: Callable[[], None]) -> Callable[[], tuple[Constraint, ...]]:
+        solves = self.solves
+
+        def read() -> tuple[Constraint, ...]:
+            if solves != self.solves:
+                raise SolverError("dual values were asked for after the problem was solved again")
+            load_duals()
+            return tuple(c for c in self.constraints if c.dual_size(self.v) > 1e-6)
+
+        return read
 
 
 # --------------------------------------------------------------------------------------------- infeasibility

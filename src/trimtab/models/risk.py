@@ -76,16 +76,16 @@ class TrackingError(Term):
         if v.risk_form == "dense":
             if data.covariance is None:
                 raise DataError("tracking error (dense form) needs a covariance of the symbols' returns")
-            v.parameter(self, "S", (v.n, v.n)).value = psd_sqrt(data.covariance)
+            v.assign(v.parameter(self, "S", (v.n, v.n)), psd_sqrt(data.covariance))
             return
         if data.factors is None:
             raise DataError("tracking error (factor form) needs a factor model of the symbols' returns")
         f = data.factors
         if f.n_factors != v.n_factors:
             raise DataError(f"problem compiled for {v.n_factors} factors, the factor model has {f.n_factors}")
-        v.shared("factor.B", lambda: None).value = f.loadings
-        v.shared("factor.F_half", lambda: None).value = psd_sqrt(f.factor_cov)
-        v.shared("factor.d_half", lambda: None).value = np.sqrt(f.idio_var)
+        v.assign(v.shared("factor.B", lambda: None), f.loadings)
+        v.assign(v.shared("factor.F_half", lambda: None), psd_sqrt(f.factor_cov))
+        v.assign(v.shared("factor.d_half", lambda: None), np.sqrt(f.idio_var))
 
     def needs(self) -> frozenset[str]:
         return frozenset({"risk"})

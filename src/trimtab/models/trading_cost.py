@@ -112,10 +112,10 @@ class TradingCost(Term):
         inputs = data.cost_inputs()
         for i, part in enumerate(self._terms):
             if isinstance(part, LinearCost):
-                v.parameter(self, f"rate{i}", v.n, nonneg=True).value = part.rate(inputs)
+                v.assign(v.parameter(self, f"rate{i}", v.n, nonneg=True), part.rate(inputs))
             elif isinstance(part, MarketImpact):
                 coef = self._impact_coef(part, data) / PERCENT**part.alpha
-                v.parameter(self, f"impact{i}", v.n, nonneg=True).value = coef
+                v.assign(v.parameter(self, f"impact{i}", v.n, nonneg=True), coef)
 
     def needs(self) -> frozenset[str]:
         out = {"prices"} if any(isinstance(p, LinearCost) and p.commission_per_share for p in self._terms) else set()
