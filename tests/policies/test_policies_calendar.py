@@ -20,24 +20,24 @@ from trimtab.errors import ConfigError
 
 # Known NYSE period ends around holidays, checked against the exchange's published holiday lists.
 KNOWN_ENDS = [
-    ("2022-12-30", "annual", True),       # 2022-12-31 is a Saturday (New Year's Day observed on no weekday)
+    ("2022-12-30", "annual", True),  # 2022-12-31 is a Saturday (New Year's Day observed on no weekday)
     ("2022-12-29", "annual", False),
-    ("2021-12-31", "annual", True),       # Christmas observed 2021-12-24; 2021-12-31 trades
-    ("2021-04-01", "weekly", True),       # Good Friday 2021-04-02: Thursday ends the week
-    ("2021-04-01", "monthly", False),     # ... but it is the first session of April
+    ("2021-12-31", "annual", True),  # Christmas observed 2021-12-24; 2021-12-31 trades
+    ("2021-04-01", "weekly", True),  # Good Friday 2021-04-02: Thursday ends the week
+    ("2021-04-01", "monthly", False),  # ... but it is the first session of April
     ("2021-03-31", "quarterly", True),
-    ("2018-03-29", "quarterly", True),    # Good Friday 2018-03-30 ends nothing: Thursday ends Q1
+    ("2018-03-29", "quarterly", True),  # Good Friday 2018-03-30 ends nothing: Thursday ends Q1
     ("2018-03-29", "monthly", True),
-    ("2018-03-30", "quarterly", False),   # not a session
-    ("2024-03-28", "quarterly", True),    # Good Friday 2024-03-29
-    ("2021-05-28", "monthly", True),      # Memorial Day 2021-05-31 is the last Monday of May
+    ("2018-03-30", "quarterly", False),  # not a session
+    ("2024-03-28", "quarterly", True),  # Good Friday 2024-03-29
+    ("2021-05-28", "monthly", True),  # Memorial Day 2021-05-31 is the last Monday of May
     ("2021-05-31", "monthly", False),
-    ("2001-09-10", "weekly", True),       # NYSE closed 2001-09-11..14
+    ("2001-09-10", "weekly", True),  # NYSE closed 2001-09-11..14
     ("2022-06-30", "semiannual", True),
     ("2022-06-29", "semiannual", False),
     ("2022-09-30", "semiannual", False),
-    ("2022-11-25", "weekly", True),       # day after Thanksgiving (an early close, still a session)
-    ("2021-12-23", "weekly", True),       # Christmas Eve 2021 closed
+    ("2022-11-25", "weekly", True),  # day after Thanksgiving (an early close, still a session)
+    ("2021-12-23", "weekly", True),  # Christmas Eve 2021 closed
 ]
 
 
@@ -49,7 +49,9 @@ def test_known_nyse_period_ends(day: str, period: str, expected: bool) -> None:
 def test_month_ends_match_the_bundled_daily_data() -> None:
     """DATA.md: the bundled dates equal the XNYS sessions, so each month's last row is its last session."""
     dates = us_stocks().index
-    last_rows = pd.Series(dates, index=dates).groupby([dates.year, dates.month]).max().iloc[:-1]  # Dec 2022 is cut
+    last_rows = (
+        pd.Series(dates, index=dates).groupby([dates.year, dates.month]).max().iloc[:-1]
+    )  # Dec 2022 is cut
     flags = period_ends(dates, "monthly")
     assert list(dates[flags][: len(last_rows)]) == list(last_rows)
     assert flags.sum() == len(last_rows)
@@ -75,8 +77,8 @@ def test_monthly_data_stamped_at_month_end_from_1926() -> None:
     assert list(stamps[period_ends(stamps, "annual")].year) == [1926, 1927, 1928, 1929]
     assert set(stamps[period_ends(stamps, "semiannual")].month) == {6, 12}
     # the same inside the NYSE range: monthly stamps on non-session days still count
-    assert is_period_end("2022-04-30", "monthly", data_periods_per_year=12)       # a Saturday
-    assert not is_period_end("2022-04-30", "monthly")                             # as a daily stamp: no
+    assert is_period_end("2022-04-30", "monthly", data_periods_per_year=12)  # a Saturday
+    assert not is_period_end("2022-04-30", "monthly")  # as a daily stamp: no
 
 
 def test_quarterly_and_annual_data() -> None:
@@ -98,10 +100,10 @@ def test_weekly_data_stamped_on_sundays() -> None:
 
 
 def test_daily_data_before_1990_uses_the_weekday_rule() -> None:
-    assert is_period_end("1985-05-31", "monthly")            # a Friday
+    assert is_period_end("1985-05-31", "monthly")  # a Friday
     assert not is_period_end("1985-05-30", "monthly")
-    assert is_period_end("1987-10-30", "monthly")            # Friday; 10-31 is a Saturday
-    assert not is_period_end("1987-10-31", "monthly")        # weekend stamps never end a period
+    assert is_period_end("1987-10-30", "monthly")  # Friday; 10-31 is a Saturday
+    assert not is_period_end("1987-10-31", "monthly")  # weekend stamps never end a period
     assert is_period_end("1989-12-29", "annual")
 
 

@@ -15,9 +15,19 @@ from trimtab.policies import CostEstimate, DecisionContext, build_policy, parse_
 
 SYMBOLS = ("A", "B", "C", "D", "E", "F")
 OPTIONS = [
-    "never", "calendar:monthly", "calendar:annual", "threshold:0.05", "threshold:0", "threshold:0.02,move=band_edge",
-    "threshold:0.05,check=monthly,move=band_edge", "relative:0.25", "relative:0.1,move=band_edge", "five_25",
-    "five_25:absolute=0.02,relative=0.1,move=band_edge", "cost_gated", "cost_gated:50",
+    "never",
+    "calendar:monthly",
+    "calendar:annual",
+    "threshold:0.05",
+    "threshold:0",
+    "threshold:0.02,move=band_edge",
+    "threshold:0.05,check=monthly,move=band_edge",
+    "relative:0.25",
+    "relative:0.1,move=band_edge",
+    "five_25",
+    "five_25:absolute=0.02,relative=0.1,move=band_edge",
+    "cost_gated",
+    "cost_gated:50",
     "cost_gated:20,trigger=threshold:0.01,move=band_edge",
 ]
 POLICIES = [build_policy(parse_policy_option(option)) for option in OPTIONS]
@@ -35,7 +45,7 @@ def contexts(draw: st.DrawFn, target_rounding: bool = False) -> DecisionContext:
     raw_w = np.array(draw(st.lists(unit, min_size=n + 1, max_size=n + 1)))
     raw_t = np.array(draw(st.lists(unit, min_size=n + 1, max_size=n + 1)))
     if draw(st.booleans()):
-        raw_t[-1] = 0.0                                  # no cash target
+        raw_t[-1] = 0.0  # no cash target
     if raw_w.sum() == 0.0:
         raw_w[0] = 1.0
     if raw_t[:-1].sum() == 0.0:
@@ -49,10 +59,18 @@ def contexts(draw: st.DrawFn, target_rounding: bool = False) -> DecisionContext:
     cov = np.outer(vols, vols) * (corr + (1.0 - corr) * np.eye(n))
     cost = CostEstimate(draw(st.floats(0.0, 5_000.0)), draw(st.floats(0.0, 50_000.0)))
     as_of = draw(st.sampled_from(DATES))
-    return DecisionContext(as_of=pd.Timestamp(as_of), symbols=SYMBOLS[:n], weights=w[:-1], cash_weight=float(w[-1]),
-                           target=t[:-1], target_cash=float(t[-1]), value=draw(st.floats(1_000.0, 1e8)),
-                           snapshot=MARKET.snapshot(as_of), covariance=lambda: cov,
-                           cost_of=lambda _weights: cost)
+    return DecisionContext(
+        as_of=pd.Timestamp(as_of),
+        symbols=SYMBOLS[:n],
+        weights=w[:-1],
+        cash_weight=float(w[-1]),
+        target=t[:-1],
+        target_cash=float(t[-1]),
+        value=draw(st.floats(1_000.0, 1e8)),
+        snapshot=MARKET.snapshot(as_of),
+        covariance=lambda: cov,
+        cost_of=lambda _weights: cost,
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -71,8 +71,7 @@ _MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 1
 
 def _check_period(period: str) -> str:
     if period not in _PER_YEAR:
-        raise ConfigError("unknown rebalancing period", got=period,
-                          fix=f"use one of {', '.join(PERIODS)}")
+        raise ConfigError("unknown rebalancing period", got=period, fix=f"use one of {', '.join(PERIODS)}")
     return period
 
 
@@ -120,8 +119,7 @@ def _keys(days: pd.DatetimeIndex, period: str) -> np.ndarray:
         iso = days.isocalendar()
         return iso["year"].to_numpy(dtype=np.int64) * 100 + iso["week"].to_numpy(dtype=np.int64)
     months = _MONTHS_PER_PERIOD[period]
-    return (days.year.to_numpy(dtype=np.int64) * 100
-            + (days.month.to_numpy(dtype=np.int64) - 1) // months + 1)
+    return days.year.to_numpy(dtype=np.int64) * 100 + (days.month.to_numpy(dtype=np.int64) - 1) // months + 1
 
 
 @functools.cache
@@ -132,8 +130,9 @@ def nyse_sessions() -> pd.DatetimeIndex:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        calendar = exchange_calendars.get_calendar("XNYS", start=NYSE_START.strftime("%Y-%m-%d"),
-                                                   end=NYSE_END.strftime("%Y-%m-%d"))
+        calendar = exchange_calendars.get_calendar(
+            "XNYS", start=NYSE_START.strftime("%Y-%m-%d"), end=NYSE_END.strftime("%Y-%m-%d")
+        )
         sessions = pd.DatetimeIndex(calendar.sessions)
     if sessions.tz is not None:
         sessions = sessions.tz_localize(None)
@@ -149,8 +148,10 @@ def _nyse_bounds() -> tuple[int, int]:
 
 @functools.cache
 def _nyse_period_ends(period: str) -> np.ndarray:
-    """Sessions after which the next session is in another period (the calendar's last one excluded),
-    as sorted int64 nanoseconds (plain numpy: looking one up costs about a microsecond)."""
+    """Sessions after which the next session is in another period (the calendar's last one excluded).
+
+    Sorted int64 nanoseconds: plain numpy, so looking one up costs about a microsecond.
+    """
     sessions = nyse_sessions()
     keys = _keys(sessions, period)
     ends = sessions[:-1][keys[:-1] != keys[1:]]
@@ -184,8 +185,13 @@ def _data_frequency(dates: pd.DatetimeIndex | None, data_periods_per_year: float
     return 252.0
 
 
-def is_period_end(t: pd.Timestamp | str, period: str, *, dates: pd.DatetimeIndex | None = None,
-                  data_periods_per_year: float | None = None) -> bool:
+def is_period_end(
+    t: pd.Timestamp | str,
+    period: str,
+    *,
+    dates: pd.DatetimeIndex | None = None,
+    data_periods_per_year: float | None = None,
+) -> bool:
     """Whether ``t`` is the last trading day of its period.
 
     Point in time: the answer depends on the calendar and on how often the data are stamped, never on
@@ -236,8 +242,9 @@ def _low_frequency_end(day: pd.Timestamp, period: str, frequency: float) -> bool
     return int(day.month) % _MONTHS_PER_PERIOD[period] == 0
 
 
-def period_ends(dates: pd.DatetimeIndex, period: str, *,
-                data_periods_per_year: float | None = None) -> np.ndarray:
+def period_ends(
+    dates: pd.DatetimeIndex, period: str, *, data_periods_per_year: float | None = None
+) -> np.ndarray:
     """:func:`is_period_end` for every stamp of ``dates`` at once.
 
     Parameters
@@ -258,8 +265,11 @@ def period_ends(dates: pd.DatetimeIndex, period: str, *,
     index = index.normalize()
     _check_period(period)
     frequency = _data_frequency(index, data_periods_per_year)
-    return np.fromiter((is_period_end(day, period, data_periods_per_year=frequency) for day in index),
-                       dtype=bool, count=len(index))
+    return np.fromiter(
+        (is_period_end(day, period, data_periods_per_year=frequency) for day in index),
+        dtype=bool,
+        count=len(index),
+    )
 
 
 def last_session_of_period(t: pd.Timestamp | str, period: str) -> pd.Timestamp | None:

@@ -1,4 +1,4 @@
-"""Rebalancing policies: a policy reads a point-in-time :class:`DecisionContext` and returns a :class:`Decision`.
+"""Rebalancing policies: a policy reads a point-in-time :class:`DecisionContext`, returns a :class:`Decision`.
 
 Rule policies (:mod:`trimtab.policies.rules`) are built from triggers (:mod:`trimtab.policies.triggers`)
 and moves; :mod:`trimtab.policies.registry` builds them by kind name from the portfolio file or the CLI.

@@ -52,11 +52,26 @@ __all__ = [
 
 _MISSING: Any = InputError._MISSING  # noqa: SLF001 - the sentinel meaning "no value to show"
 
-_PERIOD_ALIASES = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "semi_annual": "semiannual",
-                   "semiannually": "semiannual", "half_year": "semiannual", "halfyearly": "semiannual",
-                   "year": "annual", "yearly": "annual", "annually": "annual"}
-_KIND_ALIASES = {"5/25": "five_25", "5_25": "five_25", "buy_and_hold": "never", "hold": "never",
-                 "band": "threshold", "absolute": "threshold"}
+_PERIOD_ALIASES = {
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "semi_annual": "semiannual",
+    "semiannually": "semiannual",
+    "half_year": "semiannual",
+    "halfyearly": "semiannual",
+    "year": "annual",
+    "yearly": "annual",
+    "annually": "annual",
+}
+_KIND_ALIASES = {
+    "5/25": "five_25",
+    "5_25": "five_25",
+    "buy_and_hold": "never",
+    "hold": "never",
+    "band": "threshold",
+    "absolute": "threshold",
+}
 #: On the CLI, this key's value is the rest of the option (it is a nested ``KIND[:ARG]``, commas included).
 _NESTED_KEY = "trigger"
 _NONE_WORDS = {"none", "null", "~", "", "every", "always"}
@@ -83,8 +98,15 @@ class PolicyParams:
         Key path of the policy itself, ``policy`` (or ``policy.trigger`` for a nested one).
     """
 
-    def __init__(self, kind: str, params: Mapping[str, Any], *, keys: Sequence[str],
-                 where: SourceRef | None = None, prefix: str = "policy") -> None:
+    def __init__(
+        self,
+        kind: str,
+        params: Mapping[str, Any],
+        *,
+        keys: Sequence[str],
+        where: SourceRef | None = None,
+        prefix: str = "policy",
+    ) -> None:
         self.kind = kind
         self.where = where
         self.prefix = prefix
@@ -96,8 +118,9 @@ class PolicyParams:
         for key in raw:
             if key not in self.keys:
                 valid = ", ".join(self.keys) if self.keys else "no keys"
-                raise self.error(key, f"unknown key for policy kind {kind}", got=key,
-                                 fix=f"{kind} takes {valid}")
+                raise self.error(
+                    key, f"unknown key for policy kind {kind}", got=key, fix=f"{kind} takes {valid}"
+                )
 
     # -- messages -----------------------------------------------------------------------------------------
     def path(self, key: str | None = None) -> str:
@@ -119,34 +142,55 @@ class PolicyParams:
         return default if value is None else value
 
     # -- typed access -------------------------------------------------------------------------------------
-    def number(self, key: str, default: float, *, low: float, high: float, low_open: bool = False,
-               high_open: bool = False, fix: str = "") -> float:
+    def number(
+        self,
+        key: str,
+        default: float,
+        *,
+        low: float,
+        high: float,
+        low_open: bool = False,
+        high_open: bool = False,
+        fix: str = "",
+    ) -> float:
         """A finite number in the range (``'5%'`` and numeric strings are accepted; booleans are not)."""
         if not self.has(key):
             return float(default)
-        return self._to_number(key, self._params[key], low=low, high=high, low_open=low_open,
-                               high_open=high_open, fix=fix)
+        return self._to_number(
+            key, self._params[key], low=low, high=high, low_open=low_open, high_open=high_open, fix=fix
+        )
 
-    def _to_number(self, key: str, value: Any, *, low: float, high: float, low_open: bool, high_open: bool,
-                   fix: str) -> float:
+    def _to_number(
+        self, key: str, value: Any, *, low: float, high: float, low_open: bool, high_open: bool, fix: str
+    ) -> float:
         number = _as_number(value)
         range_text = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         if number is None:
             raise self.error(key, "must be a number", got=value, fix=fix or f"a number in {range_text}")
-        inside = ((number > low) if low_open else (number >= low)) and \
-                 ((number < high) if high_open else (number <= high))
+        inside = ((number > low) if low_open else (number >= low)) and (
+            (number < high) if high_open else (number <= high)
+        )
         if not inside:
-            raise self.error(key, f"must be in {range_text}", got=value, fix=fix or f"a number in {range_text}")
+            raise self.error(
+                key, f"must be in {range_text}", got=value, fix=fix or f"a number in {range_text}"
+            )
         return number
 
-    def choice(self, key: str, options: Sequence[str], default: str,
-               aliases: Mapping[str, str] | None = None) -> str:
+    def choice(
+        self, key: str, options: Sequence[str], default: str, aliases: Mapping[str, str] | None = None
+    ) -> str:
         """One of ``options`` (case and ``-``/``_`` insensitive)."""
         value = self.optional_choice(key, options, aliases=aliases, allow_none=False)
         return default if value is None else value
 
-    def optional_choice(self, key: str, options: Sequence[str], *, aliases: Mapping[str, str] | None = None,
-                        allow_none: bool = True) -> str | None:
+    def optional_choice(
+        self,
+        key: str,
+        options: Sequence[str],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        allow_none: bool = True,
+    ) -> str | None:
         """One of ``options``, or None when absent (or ``none`` when ``allow_none``)."""
         if key not in self._params or self._params[key] is None:
             return None
@@ -162,19 +206,25 @@ class PolicyParams:
             raise self.error(key, "unknown value", got=value, fix=f"use one of {hint}")
         return word
 
-    def number_map(self, key: str, *, low: float, high: float, high_open: bool = False,
-                   fix: str = "") -> dict[str, float]:
+    def number_map(
+        self, key: str, *, low: float, high: float, high_open: bool = False, fix: str = ""
+    ) -> dict[str, float]:
         """A mapping of symbol to number, each in the range (empty when absent)."""
         if not self.has(key):
             return {}
         value = self._params[key]
         if not isinstance(value, Mapping):
-            raise self.error(key, "must be a mapping of symbol to number", got=value,
-                             fix=f"e.g. {key}: {{AAPL: 0.03, JNJ: 0.04}}")
+            raise self.error(
+                key,
+                "must be a mapping of symbol to number",
+                got=value,
+                fix=f"e.g. {key}: {{AAPL: 0.03, JNJ: 0.04}}",
+            )
         out: dict[str, float] = {}
         for symbol, number in value.items():
-            out[str(symbol)] = self._to_number(f"{key}.{symbol}", number, low=low, high=high, low_open=False,
-                                               high_open=high_open, fix=fix)
+            out[str(symbol)] = self._to_number(
+                f"{key}.{symbol}", number, low=low, high=high, low_open=False, high_open=high_open, fix=fix
+            )
         return out
 
     def policy(self, key: str) -> Policy | None:
@@ -201,8 +251,15 @@ PolicyFactory = Callable[[PolicyParams], Policy]
 _KINDS: dict[str, PolicyKind] = {}
 
 
-def register_policy(kind: str, factory: PolicyFactory, *, keys: Sequence[str] = (), arg: str | None = None,
-                    summary: str = "", replace: bool = False) -> None:
+def register_policy(
+    kind: str,
+    factory: PolicyFactory,
+    *,
+    keys: Sequence[str] = (),
+    arg: str | None = None,
+    summary: str = "",
+    replace: bool = False,
+) -> None:
     """Make ``kind`` buildable from files and the CLI.
 
     Parameters
@@ -245,8 +302,9 @@ def _normal_kind(kind: Any) -> str:
     return _KIND_ALIASES.get(word, word)
 
 
-def _config_error(path: str, problem: str, *, got: Any = _MISSING, fix: str = "",
-                  where: SourceRef | None) -> ConfigError:
+def _config_error(
+    path: str, problem: str, *, got: Any = _MISSING, fix: str = "", where: SourceRef | None
+) -> ConfigError:
     if where is not None:
         return ConfigError(problem, got=got, fix=fix, where=SourceRef(where.file, where.row, path))
     return ConfigError(f"{path}: {problem}", got=got, fix=fix)
@@ -254,12 +312,22 @@ def _config_error(path: str, problem: str, *, got: Any = _MISSING, fix: str = ""
 
 def _lookup(kind: Any, *, where: SourceRef | None, prefix: str) -> PolicyKind:
     if not isinstance(kind, str) or not kind.strip():
-        raise _config_error(f"{prefix}.kind", "a policy needs a kind", got=kind,
-                            fix=f"use one of {', '.join(_KINDS)}", where=where)
+        raise _config_error(
+            f"{prefix}.kind",
+            "a policy needs a kind",
+            got=kind,
+            fix=f"use one of {', '.join(_KINDS)}",
+            where=where,
+        )
     name = _normal_kind(kind)
     if name not in _KINDS:
-        raise _config_error(f"{prefix}.kind", "unknown policy kind", got=kind,
-                            fix=f"use one of {', '.join(_KINDS)}", where=where)
+        raise _config_error(
+            f"{prefix}.kind",
+            "unknown policy kind",
+            got=kind,
+            fix=f"use one of {', '.join(_KINDS)}",
+            where=where,
+        )
     return _KINDS[name]
 
 
@@ -292,12 +360,21 @@ def _spec_from(value: Any, *, where: SourceRef | None, prefix: str) -> PolicySpe
         return _parse(value, where=where, prefix=prefix)
     if isinstance(value, Mapping):
         if "kind" not in value:
-            raise _config_error(f"{prefix}.kind", "a policy needs a kind", fix=f"add kind: one of "
-                                f"{', '.join(_KINDS)}", where=where)
+            raise _config_error(
+                f"{prefix}.kind",
+                "a policy needs a kind",
+                fix=f"add kind: one of {', '.join(_KINDS)}",
+                where=where,
+            )
         kind = _lookup(value["kind"], where=where, prefix=prefix).kind
         return PolicySpec(kind, {str(k): v for k, v in value.items() if k != "kind"})
-    raise _config_error(prefix, "a policy is a mapping with a kind, or KIND[:ARG] text", got=value,
-                        fix="e.g. {kind: threshold, band: 0.05} or threshold:0.05", where=where)
+    raise _config_error(
+        prefix,
+        "a policy is a mapping with a kind, or KIND[:ARG] text",
+        got=value,
+        fix="e.g. {kind: threshold, band: 0.05} or threshold:0.05",
+        where=where,
+    )
 
 
 def policy_spec(value: Any, *, where: SourceRef | None = None) -> PolicySpec:
@@ -338,8 +415,13 @@ def build_policy(spec: PolicySpec, *, where: SourceRef | None = None) -> Policy:
 
 def _parse(text: str, *, where: SourceRef | None, prefix: str) -> PolicySpec:
     if not isinstance(text, str) or not text.strip():
-        raise _config_error(prefix, "empty policy", got=text,
-                            fix=f"use KIND[:ARG], e.g. threshold:0.05; kinds: {', '.join(_KINDS)}", where=where)
+        raise _config_error(
+            prefix,
+            "empty policy",
+            got=text,
+            fix=f"use KIND[:ARG], e.g. threshold:0.05; kinds: {', '.join(_KINDS)}",
+            where=where,
+        )
     kind_text, _, arg = text.strip().partition(":")
     info = _lookup(kind_text, where=where, prefix=prefix)
     params: dict[str, Any] = {}
@@ -354,27 +436,43 @@ def _parse(text: str, *, where: SourceRef | None, prefix: str) -> PolicySpec:
             key, _, value = item.partition("=")
             key = key.strip()
             if not key:
-                raise _config_error(prefix, "empty key in the policy option", got=text,
-                                    fix="write key=value pairs, e.g. threshold:band=0.05", where=where)
+                raise _config_error(
+                    prefix,
+                    "empty key in the policy option",
+                    got=text,
+                    fix="write key=value pairs, e.g. threshold:band=0.05",
+                    where=where,
+                )
             params[key] = value.strip()
         elif position == 0 and info.arg is not None:
             params[info.arg] = item
         elif info.arg is None:
-            raise _config_error(prefix, f"policy kind {info.kind} takes no single ARG", got=text,
-                                fix=(f"write key=value pairs ({', '.join(info.keys)}), e.g. "
-                                     f"{info.kind}:{info.keys[0]}=..." if info.keys else f"write just {info.kind}"),
-                                where=where)
+            raise _config_error(
+                prefix,
+                f"policy kind {info.kind} takes no single ARG",
+                got=text,
+                fix=(
+                    f"write key=value pairs ({', '.join(info.keys)}), e.g. {info.kind}:{info.keys[0]}=..."
+                    if info.keys
+                    else f"write just {info.kind}"
+                ),
+                where=where,
+            )
         else:
-            raise _config_error(prefix, "only the first ARG may be a bare value", got=text,
-                                fix=f"write the others as key=value, e.g. {info.kind}:...,move=band_edge",
-                                where=where)
+            raise _config_error(
+                prefix,
+                "only the first ARG may be a bare value",
+                got=text,
+                fix=f"write the others as key=value, e.g. {info.kind}:...,move=band_edge",
+                where=where,
+            )
     return PolicySpec(info.kind, params)
 
 
 def parse_policy_option(text: str, *, where: SourceRef | None = None) -> PolicySpec:
-    """Read the CLI form ``KIND[:ARG]`` (``threshold:0.05``, ``calendar:quarterly``, ``never``, ``five_25``,
-    ``cost_gated:2.0``) into a :class:`PolicySpec`, checked by building it once.
+    """Read the CLI form ``KIND[:ARG]`` into a :class:`PolicySpec`, checked by building it once.
 
+    Examples: ``threshold:0.05``, ``calendar:quarterly``, ``never``, ``five_25``, ``cost_gated:2.0``.
     ``ARG`` sets the kind's main key (see the module docstring) or is ``key=value`` pairs separated by
     commas. Raises :class:`ConfigError` naming the key path ``policy...`` and listing the valid kinds/keys.
     """
@@ -400,7 +498,9 @@ def _check_and_move(params: PolicyParams) -> tuple[str | None, str]:
 
 def _bands_where(params: PolicyParams) -> SourceRef | None:
     """File position of per-symbol bands, so an unknown symbol is reported at its line."""
-    return None if params.where is None else SourceRef(params.where.file, params.where.row, params.path("bands"))
+    return (
+        None if params.where is None else SourceRef(params.where.file, params.where.row, params.path("bands"))
+    )
 
 
 def _never(params: PolicyParams) -> Policy:
@@ -433,28 +533,70 @@ def _five_25(params: PolicyParams) -> Policy:
 
 
 def _cost_gated(params: PolicyParams) -> Policy:
-    risk_aversion = params.number("risk_aversion", rules.DEFAULT_RISK_AVERSION, low=0.0, high=1000.0,
-                                  low_open=True, fix="a positive number, e.g. 3 (moderate)")
-    horizon_years = params.number("horizon_years", rules.DEFAULT_HORIZON_YEARS, low=0.0, high=100.0,
-                                  low_open=True, fix="years over which the benefit counts, e.g. 1")
+    risk_aversion = params.number(
+        "risk_aversion",
+        rules.DEFAULT_RISK_AVERSION,
+        low=0.0,
+        high=1000.0,
+        low_open=True,
+        fix="a positive number, e.g. 3 (moderate)",
+    )
+    horizon_years = params.number(
+        "horizon_years",
+        rules.DEFAULT_HORIZON_YEARS,
+        low=0.0,
+        high=100.0,
+        low_open=True,
+        fix="years over which the benefit counts, e.g. 1",
+    )
     trigger = params.policy("trigger")
-    if trigger is not None and (not isinstance(trigger, rules.RuleRebalance)
-                                or isinstance(trigger.move, rules.CostGated)):
-        rule_kinds = ", ".join(k for k in ("never", "calendar", "threshold", "relative", "five_25") if k in _KINDS)
-        raise params.error("trigger", "the trigger of cost_gated must be a rule policy", got=trigger.describe(),
-                           fix=f"use one of {rule_kinds}")
+    if trigger is not None and (
+        not isinstance(trigger, rules.RuleRebalance) or isinstance(trigger.move, rules.CostGated)
+    ):
+        rule_kinds = ", ".join(
+            k for k in ("never", "calendar", "threshold", "relative", "five_25") if k in _KINDS
+        )
+        raise params.error(
+            "trigger",
+            "the trigger of cost_gated must be a rule policy",
+            got=trigger.describe(),
+            fix=f"use one of {rule_kinds}",
+        )
     return rules.cost_gated(risk_aversion, horizon_years, trigger=trigger)
 
 
 register_policy("never", _never, summary="buy and hold: never rebalance")
-register_policy("calendar", _calendar, keys=("every",), arg="every",
-                summary="rebalance to target on the last trading day of every week/month/quarter/half/year")
-register_policy("threshold", _threshold, keys=("band", "bands", "check", "move"), arg="band",
-                summary="rebalance when an asset drifts more than an absolute band (0.05 = 5 pp)")
-register_policy("relative", _relative, keys=("band", "bands", "check", "move"), arg="band",
-                summary="rebalance when an asset drifts more than a fraction of its target (0.25 = 25 %)")
-register_policy("five_25", _five_25, keys=("absolute", "relative", "check", "move"),
-                summary="rebalance when drift exceeds 5 pp or 25 % of the target, whichever is smaller")
-register_policy("cost_gated", _cost_gated, keys=("risk_aversion", "horizon_years", "trigger"),
-                arg="risk_aversion",
-                summary="rebalance only when the tracking-error benefit exceeds trading cost plus tax")
+register_policy(
+    "calendar",
+    _calendar,
+    keys=("every",),
+    arg="every",
+    summary="rebalance to target on the last trading day of every week/month/quarter/half/year",
+)
+register_policy(
+    "threshold",
+    _threshold,
+    keys=("band", "bands", "check", "move"),
+    arg="band",
+    summary="rebalance when an asset drifts more than an absolute band (0.05 = 5 pp)",
+)
+register_policy(
+    "relative",
+    _relative,
+    keys=("band", "bands", "check", "move"),
+    arg="band",
+    summary="rebalance when an asset drifts more than a fraction of its target (0.25 = 25 %)",
+)
+register_policy(
+    "five_25",
+    _five_25,
+    keys=("absolute", "relative", "check", "move"),
+    summary="rebalance when drift exceeds 5 pp or 25 % of the target, whichever is smaller",
+)
+register_policy(
+    "cost_gated",
+    _cost_gated,
+    keys=("risk_aversion", "horizon_years", "trigger"),
+    arg="risk_aversion",
+    summary="rebalance only when the tracking-error benefit exceeds trading cost plus tax",
+)

@@ -70,7 +70,8 @@ __all__ = [
 ]
 
 #: Default risk aversion of :class:`CostGated`: the gamma for which a 60/40 stock/bond mix is the
-#: mean-variance optimum with a 5 %/yr equity premium and 17 % equity volatility (0.05 / (0.6 * 0.17^2) = 2.9).
+#: mean-variance optimum with a 5 %/yr equity premium and 17 % equity volatility
+#: (0.05 / (0.6 * 0.17^2) = 2.9).
 DEFAULT_RISK_AVERSION = 3.0
 #: Default horizon of :class:`CostGated`, years: the benefit of being on target is counted for one year.
 DEFAULT_HORIZON_YEARS = 1.0
@@ -138,9 +139,12 @@ class Proposal:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _hold(ctx: DecisionContext, reasons: tuple[str, ...], details: Mapping[str, Any] | None = None) -> Proposal:
-    return Proposal("hold", np.array(ctx.weights, dtype=float), float(ctx.cash_weight), reasons,
-                    dict(details or {}))
+def _hold(
+    ctx: DecisionContext, reasons: tuple[str, ...], details: Mapping[str, Any] | None = None
+) -> Proposal:
+    return Proposal(
+        "hold", np.array(ctx.weights, dtype=float), float(ctx.cash_weight), reasons, dict(details or {})
+    )
 
 
 def _turnover(ctx: DecisionContext, weights: FloatArray, cash: float) -> float:
@@ -192,9 +196,13 @@ class ToTarget(Move):
         if _unchanged(ctx, weights, cash):
             return _hold(ctx, ("already on target: nothing to trade",))
         turnover = _turnover(ctx, weights, cash)
-        return Proposal("rebalance", weights, cash,
-                        (f"rebalance every asset to its target (one-way turnover {_percent(turnover)} of value)",),
-                        {"move": "target", "turnover": turnover})
+        return Proposal(
+            "rebalance",
+            weights,
+            cash,
+            (f"rebalance every asset to its target (one-way turnover {_percent(turnover)} of value)",),
+            {"move": "target", "turnover": turnover},
+        )
 
     def describe(self) -> str:
         """``ToTarget()``."""
@@ -231,8 +239,11 @@ class ToBandEdge(Move):
     def propose(self, ctx: DecisionContext) -> Proposal:
         """Assets outside their band to the band edge."""
         if self.band is None:
-            raise ConfigError("ToBandEdge has no band", fix="give ToBandEdge(band=DriftExceeds(...)) or use it in "
-                              "RuleRebalance with a DriftExceeds trigger")
+            raise ConfigError(
+                "ToBandEdge has no band",
+                fix="give ToBandEdge(band=DriftExceeds(...)) or use it in "
+                "RuleRebalance with a DriftExceeds trigger",
+            )
         drift = ctx.drift
         tolerance = self.band.tolerances(ctx)
         outside = np.abs(drift) > tolerance + DRIFT_TOLERANCE
@@ -261,33 +272,52 @@ class ToBandEdge(Move):
                 funded.update({ctx.symbols[i]: float(cut[i]) for i in np.flatnonzero(cut > 0)})
             if funded:
                 names = sorted(funded, key=lambda s: (-funded[s], s))
-                funding.append(f"cash and sales cannot pay for the buys: {format_pp(sum(funded.values()))} pp "
-                               f"more is sold from {_list(names)}, pro rata to their weight above target")
+                funding.append(
+                    f"cash and sales cannot pay for the buys: {format_pp(sum(funded.values()))} pp "
+                    f"more is sold from {_list(names)}, pro rata to their weight above target"
+                )
             buys = np.where(after > before, after - before, 0.0)
             if shortfall > 0.0 and float(buys.sum()) > 0.0:
                 after -= buys * min(shortfall / float(buys.sum()), 1.0)
-                funding.append(f"buys scaled down by {format_pp(shortfall)} pp to keep cash from going negative")
+                funding.append(
+                    f"buys scaled down by {format_pp(shortfall)} pp to keep cash from going negative"
+                )
             after = np.clip(after, 0.0, None)
         reasons = []
         for i in order:
             side = "upper" if drift[i] > 0 else "lower"
-            text = (f"{'sell' if after[i] < before[i] else 'buy'} {ctx.symbols[i]} from {_percent(before[i])} to "
-                    f"{_percent(after[i])} of value")
+            text = (
+                f"{'sell' if after[i] < before[i] else 'buy'} {ctx.symbols[i]} from {_percent(before[i])} to "
+                f"{_percent(after[i])} of value"
+            )
             band_text = f"its {format_band(float(tolerance[i]))} pp band"
             if abs(after[i] - edge[i]) <= _SAME:
                 reasons.append(f"{text}, the {side} edge of {band_text}")
             else:
-                reasons.append(f"{text}, past the {side} edge ({_percent(edge[i])}) of {band_text}, to pay for "
-                               "the buys" if after[i] < edge[i] else f"{text}, short of the {side} edge "
-                               f"({_percent(edge[i])}) of {band_text}")
+                reasons.append(
+                    f"{text}, past the {side} edge ({_percent(edge[i])}) of {band_text}, to pay for the buys"
+                    if after[i] < edge[i]
+                    else f"{text}, short of the {side} edge ({_percent(edge[i])}) of {band_text}"
+                )
         reasons.extend(funding)
         cash = max(1.0 - float(after.sum()), 0.0)
-        reasons.append(f"cash absorbs the difference: {_percent(ctx.cash_weight)} now, {_percent(cash)} after "
-                       f"(target {_percent(ctx.target_cash)})")
+        reasons.append(
+            f"cash absorbs the difference: {_percent(ctx.cash_weight)} now, {_percent(cash)} after "
+            f"(target {_percent(ctx.target_cash)})"
+        )
         turnover = _turnover(ctx, after, cash)
-        return Proposal("partial", after, cash, tuple(reasons),
-                        {"move": "band_edge", "moved": [ctx.symbols[i] for i in order],
-                         "funded_from": funded, "turnover": turnover})
+        return Proposal(
+            "partial",
+            after,
+            cash,
+            tuple(reasons),
+            {
+                "move": "band_edge",
+                "moved": [ctx.symbols[i] for i in order],
+                "funded_from": funded,
+                "turnover": turnover,
+            },
+        )
 
     def describe(self) -> str:
         """``ToBandEdge()``."""
@@ -313,8 +343,9 @@ class CostGated(Move):
     **Cost.** ``ctx.cost_of(w_plus).total``: estimated trading cost plus tax in dollars. The tax counts in
     full, although part of it is only paid earlier than it would be otherwise.
 
-    The move is made when ``benefit > cost`` (strictly, by more than float noise of 1e-9 relative); otherwise the policy holds and says why with the
-    numbers, e.g. ``"benefit $412 < cost $530 (trading $30, tax $500): hold"``.
+    The move is made when ``benefit > cost`` (strictly, by more than float noise of 1e-9 relative);
+    otherwise the policy holds and says why with the numbers, e.g.
+    ``"benefit $412 < cost $530 (trading $30, tax $500): hold"``.
 
     Parameters
     ----------
@@ -334,11 +365,17 @@ class CostGated(Move):
         for name in ("risk_aversion", "horizon_years"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0.0):
-                raise ConfigError(f"CostGated.{name} must be a positive number", got=value,
-                                  fix="e.g. risk_aversion=3, horizon_years=1")
+                raise ConfigError(
+                    f"CostGated.{name} must be a positive number",
+                    got=value,
+                    fix="e.g. risk_aversion=3, horizon_years=1",
+                )
         if isinstance(self.move, CostGated):
-            raise ConfigError("CostGated cannot wrap another CostGated", got=self.move.describe(),
-                              fix="gate the inner move once")
+            raise ConfigError(
+                "CostGated cannot wrap another CostGated",
+                got=self.move.describe(),
+                fix="gate the inner move once",
+            )
 
     def with_band(self, band: DriftExceeds) -> Move:
         """This move with ``band`` filled into the inner move."""
@@ -347,17 +384,22 @@ class CostGated(Move):
     def benefit(self, ctx: DecisionContext, weights: FloatArray) -> tuple[float, float, float]:
         """``(benefit dollars, TE before, TE after)`` of moving to ``weights`` of shape (n,)."""
         if ctx.covariance is None:
-            raise DataError(f"{self.describe()} needs a covariance estimate, and the decision context has none")
+            raise DataError(
+                f"{self.describe()} needs a covariance estimate, and the decision context has none"
+            )
         covariance = np.asarray(ctx.covariance(), dtype=float)
         n = len(ctx.symbols)
         if covariance.shape != (n, n) or not np.all(np.isfinite(covariance)):
-            raise DataError(f"{self.describe()}: the covariance must be a finite {n} x {n} matrix; "
-                            f"got shape {covariance.shape}")
+            raise DataError(
+                f"{self.describe()}: the covariance must be a finite {n} x {n} matrix; "
+                f"got shape {covariance.shape}"
+            )
         target = np.asarray(ctx.target, dtype=float)
         te_before = tracking_error(ctx.drift, covariance)
         te_after = tracking_error(np.asarray(weights, dtype=float) - target, covariance)
-        benefit = (self.risk_aversion / 2.0 * (te_before**2 - te_after**2) * float(ctx.value)
-                   * self.horizon_years)
+        benefit = (
+            self.risk_aversion / 2.0 * (te_before**2 - te_after**2) * float(ctx.value) * self.horizon_years
+        )
         return benefit, te_before, te_after
 
     def propose(self, ctx: DecisionContext) -> Proposal:
@@ -366,33 +408,53 @@ class CostGated(Move):
         if inner.action == "hold":
             return inner
         if ctx.cost_of is None:
-            raise DataError(f"{self.describe()} needs cost estimates, and the decision context has no cost_of")
+            raise DataError(
+                f"{self.describe()} needs cost estimates, and the decision context has no cost_of"
+            )
         benefit, te_before, te_after = self.benefit(ctx, inner.weights)
         cost: CostEstimate = ctx.cost_of(ctx.as_weights(inner.weights, inner.cash))
         total = float(cost.total)
         verb = "rebalancing to target" if inner.action == "rebalance" else "moving back to the band edges"
-        worth = (f"{verb} would cut tracking error from {_percent(te_before, 2)} to {_percent(te_after, 2)}; at "
-                 f"risk aversion {_number(self.risk_aversion)} over {_years(self.horizon_years)} on "
-                 f"{_dollars(ctx.value)} that is worth {_dollars(benefit)}")
+        worth = (
+            f"{verb} would cut tracking error from {_percent(te_before, 2)} to {_percent(te_after, 2)}; at "
+            f"risk aversion {_number(self.risk_aversion)} over {_years(self.horizon_years)} on "
+            f"{_dollars(ctx.value)} that is worth {_dollars(benefit)}"
+        )
         costs = f"cost {_dollars(total)} (trading {_dollars(cost.trading_cost)}, tax {_dollars(cost.tax)})"
-        details = {"benefit": benefit, "cost": total, "trading_cost": float(cost.trading_cost),
-                   "tax": float(cost.tax), "tracking_error_before": te_before, "tracking_error_after": te_after,
-                   "risk_aversion": self.risk_aversion, "horizon_years": self.horizon_years,
-                   "value": float(ctx.value)}
+        details = {
+            "benefit": benefit,
+            "cost": total,
+            "trading_cost": float(cost.trading_cost),
+            "tax": float(cost.tax),
+            "tracking_error_before": te_before,
+            "tracking_error_after": te_after,
+            "risk_aversion": self.risk_aversion,
+            "horizon_years": self.horizon_years,
+            "value": float(ctx.value),
+        }
         noise = _COST_NOISE * max(1.0, abs(total))
         if benefit > total + noise:
             action_word = "rebalance" if inner.action == "rebalance" else "partial rebalance"
-            return Proposal(inner.action, inner.weights, inner.cash,
-                            (*inner.reasons, worth, f"benefit {_dollars(benefit)} > {costs}: {action_word}"),
-                            {**dict(inner.details), "cost_gate": {**details, "passed": True}})
+            return Proposal(
+                inner.action,
+                inner.weights,
+                inner.cash,
+                (*inner.reasons, worth, f"benefit {_dollars(benefit)} > {costs}: {action_word}"),
+                {**dict(inner.details), "cost_gate": {**details, "passed": True}},
+            )
         relation = "<" if benefit < total - noise else "="
-        return _hold(ctx, (worth, f"benefit {_dollars(benefit)} {relation} {costs}: hold"),
-                     {"cost_gate": {**details, "passed": False}})
+        return _hold(
+            ctx,
+            (worth, f"benefit {_dollars(benefit)} {relation} {costs}: hold"),
+            {"cost_gate": {**details, "passed": False}},
+        )
 
     def describe(self) -> str:
         """``CostGated(move=ToTarget(), risk_aversion=3, horizon_years=1)``."""
-        return (f"CostGated(move={self.move.describe()}, risk_aversion={_number(self.risk_aversion)}, "
-                f"horizon_years={_number(self.horizon_years)})")
+        return (
+            f"CostGated(move={self.move.describe()}, risk_aversion={_number(self.risk_aversion)}, "
+            f"horizon_years={_number(self.horizon_years)})"
+        )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -420,7 +482,9 @@ def _check_context(ctx: DecisionContext) -> None:
     for name in ("weights", "target"):
         array = np.asarray(getattr(ctx, name))
         if array.shape != (n,):
-            raise DataError(f"decision context: {name} has shape {array.shape}, expected ({n},) for {n} symbols")
+            raise DataError(
+                f"decision context: {name} has shape {array.shape}, expected ({n},) for {n} symbols"
+            )
         if not np.all(np.isfinite(array)):
             raise DataError(f"decision context: {name} has a missing or infinite value")
     if not (math.isfinite(ctx.cash_weight) and math.isfinite(ctx.target_cash) and math.isfinite(ctx.value)):
@@ -448,17 +512,25 @@ class RuleRebalance:
 
     def __post_init__(self) -> None:
         if not isinstance(self.when, Trigger):
-            raise ConfigError("RuleRebalance.when must be a trigger", got=type(self.when).__name__,
-                              fix="e.g. Calendar('quarterly') or DriftExceeds(absolute=0.05)")
+            raise ConfigError(
+                "RuleRebalance.when must be a trigger",
+                got=type(self.when).__name__,
+                fix="e.g. Calendar('quarterly') or DriftExceeds(absolute=0.05)",
+            )
         if not isinstance(self.move, Move):
-            raise ConfigError("RuleRebalance.move must be a move", got=type(self.move).__name__,
-                              fix="ToTarget(), ToBandEdge() or CostGated(...)")
+            raise ConfigError(
+                "RuleRebalance.move must be a move",
+                got=type(self.move).__name__,
+                fix="ToTarget(), ToBandEdge() or CostGated(...)",
+            )
         if _needs_band(self.move):
             bands = _drift_triggers(self.when)
             if len(bands) != 1:
-                raise ConfigError("a move to the band edge needs exactly one drift band in the trigger",
-                                  got=self.when.describe(), fix="use e.g. when=DriftExceeds(absolute=0.05), "
-                                  "or give ToBandEdge(band=...) explicitly")
+                raise ConfigError(
+                    "a move to the band edge needs exactly one drift band in the trigger",
+                    got=self.when.describe(),
+                    fix="use e.g. when=DriftExceeds(absolute=0.05), or give ToBandEdge(band=...) explicitly",
+                )
             object.__setattr__(self, "move", self.move.with_band(bands[0]))
 
     def describe(self) -> str:
@@ -474,19 +546,31 @@ class RuleRebalance:
         """Hold unless the trigger fires; else the move's proposal. Reads nothing after ``ctx.as_of``."""
         _check_context(ctx)
         result = self.when.evaluate(ctx)
-        details: dict[str, Any] = {"trigger": dict(result.details),
-                                   "drift": {s: float(d) for s, d in zip(ctx.symbols, ctx.drift, strict=True)}}
+        details: dict[str, Any] = {
+            "trigger": dict(result.details),
+            "drift": {s: float(d) for s, d in zip(ctx.symbols, ctx.drift, strict=True)},
+        }
         current = ctx.as_weights(np.asarray(ctx.weights, dtype=float), float(ctx.cash_weight))
         if not result.fired:
             return Decision("hold", current, result.reasons, self.describe(), {**details, "turnover": 0.0})
         proposal = self.move.propose(ctx)
         details["move"] = dict(proposal.details)
         if proposal.action == "hold":
-            return Decision("hold", current, (*result.reasons, *proposal.reasons), self.describe(),
-                            {**details, "turnover": 0.0})
+            return Decision(
+                "hold",
+                current,
+                (*result.reasons, *proposal.reasons),
+                self.describe(),
+                {**details, "turnover": 0.0},
+            )
         details["turnover"] = _turnover(ctx, proposal.weights, proposal.cash)
-        return Decision(proposal.action, ctx.as_weights(proposal.weights, proposal.cash),
-                        (*result.reasons, *proposal.reasons), self.describe(), details)
+        return Decision(
+            proposal.action,
+            ctx.as_weights(proposal.weights, proposal.cash),
+            (*result.reasons, *proposal.reasons),
+            self.describe(),
+            details,
+        )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -514,8 +598,9 @@ def _check_choice(key: str, value: str | None, options: tuple[str, ...], allow_n
         raise ConfigError(f"policy.{key}: unknown value", got=value, fix=f"use one of {', '.join(options)}")
 
 
-def _banded(kind: str, drift: DriftExceeds, shown: list[tuple[str, Any]], check: str | None,
-            move: str) -> RuleRebalance:
+def _banded(
+    kind: str, drift: DriftExceeds, shown: list[tuple[str, Any]], check: str | None, move: str
+) -> RuleRebalance:
     _check_choice("check", check, PERIODS, allow_none=True)
     _check_choice("move", move, _MOVES, allow_none=False)
     when: Trigger = drift if check is None else Calendar(check) & drift
@@ -523,8 +608,11 @@ def _banded(kind: str, drift: DriftExceeds, shown: list[tuple[str, Any]], check:
         shown.append(("check", check))
     if move != "target":
         shown.append(("move", move))
-    return RuleRebalance(when=when, move=ToTarget() if move == "target" else ToBandEdge(band=drift),
-                         name=_kind_text(kind, shown))
+    return RuleRebalance(
+        when=when,
+        move=ToTarget() if move == "target" else ToBandEdge(band=drift),
+        name=_kind_text(kind, shown),
+    )
 
 
 def never() -> RuleRebalance:
@@ -535,11 +623,19 @@ def never() -> RuleRebalance:
 def calendar(every: str = "quarterly") -> RuleRebalance:
     """Rebalance to target on the last trading day of every ``every`` period."""
     _check_choice("every", every, PERIODS, allow_none=False)
-    return RuleRebalance(when=Calendar(every), move=ToTarget(), name=_kind_text("calendar", [("every", every)]))
+    return RuleRebalance(
+        when=Calendar(every), move=ToTarget(), name=_kind_text("calendar", [("every", every)])
+    )
 
 
-def threshold(band: float = 0.05, *, bands: Mapping[str, float] | None = None, check: str | None = None,
-              move: str = "target", where: SourceRef | None = None) -> RuleRebalance:
+def threshold(
+    band: float = 0.05,
+    *,
+    bands: Mapping[str, float] | None = None,
+    check: str | None = None,
+    move: str = "target",
+    where: SourceRef | None = None,
+) -> RuleRebalance:
     """Absolute bands: act when some ``|w - w_target| > band`` (per-symbol ``bands`` override ``band``).
 
     Parameters
@@ -559,23 +655,34 @@ def threshold(band: float = 0.05, *, bands: Mapping[str, float] | None = None, c
     return _banded("threshold", drift, shown, check, move)
 
 
-def relative(band: float = 0.25, *, bands: Mapping[str, float] | None = None, check: str | None = None,
-             move: str = "target", where: SourceRef | None = None) -> RuleRebalance:
+def relative(
+    band: float = 0.25,
+    *,
+    bands: Mapping[str, float] | None = None,
+    check: str | None = None,
+    move: str = "target",
+    where: SourceRef | None = None,
+) -> RuleRebalance:
     """Relative bands: act when some ``|w - w_target| > band * w_target`` (per-symbol ``bands`` override)."""
     drift = DriftExceeds(relative=band, relative_by_symbol=bands or {}, where=where)
     shown: list[tuple[str, Any]] = [("band", band)] + ([("bands", dict(bands))] if bands else [])
     return _banded("relative", drift, shown, check, move)
 
 
-def five_25(absolute: float = 0.05, relative: float = 0.25, *, check: str | None = None,
-            move: str = "target") -> RuleRebalance:
+def five_25(
+    absolute: float = 0.05, relative: float = 0.25, *, check: str | None = None, move: str = "target"
+) -> RuleRebalance:
     """The 5/25 rule: act when drift exceeds ``absolute`` or ``relative * w_target``, whichever is smaller."""
     drift = DriftExceeds(absolute=absolute, relative=relative)
     return _banded("five_25", drift, [("absolute", absolute), ("relative", relative)], check, move)
 
 
-def cost_gated(risk_aversion: float = DEFAULT_RISK_AVERSION, horizon_years: float = DEFAULT_HORIZON_YEARS, *,
-               trigger: RuleRebalance | None = None) -> RuleRebalance:
+def cost_gated(
+    risk_aversion: float = DEFAULT_RISK_AVERSION,
+    horizon_years: float = DEFAULT_HORIZON_YEARS,
+    *,
+    trigger: RuleRebalance | None = None,
+) -> RuleRebalance:
     """Act only when the tracking-error benefit exceeds trading cost plus tax (see :class:`CostGated`).
 
     Parameters
@@ -589,12 +696,17 @@ def cost_gated(risk_aversion: float = DEFAULT_RISK_AVERSION, horizon_years: floa
         target).
     """
     if trigger is not None and isinstance(trigger.move, CostGated):
-        raise ConfigError("policy.trigger: a cost_gated policy cannot gate another cost_gated policy",
-                          got=trigger.describe(), fix="use a never, calendar, threshold, relative or five_25 trigger")
+        raise ConfigError(
+            "policy.trigger: a cost_gated policy cannot gate another cost_gated policy",
+            got=trigger.describe(),
+            fix="use a never, calendar, threshold, relative or five_25 trigger",
+        )
     base = trigger if trigger is not None else RuleRebalance(when=EveryCheck(), move=ToTarget())
     shown: list[tuple[str, Any]] = [("risk_aversion", risk_aversion), ("horizon_years", horizon_years)]
     if trigger is not None:
         shown.append(("trigger", trigger))
-    return RuleRebalance(when=base.when,
-                         move=CostGated(move=base.move, risk_aversion=risk_aversion, horizon_years=horizon_years),
-                         name=_kind_text("cost_gated", shown))
+    return RuleRebalance(
+        when=base.when,
+        move=CostGated(move=base.move, risk_aversion=risk_aversion, horizon_years=horizon_years),
+        name=_kind_text("cost_gated", shown),
+    )

@@ -46,8 +46,13 @@ __all__ = [
 #: after a move to the band edge), fraction of value.
 DRIFT_TOLERANCE = 1e-12
 
-_PERIOD_NOUN = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "semiannual": "half year",
-                "annual": "year"}
+_PERIOD_NOUN = {
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "semiannual": "half year",
+    "annual": "year",
+}
 
 
 def format_pp(fraction: float) -> str:
@@ -133,8 +138,11 @@ class EveryCheck(Trigger):
 
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
         """Always fires."""
-        return TriggerResult(True, (f"{ctx.as_of:%Y-%m-%d} is a check date (checked at every decision)",),
-                             {"every_check": True})
+        return TriggerResult(
+            True,
+            (f"{ctx.as_of:%Y-%m-%d} is a check date (checked at every decision)",),
+            {"every_check": True},
+        )
 
     def describe(self) -> str:
         """``EveryCheck()``."""
@@ -147,8 +155,11 @@ class Never(Trigger):
 
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
         """Never fires; the reasons say so and report the largest drift."""
-        return TriggerResult(False, ("buy and hold: this policy never rebalances",
-                                     f"{largest_drift_sentence(ctx)}, left as it is"), {"never": True})
+        return TriggerResult(
+            False,
+            ("buy and hold: this policy never rebalances", f"{largest_drift_sentence(ctx)}, left as it is"),
+            {"never": True},
+        )
 
     def describe(self) -> str:
         """``Never()``."""
@@ -168,16 +179,18 @@ class Calendar(Trigger):
 
     def __post_init__(self) -> None:
         if self.every not in PERIODS:
-            raise ConfigError("Calendar.every: unknown period", got=self.every,
-                              fix=f"use one of {', '.join(PERIODS)}")
+            raise ConfigError(
+                "Calendar.every: unknown period", got=self.every, fix=f"use one of {', '.join(PERIODS)}"
+            )
 
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
         """Fire when ``ctx.as_of`` is the last trading day of its period."""
         snapshot = ctx.snapshot
         t = ctx.as_of
         noun = _PERIOD_NOUN[self.every]
-        fired = is_period_end(t, self.every, dates=snapshot.times,
-                              data_periods_per_year=snapshot.periods_per_year)
+        fired = is_period_end(
+            t, self.every, dates=snapshot.times, data_periods_per_year=snapshot.periods_per_year
+        )
         low_frequency = snapshot.periods_per_year <= 12.0
         details: dict[str, Any] = {"every": self.every, "period_end": fired}
         if fired:
@@ -187,7 +200,11 @@ class Calendar(Trigger):
                 reason = f"{t:%Y-%m-%d} is the last trading day of its {noun}"
         else:
             reason = f"{t:%Y-%m-%d} is not the last trading day of its {noun}"
-            end = None if low_frequency or snapshot.periods_per_year < 252.0 else last_session_of_period(t, self.every)
+            end = (
+                None
+                if low_frequency or snapshot.periods_per_year < 252.0
+                else last_session_of_period(t, self.every)
+            )
             if end is not None and end > t:
                 reason += f" (that is {end:%Y-%m-%d})"
                 details["next_period_end"] = f"{end:%Y-%m-%d}"
@@ -235,29 +252,45 @@ class DriftExceeds(Trigger):
     def __post_init__(self) -> None:
         object.__setattr__(self, "absolute_by_symbol", _frozen_bands(self.absolute_by_symbol))
         object.__setattr__(self, "relative_by_symbol", _frozen_bands(self.relative_by_symbol))
-        if self.absolute is None and self.relative is None and not self.absolute_by_symbol \
-                and not self.relative_by_symbol:
+        if (
+            self.absolute is None
+            and self.relative is None
+            and not self.absolute_by_symbol
+            and not self.relative_by_symbol
+        ):
             raise ConfigError("DriftExceeds needs a band", fix="give absolute=0.05 and/or relative=0.25")
-        values = [self.absolute, self.relative, *self.absolute_by_symbol.values(),
-                  *self.relative_by_symbol.values()]
+        values = [
+            self.absolute,
+            self.relative,
+            *self.absolute_by_symbol.values(),
+            *self.relative_by_symbol.values(),
+        ]
         for value in values:
             if value is not None and not (math.isfinite(value) and value >= 0.0):
-                raise ConfigError("DriftExceeds: bands must be finite and zero or more", got=value,
-                                  fix="use e.g. absolute=0.05 (5 pp) or relative=0.25 (25 % of target)")
+                raise ConfigError(
+                    "DriftExceeds: bands must be finite and zero or more",
+                    got=value,
+                    fix="use e.g. absolute=0.05 (5 pp) or relative=0.25 (25 % of target)",
+                )
 
     # -- the bands ----------------------------------------------------------------------------------------
     def _check_symbols(self, ctx: DecisionContext) -> None:
         known = set(ctx.symbols)
-        for name, mapping in (("absolute_by_symbol", self.absolute_by_symbol),
-                              ("relative_by_symbol", self.relative_by_symbol)):
+        for mapping in (self.absolute_by_symbol, self.relative_by_symbol):
             unknown = sorted(set(mapping) - known)
             if unknown:
                 key = self.where.key if self.where is not None and self.where.key else "policy.bands"
-                where = None if self.where is None else SourceRef(self.where.file, self.where.row,
-                                                                  f"{key}.{unknown[0]}")
-                raise ConfigError(f"{'' if where else key + ': '}band for a symbol that is neither a target "
-                                  "nor held", got=unknown[0],
-                                  fix=f"use one of {', '.join(ctx.symbols)} (or drop it)", where=where)
+                where = (
+                    None
+                    if self.where is None
+                    else SourceRef(self.where.file, self.where.row, f"{key}.{unknown[0]}")
+                )
+                raise ConfigError(
+                    f"{'' if where else key + ': '}band for a symbol that is neither a target nor held",
+                    got=unknown[0],
+                    fix=f"use one of {', '.join(ctx.symbols)} (or drop it)",
+                    where=where,
+                )
 
     def tolerances(self, ctx: DecisionContext) -> FloatArray:
         """Each asset's band half-width, fraction of value.
@@ -290,11 +323,15 @@ class DriftExceeds(Trigger):
         relative = self.relative_by_symbol.get(symbol, self.relative)
         target = float(ctx.target[i])
         if absolute is not None and relative is not None:
-            return (f"its {format_band(tolerance)} pp band (the smaller of {format_band(absolute)} pp and "
-                    f"{_format_percent(relative)} % of its {_format_percent(target)} % target)")
+            return (
+                f"its {format_band(tolerance)} pp band (the smaller of {format_band(absolute)} pp and "
+                f"{_format_percent(relative)} % of its {_format_percent(target)} % target)"
+            )
         if relative is not None:
-            return (f"the {_format_percent(relative)} % relative band ({format_band(tolerance)} pp of its "
-                    f"{_format_percent(target)} % target)")
+            return (
+                f"the {_format_percent(relative)} % relative band ({format_band(tolerance)} pp of its "
+                f"{_format_percent(target)} % target)"
+            )
         return f"the {format_band(tolerance)} pp band"
 
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
@@ -312,7 +349,9 @@ class DriftExceeds(Trigger):
             reasons = tuple(
                 f"{ctx.symbols[i]} is {format_pp(drift[i])} pp {_over_under(drift[i])} target, outside "
                 f"{self.band_phrase(ctx, i, float(tolerance[i]))}"
-                for i in order if outside[i])
+                for i in order
+                if outside[i]
+            )
             return TriggerResult(True, reasons, details)
         if len(drift) == 0:
             return TriggerResult(False, ("there are no assets to check",), details)
@@ -320,9 +359,11 @@ class DriftExceeds(Trigger):
         if drift[i] == 0.0:
             reason = f"all {len(drift)} assets are within their bands: every asset is on target"
         else:
-            reason = (f"all {len(drift)} assets are within their bands; the largest drift is {ctx.symbols[i]}, "
-                      f"{format_pp(drift[i])} pp {_over_under(drift[i])} target, inside "
-                      f"{self.band_phrase(ctx, i, float(tolerance[i]))}")
+            reason = (
+                f"all {len(drift)} assets are within their bands; the largest drift is {ctx.symbols[i]}, "
+                f"{format_pp(drift[i])} pp {_over_under(drift[i])} target, inside "
+                f"{self.band_phrase(ctx, i, float(tolerance[i]))}"
+            )
         return TriggerResult(False, (reason,), details)
 
     def describe(self) -> str:
@@ -367,7 +408,9 @@ class AnyOf(Trigger):
         results = [(t, t.evaluate(ctx)) for t in self.triggers]
         fired = [r for _, r in results if r.fired]
         chosen = fired if fired else [r for _, r in results]
-        return TriggerResult(bool(fired), tuple(s for r in chosen for s in r.reasons), _merge_details(results))
+        return TriggerResult(
+            bool(fired), tuple(s for r in chosen for s in r.reasons), _merge_details(results)
+        )
 
     def describe(self) -> str:
         """``a | b``."""
@@ -408,9 +451,11 @@ class Not(Trigger):
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
         """The opposite of the part."""
         inner = self.trigger.evaluate(ctx)
-        return TriggerResult(not inner.fired, tuple(f"not: {s}" for s in inner.reasons),
-                             {"not": {"trigger": self.trigger.describe(), "fired": inner.fired,
-                                      **dict(inner.details)}})
+        return TriggerResult(
+            not inner.fired,
+            tuple(f"not: {s}" for s in inner.reasons),
+            {"not": {"trigger": self.trigger.describe(), "fired": inner.fired, **dict(inner.details)}},
+        )
 
     def describe(self) -> str:
         """``~a``."""
