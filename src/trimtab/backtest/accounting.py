@@ -27,6 +27,9 @@ from trimtab.trades.plan import TradePlan
 from trimtab.typing import FloatArray
 from trimtab.units import ZERO, money
 
+#: Relative tolerance of the value identity (Decimal's 28 digits round shares x float-derived prices).
+_VALUE_TOLERANCE = Decimal("1e-20")
+
 __all__ = [
     "YearEnd",
     "check_self_financing",
@@ -116,8 +119,10 @@ def unrealized_gains(household: Household, prices: Mapping[str, Decimal], as_of:
 def check_self_financing(plan: TradePlan) -> None:
     """Raise :class:`TradeError` unless the plan moves every account's cash exactly (KAT-12c).
 
-    Per account, in Decimal: ``cash_after = cash_before - sum(buy value + cost) + sum(sell value - cost)``;
-    for the household at the plan's prices: ``value_after = value_before - sum(costs)``.
+    Per account, in Decimal: ``cash_after = cash_before - sum(buy value + cost) + sum(sell value - cost)``
+    exactly; for the household at the plan's prices: ``value_after = value_before - sum(costs)`` to within
+    1e-20 of the value (Decimal's 28-digit context rounds ``shares * price`` when prices carry the 17
+    digits of a float).
     """
     expected = {a.id: a.cash for a in plan.before.accounts}
     for trade in plan.trades:
@@ -130,9 +135,10 @@ def check_self_financing(plan: TradePlan) -> None:
             raise TradeError(f"cash of {account.id} is {account.cash} after the trades, but buys, sells and costs "
                              f"give {expected[account.id]} (self-financing broken)")
     fees = sum((t.estimated_cost for t in plan.trades), ZERO)
-    if plan.value_after() != plan.value_before() - fees:
+    before = plan.value_before()
+    if abs(plan.value_after() - (before - fees)) > abs(before) * _VALUE_TOLERANCE:
         raise TradeError(f"value after the trades {plan.value_after()} differs from value before "
-                         f"{plan.value_before()} minus costs {fees}")
+                         f"{before} minus costs {fees}")
 
 
 def consolidate_lots(household: Household) -> Household:
