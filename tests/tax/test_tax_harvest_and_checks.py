@@ -24,13 +24,22 @@ from trimtab.tax.wash_sale import IdenticalGroups, would_wash
 D = Decimal
 TODAY = date(2024, 11, 15)
 RATES = TaxRates(short_term=D("0.37"), long_term=D("0.20"))
-ACCOUNTS = (Account(id="brokerage", kind=AccountKind.TAXABLE), Account(id="ira", kind=AccountKind.TAX_DEFERRED),
-            Account(id="roth", kind=AccountKind.TAX_EXEMPT))
+ACCOUNTS = (
+    Account(id="brokerage", kind=AccountKind.TAXABLE),
+    Account(id="ira", kind=AccountKind.TAX_DEFERRED),
+    Account(id="roth", kind=AccountKind.TAX_EXEMPT),
+)
 
 
 def lot(account: str, symbol: str, quantity: int, unit: str, acquired: date, lot_id: str) -> TaxLot:
-    return TaxLot(account=account, symbol=symbol, quantity=D(quantity), cost_basis=D(quantity) * D(unit),
-                  acquired=acquired, lot_id=lot_id)
+    return TaxLot(
+        account=account,
+        symbol=symbol,
+        quantity=D(quantity),
+        cost_basis=D(quantity) * D(unit),
+        acquired=acquired,
+        lot_id=lot_id,
+    )
 
 
 def household(*lots: TaxLot) -> Household:
@@ -48,14 +57,18 @@ def buy(symbol: str, quantity: int, price: str, account: str = "brokerage") -> T
 # -- would_wash ---------------------------------------------------------------------------------------------
 def test_would_wash_loss_sale_with_recent_ira_purchase_is_permanent() -> None:
     """A loss sale while the IRA bought the same stock 10 days ago: washes, permanently (Rev. Rul. 2008-5)."""
-    ledger = TaxLedger.from_household(household(lot("brokerage", "XOM", 100, "120", date(2023, 1, 3), "a"),
-                                                lot("ira", "XOM", 10, "100", TODAY - timedelta(days=10), "b")))
+    ledger = TaxLedger.from_household(
+        household(
+            lot("brokerage", "XOM", 100, "120", date(2023, 1, 3), "a"),
+            lot("ira", "XOM", 10, "100", TODAY - timedelta(days=10), "b"),
+        )
+    )
     before = (len(ledger.realized()), len(ledger.wash_sales))
     check = would_wash(ledger, sell("XOM", 100, "100"), on=TODAY)
     assert check.washes and check.permanent
     assert (check.disallowed, check.permanently_disallowed, check.realized_loss) == (D(200), D(200), D(2000))
     assert "permanently" in check.message
-    assert (len(ledger.realized()), len(ledger.wash_sales)) == before        # the ledger is unchanged
+    assert (len(ledger.realized()), len(ledger.wash_sales)) == before  # the ledger is unchanged
 
 
 def test_would_wash_loss_sale_without_replacement_says_when_rebuying_is_safe() -> None:
@@ -65,8 +78,12 @@ def test_would_wash_loss_sale_without_replacement_says_when_rebuying_is_safe() -
     assert check.realized_loss == D(2000)
     assert check.rebuy_safe_from == TODAY + timedelta(days=31)
     # the same sale with a planned dividend reinvestment in the Roth 20 days later washes part of it
-    drip = would_wash(ledger, sell("XOM", 100, "100"), on=TODAY,
-                      planned=[(TODAY + timedelta(days=20), buy("XOM", 3, "101", account="roth"))])
+    drip = would_wash(
+        ledger,
+        sell("XOM", 100, "100"),
+        on=TODAY,
+        planned=[(TODAY + timedelta(days=20), buy("XOM", 3, "101", account="roth"))],
+    )
     assert drip.washes and drip.disallowed == D(60) and drip.permanent
 
 
@@ -80,9 +97,13 @@ def test_would_wash_buy_after_a_recent_loss_sale(days: int, washes: bool) -> Non
 
 
 def test_would_wash_gain_sale_never_washes() -> None:
-    ledger = TaxLedger.from_household(household(lot("brokerage", "XOM", 100, "80", date(2023, 1, 3), "a"),
-                                                lot("brokerage", "XOM", 10, "100", TODAY - timedelta(days=3), "b")))
-    check = would_wash(ledger, sell("XOM", 100, "100"), on=TODAY)           # FIFO: the gain lot
+    ledger = TaxLedger.from_household(
+        household(
+            lot("brokerage", "XOM", 100, "80", date(2023, 1, 3), "a"),
+            lot("brokerage", "XOM", 10, "100", TODAY - timedelta(days=3), "b"),
+        )
+    )
+    check = would_wash(ledger, sell("XOM", 100, "100"), on=TODAY)  # FIFO: the gain lot
     assert (check.washes, check.realized_loss, check.rebuy_safe_from) == (False, 0, None)
 
 
@@ -93,22 +114,31 @@ SETTINGS = HarvestSettings(substitutes={"XOM": "CVX", "KO": "PEP"})
 
 def test_harvest_proposes_sell_loss_lots_and_buy_substitute() -> None:
     """Only the loss lot is sold (specific identification); the values follow the documented formulas."""
-    hh = household(lot("brokerage", "XOM", 50, "60", date(2015, 3, 2), "gain"),
-                   lot("brokerage", "XOM", 20, "120", date(2024, 5, 1), "loss"))
+    hh = household(
+        lot("brokerage", "XOM", 50, "60", date(2015, 3, 2), "gain"),
+        lot("brokerage", "XOM", 20, "120", date(2024, 5, 1), "loss"),
+    )
     costs = CostSettings(commission_per_trade=D(1), half_spread_bps=2.0)
-    scan = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, costs=costs, settings=SETTINGS,
-                         tracking_error={("XOM", "CVX"): 0.2})
+    scan = find_harvests(
+        hh,
+        PRICES,
+        as_of=TODAY,
+        rates=RATES,
+        costs=costs,
+        settings=SETTINGS,
+        tracking_error={("XOM", "CVX"): 0.2},
+    )
     (p,) = scan.proposals
     assert (p.account, p.symbol, p.lots, p.substitute) == ("brokerage", "XOM", ("loss",), "CVX")
     assert (p.sell.quantity, p.buy.quantity, p.buy.symbol) == (D(20), D(40), "CVX")
     assert [r.lot_id for r in p.sell.lots] == ["loss"]
     assert (p.loss, p.short_term_loss) == (D(400), D(400))
-    assert p.tax_saving == D("148.00")                                    # 400 deducted at the ordinary 37 %
+    assert p.tax_saving == D("148.00")  # 400 deducted at the ordinary 37 %
     assert p.benefit == (harvest_benefit(D(400), D("0.37"), D("0.20"), D("0.05"), 10)).quantize(D("0.01"))
     # two legs, twice (switch back): 4 commissions + 2 bp of 2,000 four times
     assert p.trading_cost == D("5.60")
     household_value = D(50 * 100 + 20 * 100)
-    expected_tracking = 3.0 / 2 * 2000.0 ** 2 * 0.2 ** 2 * 31 / 365 / float(household_value)
+    expected_tracking = 3.0 / 2 * 2000.0**2 * 0.2**2 * 31 / 365 / float(household_value)
     assert float(p.tracking_cost) == pytest.approx(expected_tracking, abs=0.005)
     assert p.net_benefit == p.benefit - p.trading_cost - p.tracking_cost
     assert p.switch_back_on == TODAY + timedelta(days=31)
@@ -117,8 +147,10 @@ def test_harvest_proposes_sell_loss_lots_and_buy_substitute() -> None:
 
 def test_harvest_respects_recent_purchases_in_every_account() -> None:
     """XOM bought in the Roth 12 days ago would wash the harvest (permanently): skipped with the reason."""
-    hh = household(lot("brokerage", "XOM", 20, "120", date(2024, 5, 1), "loss"),
-                   lot("roth", "XOM", 5, "101", TODAY - timedelta(days=12), "drip"))
+    hh = household(
+        lot("brokerage", "XOM", 20, "120", date(2024, 5, 1), "loss"),
+        lot("roth", "XOM", 5, "101", TODAY - timedelta(days=12), "drip"),
+    )
     scan = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, settings=SETTINGS)
     assert scan.proposals == ()
     (skip,) = scan.skipped
@@ -128,13 +160,18 @@ def test_harvest_respects_recent_purchases_in_every_account() -> None:
 def test_harvest_respects_planned_buys_and_identical_substitutes() -> None:
     hh = household(lot("brokerage", "XOM", 20, "120", date(2024, 5, 1), "loss"))
     planned = [(TODAY + timedelta(days=7), buy("XOM", 1, "100", account="ira"))]
-    assert find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, settings=SETTINGS, planned=planned).proposals == ()
-    identical = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, settings=SETTINGS, identical=[["XOM", "CVX"]])
+    assert (
+        find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, settings=SETTINGS, planned=planned).proposals
+        == ()
+    )
+    identical = find_harvests(
+        hh, PRICES, as_of=TODAY, rates=RATES, settings=SETTINGS, identical=[["XOM", "CVX"]]
+    )
     assert identical.proposals == () and "washes" in identical.skipped[0].reason
 
 
 def test_harvest_does_not_buy_a_substitute_that_washes_a_recent_loss() -> None:
-    """CVX was sold at a loss last week: buying it as XOM's substitute would wash that loss; PEP-like fallback."""
+    """CVX was sold at a loss last week: buying it as XOM's substitute would wash that loss; PEP is next."""
     ledger = TaxLedger(ACCOUNTS, method="fifo")
     ledger.buy("brokerage", "XOM", D(20), D(120), on=date(2024, 5, 1))
     ledger.buy("brokerage", "CVX", D(10), D(70), on=date(2024, 5, 1))
@@ -144,26 +181,36 @@ def test_harvest_does_not_buy_a_substitute_that_washes_a_recent_loss() -> None:
     scan = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, settings=settings, ledger=ledger)
     (p,) = scan.proposals
     assert p.substitute == "PEP"
-    assert (p.buy.quantity, p.buy.symbol) == (D(13), "PEP")               # 2,000 / 150, whole shares
-    only_cvx = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, ledger=ledger,
-                             settings=HarvestSettings(substitutes={"XOM": "CVX"}))
+    assert (p.buy.quantity, p.buy.symbol) == (D(13), "PEP")  # 2,000 / 150, whole shares
+    only_cvx = find_harvests(
+        hh,
+        PRICES,
+        as_of=TODAY,
+        rates=RATES,
+        ledger=ledger,
+        settings=HarvestSettings(substitutes={"XOM": "CVX"}),
+    )
     assert only_cvx.proposals == () and "CVX" in only_cvx.skipped[0].reason
 
 
 def test_harvest_skips_when_costs_exceed_the_benefit_and_ignores_tax_advantaged_accounts() -> None:
-    hh = household(lot("brokerage", "XOM", 20, "101", date(2024, 5, 1), "small"),
-                   lot("ira", "KO", 100, "90", date(2020, 1, 2), "ira-loss"))
+    hh = household(
+        lot("brokerage", "XOM", 20, "101", date(2024, 5, 1), "small"),
+        lot("ira", "KO", 100, "90", date(2020, 1, 2), "ira-loss"),
+    )
     costs = CostSettings(commission_per_trade=D(25))
     scan = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, costs=costs, settings=SETTINGS)
     assert scan.proposals == ()
-    assert [s.symbol for s in scan.skipped] == ["XOM"]                    # the IRA loss is not a candidate
+    assert [s.symbol for s in scan.skipped] == ["XOM"]  # the IRA loss is not a candidate
     assert "net benefit" in scan.skipped[0].reason
 
 
 def test_harvest_values_a_second_loss_by_its_marginal_effect() -> None:
     """Two loss positions: the second loss only adds carryforward once the $3,000 deduction is used."""
-    hh = household(lot("brokerage", "XOM", 100, "150", date(2024, 5, 1), "x"),
-                   lot("brokerage", "KO", 100, "80", date(2024, 5, 1), "k"))
+    hh = household(
+        lot("brokerage", "XOM", 100, "150", date(2024, 5, 1), "x"),
+        lot("brokerage", "KO", 100, "80", date(2024, 5, 1), "k"),
+    )
     scan = find_harvests(hh, PRICES, as_of=TODAY, rates=RATES, settings=SETTINGS)
     first, second = scan.proposals
     assert (first.symbol, first.loss, second.symbol, second.loss) == ("XOM", D(5000), "KO", D(2000))
@@ -189,9 +236,10 @@ def test_cli_harvest_on_the_bundled_family_example() -> None:
         assert D(p["net_benefit"]) == D(p["benefit"]) - D(p["trading_cost"]) - D(p["tracking_cost"])
         assert D(p["loss"]) > 0 and p["switch_back_on"] == "2023-01-28"
         assert p["account"] == "brokerage"
-    assert [s["symbol"] for s in out["skipped"]] == ["AMD"]                # no substitute for AMD
-    with_amd = json.loads(CliRunner().invoke(app, ["harvest", str(FAMILY), "--json", "--substitute",
-                                                   "AMD=RRC"]).output)
+    assert [s["symbol"] for s in out["skipped"]] == ["AMD"]  # no substitute for AMD
+    with_amd = json.loads(
+        CliRunner().invoke(app, ["harvest", str(FAMILY), "--json", "--substitute", "AMD=RRC"]).output
+    )
     assert with_amd["proposals"][0]["symbol"] == "AMD"
     text = CliRunner().invoke(app, ["harvest", str(FAMILY)])
     assert text.exit_code == 0 and "Tax-loss harvests" in text.output

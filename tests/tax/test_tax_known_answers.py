@@ -37,12 +37,13 @@ def only(items: list) -> object:  # type: ignore[type-arg]
 # -- KAT-16 -------------------------------------------------------------------------------------------------
 def test_kat16_basic_wash_sale_pub550() -> None:
     """KAT-16: buy 100 for $1,000, sell for $750, rebuy 100 for $800 within 30 days."""
-    ledger = TaxLedger.from_lines("2025-01-06 BUY 100 XYZ @ 10.00", "2025-06-02 SELL 100 XYZ @ 7.50",
-                                  "2025-06-16 BUY 100 XYZ @ 8.00")
+    ledger = TaxLedger.from_lines(
+        "2025-01-06 BUY 100 XYZ @ 10.00", "2025-06-02 SELL 100 XYZ @ 7.50", "2025-06-16 BUY 100 XYZ @ 8.00"
+    )
     sale = only(ledger.realized())
     assert sale.raw_gain == D("-250")
     assert sale.wash_sale_disallowed == D("250.00")
-    assert sale.gain == 0                                      # nothing deductible
+    assert sale.gain == 0  # nothing deductible
     assert ledger.disallowed_loss("XYZ") == D("250.00")
     lot = only(ledger.open_lots("XYZ"))
     assert lot.cost_basis == D("1050.00")
@@ -55,16 +56,17 @@ def test_kat16_basic_wash_sale_pub550() -> None:
 SALE_DAY = date(2024, 6, 14)
 
 
-@pytest.mark.parametrize("offset,washed", [(-31, False), (-30, True), (-1, True), (0, True), (1, True),
-                                           (30, True), (31, False)])
+@pytest.mark.parametrize(
+    "offset,washed", [(-31, False), (-30, True), (-1, True), (0, True), (1, True), (30, True), (31, False)]
+)
 def test_kat16b_window_edges(offset: int, washed: bool) -> None:
-    """KAT-16b: a purchase D-30 .. D+30 (calendar days, trade dates) washes a loss on D; D-31 and D+31 do not."""
+    """KAT-16b: a purchase D-30 .. D+30 (calendar days, trade dates) washes a loss on D; D-31, D+31 do not."""
     ledger = TaxLedger()
     ledger.buy("taxable", "X", D(100), D(10), on=date(2024, 1, 2))
     buy_day = SALE_DAY + timedelta(days=offset)
     if offset < 0:
         ledger.buy("taxable", "X", D(100), D(9), on=buy_day)
-    ledger.sell("taxable", "X", D(100), D(8), on=SALE_DAY)       # FIFO: the January lot, loss $200
+    ledger.sell("taxable", "X", D(100), D(8), on=SALE_DAY)  # FIFO: the January lot, loss $200
     if offset >= 0:
         ledger.buy("taxable", "X", D(100), D(9), on=buy_day)
     sale = only(ledger.realized())
@@ -76,8 +78,9 @@ def test_kat16b_window_edges(offset: int, washed: bool) -> None:
 
 def test_kat16b_gains_are_never_washed() -> None:
     """KAT-16b: selling at a gain and rebuying the next day changes nothing."""
-    ledger = TaxLedger.from_lines("2024-01-02 BUY 100 X @ 10", "2024-03-01 SELL 100 X @ 12",
-                                  "2024-03-02 BUY 100 X @ 12")
+    ledger = TaxLedger.from_lines(
+        "2024-01-02 BUY 100 X @ 10", "2024-03-01 SELL 100 X @ 12", "2024-03-02 BUY 100 X @ 12"
+    )
     sale = only(ledger.realized())
     assert (sale.gain, sale.wash_sale_disallowed) == (D(200), 0)
     lot = only(ledger.open_lots())
@@ -88,12 +91,16 @@ def test_kat16b_gains_are_never_washed() -> None:
 # -- KAT-17 -------------------------------------------------------------------------------------------------
 def test_kat17_replacements_bought_before_sale_partial_disallowance() -> None:
     """KAT-17 (Pub 550 Example 1): 75 replacement shares bought 21 and 13 days before the sale."""
-    ledger = TaxLedger.from_lines("2013-09-26 BUY 100 M @ 50", "2013-12-19 BUY 50 M @ 55",
-                                  "2013-12-27 BUY 25 M @ 45", "2014-01-09 SELL 100 M @ 40")
+    ledger = TaxLedger.from_lines(
+        "2013-09-26 BUY 100 M @ 50",
+        "2013-12-19 BUY 50 M @ 55",
+        "2013-12-27 BUY 25 M @ 45",
+        "2014-01-09 SELL 100 M @ 40",
+    )
     sale = only(ledger.realized())
     assert sale.raw_gain == D(-1000)
     assert sale.wash_sale_disallowed == D(750)
-    assert sale.gain == D(-250)                                 # $250 deductible
+    assert sale.gain == D(-250)  # $250 deductible
     lots = ledger.open_lots("M")
     assert [(lot.quantity, lot.cost_basis) for lot in lots] == [(D(50), D(3250)), (D(25), D(1375))]
     assert [m.amount for m in ledger.wash_sales] == [D(500), D(250)]
@@ -102,9 +109,14 @@ def test_kat17_replacements_bought_before_sale_partial_disallowance() -> None:
 # -- KAT-18 -------------------------------------------------------------------------------------------------
 def test_kat18_more_replacement_shares_than_sold_matched_in_purchase_order() -> None:
     """KAT-18 (Pub 550 Example 2): +$500 to the Feb 11 lot, +$500 to the Feb 12 lot, Feb 13/14 unchanged."""
-    ledger = TaxLedger.from_lines("2013-09-26 BUY 100 M @ 50", "2014-02-06 SELL 100 M @ 40",
-                                  "2014-02-11 BUY 50 M @ 41", "2014-02-12 BUY 50 M @ 42",
-                                  "2014-02-13 BUY 50 M @ 43", "2014-02-14 BUY 50 M @ 44")
+    ledger = TaxLedger.from_lines(
+        "2013-09-26 BUY 100 M @ 50",
+        "2014-02-06 SELL 100 M @ 40",
+        "2014-02-11 BUY 50 M @ 41",
+        "2014-02-12 BUY 50 M @ 42",
+        "2014-02-13 BUY 50 M @ 43",
+        "2014-02-14 BUY 50 M @ 44",
+    )
     sale = only(ledger.realized())
     assert (sale.raw_gain, sale.wash_sale_disallowed, sale.gain) == (D(-1000), D(1000), 0)
     lots = {lot.acquired: lot for lot in ledger.open_lots("M")}
@@ -121,16 +133,23 @@ def test_kat18_more_replacement_shares_than_sold_matched_in_purchase_order() -> 
 # -- KAT-19 -------------------------------------------------------------------------------------------------
 def test_kat19_same_day_blocks_washed_loss_does_not_offset_gains() -> None:
     """KAT-19 (Pub 550): blocks at $158, $100, $95 all sold at $125; 250 bought 13 days later."""
-    ledger = TaxLedger.from_lines("2008-02-04 BUY 100 X @ 158", "2008-05-05 BUY 100 X @ 100",
-                                  "2008-08-04 BUY 100 X @ 95", "2013-12-27 SELL 300 X @ 125",
-                                  "2014-01-09 BUY 250 X @ 120")
+    ledger = TaxLedger.from_lines(
+        "2008-02-04 BUY 100 X @ 158",
+        "2008-05-05 BUY 100 X @ 100",
+        "2008-08-04 BUY 100 X @ 95",
+        "2013-12-27 SELL 300 X @ 125",
+        "2014-01-09 BUY 250 X @ 120",
+    )
     block1, block2, block3 = ledger.realized()
     assert block1.raw_gain == D(-3300) and block1.wash_sale_disallowed == D(3300) and block1.gain == 0
     assert (block2.gain, block3.gain) == (D(2500), D(3000))
-    assert block2.gain + block3.gain == D(5500)                  # recognized in full
+    assert block2.gain + block3.gain == D(5500)  # recognized in full
     assert sum(r.gain for r in ledger.realized(year=2013)) == D(5500)
     lots = ledger.open_lots("X")
-    assert sorted((lot.quantity, lot.cost_basis) for lot in lots) == [(D(100), D(12000 + 3300)), (D(150), D(18000))]
+    assert sorted((lot.quantity, lot.cost_basis) for lot in lots) == [
+        (D(100), D(12000 + 3300)),
+        (D(150), D(18000)),
+    ]
 
 
 # -- KAT-20 -------------------------------------------------------------------------------------------------
@@ -143,10 +162,14 @@ def test_kat20_ira_replacement_disallows_permanently(kind: str, ira_first: bool)
     lines = [lines[0], ira_buy, lines[1]] if ira_first else [*lines, ira_buy]
     ledger = TaxLedger.from_lines(*lines, accounts={"ira": kind})
     sale = only(ledger.realized())
-    assert (sale.raw_gain, sale.wash_sale_disallowed, sale.permanently_disallowed) == (D(-400), D(400), D(400))
+    assert (sale.raw_gain, sale.wash_sale_disallowed, sale.permanently_disallowed) == (
+        D(-400),
+        D(400),
+        D(400),
+    )
     assert sale.gain == 0
     ira_lot = only(ledger.open_lots(account="ira"))
-    assert ira_lot.cost_basis == 100 * (D("6.10") if ira_first else D(6))     # no basis increase
+    assert ira_lot.cost_basis == 100 * (D("6.10") if ira_first else D(6))  # no basis increase
     assert ira_lot.holding_period_start is None
     assert ledger.permanently_disallowed() == D(400)
     assert any(f.code == "permanent_wash_sale" for f in ledger.flags)
@@ -167,8 +190,12 @@ def test_kat21_part_of_one_lot_is_not_a_wash_but_flagged() -> None:
 
 def test_kat21_same_day_round_trip() -> None:
     """KAT-21 (Fairmark): buy 100 for $1,000, sell for $900; buy 100 for $800, sell for $900, same day."""
-    ledger = TaxLedger.from_lines("2014-05-01 BUY 100 XYZ @ 10", "2014-05-01 SELL 100 XYZ @ 9",
-                                  "2014-05-01 BUY 100 XYZ @ 8", "2014-05-01 SELL 100 XYZ @ 9")
+    ledger = TaxLedger.from_lines(
+        "2014-05-01 BUY 100 XYZ @ 10",
+        "2014-05-01 SELL 100 XYZ @ 9",
+        "2014-05-01 BUY 100 XYZ @ 8",
+        "2014-05-01 SELL 100 XYZ @ 9",
+    )
     first, second = ledger.realized()
     assert (first.raw_gain, first.wash_sale_disallowed, first.gain) == (D(-100), D(100), 0)
     assert second.cost_basis == D(900)
@@ -178,20 +205,23 @@ def test_kat21_same_day_round_trip() -> None:
 
 
 # -- KAT-22 / 22b -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("bought,sold,term", [
-    (date(2012, 9, 19), date(2013, 9, 19), Term.SHORT),   # J.K. Lasser 2013, §5.9
-    (date(2012, 9, 19), date(2013, 9, 20), Term.LONG),
-    (date(2008, 1, 1), date(2009, 1, 1), Term.SHORT),     # Motley Fool
-    (date(2008, 1, 1), date(2009, 1, 2), Term.LONG),
-    (date(2009, 3, 15), date(2010, 3, 16), Term.LONG),    # the known wrong answer says 2010-03-17
-    (date(2009, 3, 15), date(2010, 3, 15), Term.SHORT),
-    (date(2012, 11, 30), date(2013, 11, 30), Term.SHORT),  # KAT-22b month end
-    (date(2012, 11, 30), date(2013, 12, 1), Term.LONG),
-    (date(2023, 2, 28), date(2024, 2, 29), Term.SHORT),
-    (date(2023, 2, 28), date(2024, 3, 1), Term.LONG),
-    (date(2024, 2, 29), date(2025, 2, 28), Term.SHORT),
-    (date(2024, 2, 29), date(2025, 3, 1), Term.LONG),
-])
+@pytest.mark.parametrize(
+    "bought,sold,term",
+    [
+        (date(2012, 9, 19), date(2013, 9, 19), Term.SHORT),  # J.K. Lasser 2013, §5.9
+        (date(2012, 9, 19), date(2013, 9, 20), Term.LONG),
+        (date(2008, 1, 1), date(2009, 1, 1), Term.SHORT),  # Motley Fool
+        (date(2008, 1, 1), date(2009, 1, 2), Term.LONG),
+        (date(2009, 3, 15), date(2010, 3, 16), Term.LONG),  # the known wrong answer says 2010-03-17
+        (date(2009, 3, 15), date(2010, 3, 15), Term.SHORT),
+        (date(2012, 11, 30), date(2013, 11, 30), Term.SHORT),  # KAT-22b month end
+        (date(2012, 11, 30), date(2013, 12, 1), Term.LONG),
+        (date(2023, 2, 28), date(2024, 2, 29), Term.SHORT),
+        (date(2023, 2, 28), date(2024, 3, 1), Term.LONG),
+        (date(2024, 2, 29), date(2025, 2, 28), Term.SHORT),
+        (date(2024, 2, 29), date(2025, 3, 1), Term.LONG),
+    ],
+)
 def test_kat22_holding_period_via_ledger(bought: date, sold: date, term: Term) -> None:
     """KAT-22 / KAT-22b: long-term iff sold after the one-year anniversary (month-end rule)."""
     assert holding_term(bought, sold) is term
@@ -201,11 +231,17 @@ def test_kat22_holding_period_via_ledger(bought: date, sold: date, term: Term) -
     assert only(ledger.realized()).term is term
 
 
-@pytest.mark.parametrize("bought,first_long", [
-    (date(2012, 9, 19), date(2013, 9, 20)), (date(2008, 1, 1), date(2009, 1, 2)),
-    (date(2009, 3, 15), date(2010, 3, 16)), (date(2012, 11, 30), date(2013, 12, 1)),
-    (date(2023, 2, 28), date(2024, 3, 1)), (date(2024, 2, 29), date(2025, 3, 1)),
-])
+@pytest.mark.parametrize(
+    "bought,first_long",
+    [
+        (date(2012, 9, 19), date(2013, 9, 20)),
+        (date(2008, 1, 1), date(2009, 1, 2)),
+        (date(2009, 3, 15), date(2010, 3, 16)),
+        (date(2012, 11, 30), date(2013, 12, 1)),
+        (date(2023, 2, 28), date(2024, 3, 1)),
+        (date(2024, 2, 29), date(2025, 3, 1)),
+    ],
+)
 def test_kat22_first_long_term_date(bought: date, first_long: date) -> None:
     """KAT-22 / 22b: the first long-term sale date."""
     assert first_long_term_date(bought) == first_long
@@ -217,7 +253,7 @@ def test_kat22_inherited_shares_are_long_term() -> None:
 
 
 def test_kat22b_wash_sale_tacking_convention() -> None:
-    """KAT-22b: the replacement's holding period starts ``days held`` before its purchase (documented convention).
+    """KAT-22b: the replacement's holding period starts ``days held`` before its purchase (our convention).
 
     Bought 2024-01-02, sold at a loss 2024-06-14 (164 days held), replacement bought 2024-06-20 -> holding
     period from 2024-01-08; the replacement is short-term through 2025-01-08 and long-term from 2025-01-09.
@@ -225,13 +261,14 @@ def test_kat22b_wash_sale_tacking_convention() -> None:
     assert (date(2024, 6, 14) - date(2024, 1, 2)).days == 164
     assert tacked_holding_start(date(2024, 6, 20), date(2024, 6, 14), date(2024, 1, 2)) == date(2024, 1, 8)
     for sold, term in ((date(2025, 1, 8), Term.SHORT), (date(2025, 1, 9), Term.LONG)):
-        ledger = TaxLedger.from_lines("2024-01-02 BUY 10 X @ 10", "2024-06-14 SELL 10 X @ 8",
-                                      "2024-06-20 BUY 10 X @ 8")
+        ledger = TaxLedger.from_lines(
+            "2024-01-02 BUY 10 X @ 10", "2024-06-14 SELL 10 X @ 8", "2024-06-20 BUY 10 X @ 8"
+        )
         assert only(ledger.open_lots()).holding_start == date(2024, 1, 8)
         ledger.sell("taxable", "X", D(10), D(9), on=sold)
         second = ledger.realized()[1]
         assert second.term is term
-        assert second.cost_basis == D(100)                     # 80 + 20 disallowed
+        assert second.cost_basis == D(100)  # 80 + 20 disallowed
         assert second.gain == D(-10)
 
 
@@ -248,7 +285,9 @@ KAT23 = [  # ST net, LT net, limit, deduction, ST carryover, LT carryover
 
 
 @pytest.mark.parametrize("st,lt,limit,deduction,carry_st,carry_lt", KAT23)
-def test_kat23_netting_table(st: int, lt: int, limit: int, deduction: int, carry_st: int, carry_lt: int) -> None:
+def test_kat23_netting_table(
+    st: int, lt: int, limit: int, deduction: int, carry_st: int, carry_lt: int
+) -> None:
     """KAT-23: netting, the $3,000 / $1,500 limit and carryforwards keeping character (ST used first)."""
     status = "married_filing_separately" if limit == 1500 else "single"
     result = net_capital_gains(D(st), D(lt), filing_status=status)
@@ -270,20 +309,31 @@ def test_kat23_two_year_case() -> None:
     second = years[2024]
     assert second.carryover_in_short == D(3000)
     assert (second.net, second.taxable_long_term, second.taxable_short_term) == (D(2000), D(2000), 0)
-    assert (second.carryforward_short, second.carryforward_long, second.deductible_against_ordinary) == (0, 0, 0)
+    assert (second.carryforward_short, second.carryforward_long, second.deductible_against_ordinary) == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_kat23_two_year_case_through_the_ledger() -> None:
     """KAT-23 two-year case from trades: ST -10,000 and LT +4,000 in 2023, LT +5,000 in 2024."""
     ledger = TaxLedger.from_lines(
-        "2021-01-04 BUY 100 L @ 100", "2023-03-01 BUY 100 S @ 200",
-        "2023-06-01 SELL 100 S @ 100", "2023-07-03 SELL 100 L @ 140",
+        "2021-01-04 BUY 100 L @ 100",
+        "2023-03-01 BUY 100 S @ 200",
+        "2023-06-01 SELL 100 S @ 100",
+        "2023-07-03 SELL 100 L @ 140",
         "2021-01-04 BUY 100 K @ 100".replace("2021-01-04", "2023-08-01"),
-        "2024-09-03 SELL 100 K @ 150")
+        "2024-09-03 SELL 100 K @ 150",
+    )
     years = ledger.netting()
     assert (years[2023].short_term, years[2023].long_term) == (D(-10000), D(4000))
     assert years[2023].carryforward_short == D(3000)
-    assert (years[2024].long_term, years[2024].net, years[2024].taxable_long_term) == (D(5000), D(2000), D(2000))
+    assert (years[2024].long_term, years[2024].net, years[2024].taxable_long_term) == (
+        D(5000),
+        D(2000),
+        D(2000),
+    )
 
 
 def test_kat23_carryforward_is_deducted_in_a_year_without_sales() -> None:
@@ -301,8 +351,17 @@ RATES = TaxRates(short_term=D("0.37"), long_term=D("0.20"))
 def kat24_lots() -> list[TaxLot]:
     short, long_ = date(2024, 1, 2), date(2020, 1, 2)
     spec = [("A", 110, short), ("B", 130, long_), ("C", 60, long_), ("D", 90, short)]
-    return [TaxLot(account="taxable", symbol="X", quantity=D(100), cost_basis=D(100 * basis), acquired=acquired,
-                   lot_id=name) for name, basis, acquired in spec]
+    return [
+        TaxLot(
+            account="taxable",
+            symbol="X",
+            quantity=D(100),
+            cost_basis=D(100 * basis),
+            acquired=acquired,
+            lot_id=name,
+        )
+        for name, basis, acquired in spec
+    ]
 
 
 def _tax_of_order(order: list[TaxLot], quantity: int) -> Decimal:
@@ -317,18 +376,24 @@ def _tax_of_order(order: list[TaxLot], quantity: int) -> Decimal:
 def test_kat24_worked_case_curve_and_order() -> None:
     """KAT-24: optimal order B, A, D, C; L(q) = 0, -600, -970, -600, +200; slopes -6, -3.7, +3.7, +8."""
     lots = kat24_lots()
-    assert [per_share_tax(lot, price=D(100), sold=SOLD, rates=RATES) for lot in lots] == \
-        [D("-3.70"), D("-6.00"), D("8.00"), D("3.70")]
+    assert [per_share_tax(lot, price=D(100), sold=SOLD, rates=RATES) for lot in lots] == [
+        D("-3.70"),
+        D("-6.00"),
+        D("8.00"),
+        D("3.70"),
+    ]
     curve = realized_gain_curve(lots, D(100), RATES, sold=SOLD)
     assert curve.lot_ids == ("B", "A", "D", "C")
     assert [b.shares for b in curve.breakpoints] == [0, 100, 200, 300, 400]
     assert [b.tax for b in curve.breakpoints] == [0, -600, -970, -600, 200]
     assert curve.slopes == (D(-6), D("-3.7"), D("3.7"), D(8))
-    assert [lot.lot_id for lot in order_lots(lots, ReliefMethod.MIN_TAX, price=D(100), sold=SOLD, rates=RATES)] \
-        == ["B", "A", "D", "C"]
+    assert [
+        lot.lot_id for lot in order_lots(lots, ReliefMethod.MIN_TAX, price=D(100), sold=SOLD, rates=RATES)
+    ] == ["B", "A", "D", "C"]
     for q in (0, 50, 100, 150, 200, 250, 300, 400):
-        assert minimal_tax(lots, D(q), price=D(100), sold=SOLD, rates=RATES) == \
-            pytest.approx(minimal_tax_lp(lots, D(q), price=D(100), sold=SOLD, rates=RATES), abs=1e-9)
+        assert minimal_tax(lots, D(q), price=D(100), sold=SOLD, rates=RATES) == pytest.approx(
+            minimal_tax_lp(lots, D(q), price=D(100), sold=SOLD, rates=RATES), abs=1e-9
+        )
 
 
 def test_kat24_taxmin_is_not_the_per_share_optimum_and_hifo_matches() -> None:
@@ -350,6 +415,7 @@ def test_kat24_taxmin_is_not_the_per_share_optimum_and_hifo_matches() -> None:
 def test_kat24b_value_of_a_loss_depends_on_the_years_other_gains() -> None:
     """KAT-24b: a 5,000 LT loss saves 1,850 against a 10,000 ST gain, 1,000 against a 10,000 LT gain; a 5,000
     ST loss saves 1,000 against a 10,000 LT gain."""
+
     def saving(before: tuple[int, int], after: tuple[int, int]) -> Decimal:
         return netted_tax(D(before[0]), D(before[1]), RATES) - netted_tax(D(after[0]), D(after[1]), RATES)
 
@@ -361,37 +427,62 @@ def test_kat24b_value_of_a_loss_depends_on_the_years_other_gains() -> None:
 def test_kat24b_min_tax_prices_a_loss_by_its_effect_on_the_year() -> None:
     """KAT-24b: with a 10,000 ST gain realized, min_tax prefers a 5,000 LT loss (saves 1,850) to a 3,000 ST
     loss (saves 1,110), although the per-share model ranks the ST loss first."""
-    lots = [TaxLot(account="t", symbol="X", quantity=D(100), cost_basis=D(15000), acquired=date(2020, 1, 2),
-                   lot_id="LT"),
-            TaxLot(account="t", symbol="X", quantity=D(100), cost_basis=D(13000), acquired=date(2024, 1, 2),
-                   lot_id="ST")]
+    lots = [
+        TaxLot(
+            account="t",
+            symbol="X",
+            quantity=D(100),
+            cost_basis=D(15000),
+            acquired=date(2020, 1, 2),
+            lot_id="LT",
+        ),
+        TaxLot(
+            account="t",
+            symbol="X",
+            quantity=D(100),
+            cost_basis=D(13000),
+            acquired=date(2024, 1, 2),
+            lot_id="ST",
+        ),
+    ]
     per_share = plan_relief(lots, D(100), method=ReliefMethod.MIN_TAX, price=D(100), sold=SOLD, rates=RATES)
     assert [lots[i].lot_id for i, _ in per_share] == ["ST"]
-    netted = plan_relief(lots, D(100), method=ReliefMethod.MIN_TAX, price=D(100), sold=SOLD, rates=RATES,
-                         realized_so_far=(D(10000), D(0)))
+    netted = plan_relief(
+        lots,
+        D(100),
+        method=ReliefMethod.MIN_TAX,
+        price=D(100),
+        sold=SOLD,
+        rates=RATES,
+        realized_so_far=(D(10000), D(0)),
+    )
     assert [lots[i].lot_id for i, _ in netted] == ["LT"]
     # and through the ledger, which passes the year's realized gains itself
     ledger = TaxLedger(method="min_tax", rates=RATES)
     ledger.buy("t", "X", D(100), D(150), on=date(2020, 1, 2))
     ledger.buy("t", "X", D(100), D(130), on=date(2024, 1, 2))
     ledger.buy("t", "G", D(100), D(100), on=date(2024, 1, 2))
-    ledger.sell("t", "G", D(100), D(200), on=date(2024, 3, 1))          # +10,000 ST
+    ledger.sell("t", "G", D(100), D(200), on=date(2024, 3, 1))  # +10,000 ST
     ledger.sell("t", "X", D(100), D(100), on=SOLD)
     assert only(ledger.realized(symbol="X")).term is Term.LONG
     assert ledger.tax()[2024] == D(1850)
 
 
 # -- KAT-27 -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("loss,rate_now,rate_later,r,years,benefit", [
-    (10000, "0.20", "0.20", "0", 10, "0"),
-    (10000, "0.37", "0.20", "0", 10, "1700.00"),
-    (10000, "0.20", "0.20", "0.05", 10, "1257.79"),
-    (10000, "0.37", "0.20", "0.05", 10, "4026.91"),
-    (10000, "0.37", "0", "0.05", 10, "6026.91"),
-])
-def test_kat27_tlh_deferral_identity(loss: int, rate_now: str, rate_later: str, r: str, years: int,
-                                     benefit: str) -> None:
-    """KAT-27: benefit = tau0 * L * (1 + r)^T - tauT * L (to the cent; exact Decimal within 1e-9 of the formula)."""
+@pytest.mark.parametrize(
+    "loss,rate_now,rate_later,r,years,benefit",
+    [
+        (10000, "0.20", "0.20", "0", 10, "0"),
+        (10000, "0.37", "0.20", "0", 10, "1700.00"),
+        (10000, "0.20", "0.20", "0.05", 10, "1257.79"),
+        (10000, "0.37", "0.20", "0.05", 10, "4026.91"),
+        (10000, "0.37", "0", "0.05", 10, "6026.91"),
+    ],
+)
+def test_kat27_tlh_deferral_identity(
+    loss: int, rate_now: str, rate_later: str, r: str, years: int, benefit: str
+) -> None:
+    """KAT-27: benefit = tau0 * L * (1 + r)^T - tauT * L (to the cent; Decimal within 1e-9 of the formula)."""
     value = harvest_benefit(D(loss), D(rate_now), D(rate_later), D(r), years)
     assert value.quantize(D("0.01")) == D(benefit)
     exact = D(rate_now) * loss * (1 + D(r)) ** years - D(rate_later) * loss

@@ -43,16 +43,23 @@ PROPERTY = settings(max_examples=200, deadline=None)
 
 #: One step: days later, account, symbol, price in cents, fees in cents, wants to sell, share of the holding
 #: sold (per mille), quantity bought (thousandths of a share).
-STEP = st.tuples(st.integers(0, 25), st.sampled_from(list(KINDS)), st.sampled_from(SYMBOLS),
-                 st.integers(100, 20000), st.sampled_from([0, 0, 1, 499]), st.booleans(), st.integers(1, 1000),
-                 st.integers(1, 100_000))
+STEP = st.tuples(
+    st.integers(0, 25),
+    st.sampled_from(list(KINDS)),
+    st.sampled_from(SYMBOLS),
+    st.integers(100, 20000),
+    st.sampled_from([0, 0, 1, 499]),
+    st.booleans(),
+    st.integers(1, 1000),
+    st.integers(1, 100_000),
+)
 
 
 @st.composite
 def histories(draw: st.DrawFn) -> tuple[str, list[Transaction]]:
     """A method and a valid, date-ordered list of trades (sells never exceed holdings)."""
     method = draw(st.sampled_from(["fifo", "lifo", "hifo", "avg_cost"]))
-    unit = D("0.001") if draw(st.booleans()) else D(1)        # fractional or whole shares
+    unit = D("0.001") if draw(st.booleans()) else D(1)  # fractional or whole shares
     steps = draw(st.lists(STEP, min_size=1, max_size=24))
     day = date(2020, 1, 2)
     held: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -66,13 +73,25 @@ def histories(draw: st.DrawFn) -> tuple[str, list[Transaction]]:
             side = Side.SELL
             held[(account, symbol)] -= quantity
         else:
-            quantity = max(unit, (D(bought) / 1000 / unit).to_integral_value() * unit) if unit < 1 \
+            quantity = (
+                max(unit, (D(bought) / 1000 / unit).to_integral_value() * unit)
+                if unit < 1
                 else D(bought % 100 + 1)
+            )
             side = Side.BUY
             held[(account, symbol)] += quantity
-        out.append(Transaction(on=day, account=account, symbol=symbol, side=side, quantity=quantity,
-                               price=D(cents) / 100, fees=D(fee_cents) / 100,
-                               lot_id=f"L{len(out)}" if side is Side.BUY else ""))
+        out.append(
+            Transaction(
+                on=day,
+                account=account,
+                symbol=symbol,
+                side=side,
+                quantity=quantity,
+                price=D(cents) / 100,
+                fees=D(fee_cents) / 100,
+                lot_id=f"L{len(out)}" if side is Side.BUY else "",
+            )
+        )
     return method, out
 
 
@@ -98,22 +117,33 @@ def test_basis_is_conserved_through_wash_sales(history: tuple[str, list[Transact
     moved = sum((m.amount for m in matches if not m.permanent), ZERO)
     permanent = sum((m.amount for m in matches if m.permanent), ZERO)
     for taxable in (True, False):
-        cost = sum((t.quantity * t.price + t.fees for t in txs if t.side is Side.BUY
-                    and is_taxable(t.account) is taxable), ZERO)
-        open_basis = sum((lot.cost_basis for lot in ledger.open_lots() if is_taxable(lot.account) is taxable), ZERO)
+        cost = sum(
+            (
+                t.quantity * t.price + t.fees
+                for t in txs
+                if t.side is Side.BUY and is_taxable(t.account) is taxable
+            ),
+            ZERO,
+        )
+        open_basis = sum(
+            (lot.cost_basis for lot in ledger.open_lots() if is_taxable(lot.account) is taxable), ZERO
+        )
         relieved = sum((r.cost_basis for r in disposals if r.taxable is taxable), ZERO)
-        assert open_basis + relieved == cost + (moved if taxable else ZERO)          # exact
+        assert open_basis + relieved == cost + (moved if taxable else ZERO)  # exact
     assert all(not is_taxable(m.replacement_account) for m in matches if m.permanent)
     assert sum((r.wash_sale_disallowed for r in disposals), ZERO) == moved + permanent
     assert sum((r.permanently_disallowed for r in disposals), ZERO) == permanent
     # Recognized gains = economic gains of what was sold + permanently disallowed losses (taxable accounts).
-    taxable_cost = sum((t.quantity * t.price + t.fees for t in txs if t.side is Side.BUY and is_taxable(t.account)),
-                       ZERO)
+    taxable_cost = sum(
+        (t.quantity * t.price + t.fees for t in txs if t.side is Side.BUY and is_taxable(t.account)), ZERO
+    )
     taxable_proceeds = sum((r.proceeds for r in disposals if r.taxable), ZERO)
     taxable_open = sum((lot.cost_basis for lot in ledger.open_lots() if is_taxable(lot.account)), ZERO)
     recognized = sum((r.gain for r in disposals if r.taxable), ZERO)
     assert recognized == taxable_proceeds - taxable_cost + taxable_open + permanent
-    gross = sum((t.quantity * t.price - t.fees for t in txs if t.side is Side.SELL and is_taxable(t.account)), ZERO)
+    gross = sum(
+        (t.quantity * t.price - t.fees for t in txs if t.side is Side.SELL and is_taxable(t.account)), ZERO
+    )
     assert taxable_proceeds == gross
 
 
@@ -137,20 +167,26 @@ def test_no_lot_sold_twice_and_quantities_conserved(history: tuple[str, list[Tra
     assert set(sold_per_lot) | set(open_per_lot) <= {t.lot_id for t in txs if t.side is Side.BUY}
     for account in KINDS:
         for symbol in SYMBOLS:
-            bought = sum((t.quantity for t in txs if (t.account, t.symbol, t.side) == (account, symbol, Side.BUY)),
-                         ZERO)
-            sold = sum((t.quantity for t in txs if (t.account, t.symbol, t.side) == (account, symbol, Side.SELL)),
-                       ZERO)
+            bought = sum(
+                (t.quantity for t in txs if (t.account, t.symbol, t.side) == (account, symbol, Side.BUY)),
+                ZERO,
+            )
+            sold = sum(
+                (t.quantity for t in txs if (t.account, t.symbol, t.side) == (account, symbol, Side.SELL)),
+                ZERO,
+            )
             held = sum((lot.quantity for lot in ledger.open_lots(symbol, account)), ZERO)
             assert bought - sold == held
-            relieved = sum((r.quantity for r in disposals if (r.account, r.symbol) == (account, symbol)), ZERO)
+            relieved = sum(
+                (r.quantity for r in disposals if (r.account, r.symbol) == (account, symbol)), ZERO
+            )
             assert relieved == sold
 
 
 @PROPERTY
 @given(histories())
 def test_wash_matches_are_valid(history: tuple[str, list[Transaction]]) -> None:
-    """Matches: in the window, identical symbols, each replacement share once, no gain washed, loss bounded."""
+    """Matches: in the window, identical symbols, each replacement share once, no gain washed, bounded."""
     method, txs = history
     ledger = replay(method, txs)
     bought = {t.lot_id: t for t in txs if t.side is Side.BUY}
@@ -159,7 +195,7 @@ def test_wash_matches_are_valid(history: tuple[str, list[Transaction]]) -> None:
         assert in_wash_window(m.sold, m.replacement_acquired)
         assert ledger.identical.identical(m.sale_symbol, m.replacement_symbol)
         assert is_taxable(m.sale_account)
-        assert m.amount >= 0 and m.quantity > 0            # a cent-rounded share of a tiny loss can be 0
+        assert m.amount >= 0 and m.quantity > 0  # a cent-rounded share of a tiny loss can be 0
         assert m.replacement_lot_id != m.sold_lot_id
         used[m.replacement_lot_id] += m.quantity
         if not m.permanent:
@@ -174,7 +210,7 @@ def test_wash_matches_are_valid(history: tuple[str, list[Transaction]]) -> None:
     for r in ledger.realized(include_untaxed=True):
         sold_shares[(r.account, r.sold, r.lot_id)] += r.quantity
         if r.raw_gain >= 0 or not r.taxable:
-            assert r.wash_sale_disallowed == 0                 # gains are never washed
+            assert r.wash_sale_disallowed == 0  # gains are never washed
         else:
             assert 0 <= r.wash_sale_disallowed <= -r.raw_gain
             assert r.gain <= 0
@@ -191,19 +227,33 @@ def lot_sets(max_lots: int = 8, max_shares: int = 500) -> st.SearchStrategy[list
     spec = st.tuples(st.integers(1, max_shares), st.integers(100, 30000), st.integers(1, 1500))
 
     def build(rows: list[tuple[int, int, int]]) -> list[TaxLot]:
-        return [TaxLot(account="t", symbol="X", quantity=D(q), cost_basis=D(q) * D(cents) / 100,
-                       acquired=SOLD - timedelta(days=days), lot_id=f"L{i}") for i, (q, cents, days) in enumerate(rows)]
+        return [
+            TaxLot(
+                account="t",
+                symbol="X",
+                quantity=D(q),
+                cost_basis=D(q) * D(cents) / 100,
+                acquired=SOLD - timedelta(days=days),
+                lot_id=f"L{i}",
+            )
+            for i, (q, cents, days) in enumerate(rows)
+        ]
 
     return st.lists(spec, min_size=1, max_size=max_lots).map(build)
 
 
-rates_strategy = st.builds(lambda s, l: TaxRates(short_term=D(s) / 100, long_term=D(l) / 100),
-                           st.integers(0, 50), st.integers(0, 30))
+rates_strategy = st.builds(
+    lambda short, long_: TaxRates(short_term=D(short) / 100, long_term=D(long_) / 100),
+    st.integers(0, 50),
+    st.integers(0, 30),
+)
 
 
 @PROPERTY
 @given(lot_sets(), st.integers(50, 300), rates_strategy, st.floats(0, 1))
-def test_greedy_min_tax_equals_lp(lots: list[TaxLot], price_cents: int, rates: TaxRates, fraction: float) -> None:
+def test_greedy_min_tax_equals_lp(
+    lots: list[TaxLot], price_cents: int, rates: TaxRates, fraction: float
+) -> None:
     """KAT-24: greedy (ascending per-share tax) = LP optimum on random lots (1e-9, relative to the scale)."""
     price = D(price_cents)
     total = sum((lot.quantity for lot in lots), ZERO)
@@ -216,40 +266,46 @@ def test_greedy_min_tax_equals_lp(lots: list[TaxLot], price_cents: int, rates: T
 
 @PROPERTY
 @given(lot_sets(), st.integers(50, 300), rates_strategy)
-def test_gain_curve_is_convex_and_exact_at_breakpoints(lots: list[TaxLot], price_cents: int,
-                                                        rates: TaxRates) -> None:
+def test_gain_curve_is_convex_and_exact_at_breakpoints(
+    lots: list[TaxLot], price_cents: int, rates: TaxRates
+) -> None:
     """The convex proxy: slopes non-decreasing; min_tax relief evaluated exactly equals it at breakpoints."""
     price = D(price_cents)
     curve = realized_gain_curve(lots, price, rates, sold=SOLD)
     slopes = curve.slopes
     assert all(a <= b for a, b in itertools.pairwise(slopes))
     for point in curve.breakpoints[1:]:
-        reliefs, remaining = relieve(lots, point.shares, price=price, sold=SOLD, method=ReliefMethod.MIN_TAX,
-                                     rates=rates)
+        reliefs, _ = relieve(
+            lots, point.shares, price=price, sold=SOLD, method=ReliefMethod.MIN_TAX, rates=rates
+        )
         exact_tax = sum((rates.rate(r.term) * r.realized_gain for r in reliefs), ZERO)
         assert exact_tax == point.tax
         assert sum((r.realized_gain for r in reliefs), ZERO) == point.realized_gain
     slope_list, intercepts = curve.affine_pieces()
     for point in curve.breakpoints:
         q = float(point.shares)
-        assert max(s * q + c for s, c in zip(slope_list, intercepts, strict=True)) == \
-            pytest.approx(float(point.tax), abs=1e-6)
+        assert max(s * q + c for s, c in zip(slope_list, intercepts, strict=True)) == pytest.approx(
+            float(point.tax), abs=1e-6
+        )
 
 
 @PROPERTY
 @given(lot_sets(max_lots=6), st.integers(0, 1000), st.sampled_from(list(ReliefMethod)), rates_strategy)
-def test_relief_conserves_basis_and_shares(lots: list[TaxLot], permille: int, method: ReliefMethod,
-                                           rates: TaxRates) -> None:
+def test_relief_conserves_basis_and_shares(
+    lots: list[TaxLot], permille: int, method: ReliefMethod, rates: TaxRates
+) -> None:
     """Every method sells exactly ``quantity``, never more of a lot than it holds, and conserves basis."""
     total = sum((lot.quantity for lot in lots), ZERO)
     quantity = (total * permille / 1000).quantize(D(1))
     ids = [lot.lot_id for lot in lots]
-    reliefs, remaining = relieve(lots, quantity, price=D(100), sold=SOLD, method=method, specific_ids=ids,
-                                 rates=rates)
+    reliefs, remaining = relieve(
+        lots, quantity, price=D(100), sold=SOLD, method=method, specific_ids=ids, rates=rates
+    )
     assert sum((r.quantity for r in reliefs), ZERO) == quantity
     assert sum((r.quantity for r in reliefs), ZERO) + sum((lot.quantity for lot in remaining), ZERO) == total
-    assert sum((r.cost_basis for r in reliefs), ZERO) + sum((lot.cost_basis for lot in remaining), ZERO) == \
-        sum((lot.cost_basis for lot in lots), ZERO)
+    assert sum((r.cost_basis for r in reliefs), ZERO) + sum(
+        (lot.cost_basis for lot in remaining), ZERO
+    ) == sum((lot.cost_basis for lot in lots), ZERO)
     per_lot: dict[str, Decimal] = defaultdict(Decimal)
     for r in reliefs:
         per_lot[r.lot_id] += r.quantity
@@ -257,7 +313,9 @@ def test_relief_conserves_basis_and_shares(lots: list[TaxLot], permille: int, me
     assert all(per_lot[i] <= original[i] for i in per_lot)
 
 
-def _netted(lots: list[TaxLot], take: tuple[int, ...], context: tuple[Decimal, Decimal], rates: TaxRates) -> Fraction:
+def _netted(
+    lots: list[TaxLot], take: tuple[int, ...], context: tuple[Decimal, Decimal], rates: TaxRates
+) -> Fraction:
     st_gain, lt_gain = Fraction(context[0]), Fraction(context[1])
     for lot, x in zip(lots, take, strict=True):
         gain = Fraction(x) * (Fraction(100) - Fraction(lot.cost_basis) / Fraction(lot.quantity))
@@ -276,16 +334,28 @@ def _netted(lots: list[TaxLot], take: tuple[int, ...], context: tuple[Decimal, D
 
 
 @PROPERTY
-@given(lot_sets(max_lots=4, max_shares=6), st.integers(1, 24),
-       st.tuples(st.integers(-60, 60), st.integers(-60, 60)), rates_strategy)
-def test_netted_min_tax_is_the_exact_optimum(lots: list[TaxLot], want: int, context: tuple[int, int],
-                                             rates: TaxRates) -> None:
+@given(
+    lot_sets(max_lots=4, max_shares=6),
+    st.integers(1, 24),
+    st.tuples(st.integers(-60, 60), st.integers(-60, 60)),
+    rates_strategy,
+)
+def test_netted_min_tax_is_the_exact_optimum(
+    lots: list[TaxLot], want: int, context: tuple[int, int], rates: TaxRates
+) -> None:
     """KAT-24b: min_tax with the year's gains is the exact minimum of the netted tax (brute force)."""
     total = int(sum((lot.quantity for lot in lots), ZERO))
     quantity = min(want, total)
     ctx = (D(context[0]) * 100, D(context[1]) * 100)
-    plan = plan_relief(lots, D(quantity), method=ReliefMethod.MIN_TAX, price=D(100), sold=SOLD, rates=rates,
-                       realized_so_far=ctx)
+    plan = plan_relief(
+        lots,
+        D(quantity),
+        method=ReliefMethod.MIN_TAX,
+        price=D(100),
+        sold=SOLD,
+        rates=rates,
+        realized_so_far=ctx,
+    )
     assert sum((x for _, x in plan), ZERO) == quantity
     chosen = [ZERO] * len(lots)
     for i, x in plan:
@@ -293,9 +363,11 @@ def test_netted_min_tax_is_the_exact_optimum(lots: list[TaxLot], want: int, cont
         assert x <= lots[i].quantity
     # the plan may split a lot at a fractional share only where a kink lies; evaluate it exactly
     best_plan = _netted(lots, tuple(chosen), ctx, rates)  # type: ignore[arg-type]
-    brute = min(_netted(lots, take, ctx, rates)
-                for take in itertools.product(*(range(int(lot.quantity) + 1) for lot in lots))
-                if sum(take) == quantity)
+    brute = min(
+        _netted(lots, take, ctx, rates)
+        for take in itertools.product(*(range(int(lot.quantity) + 1) for lot in lots))
+        if sum(take) == quantity
+    )
     assert best_plan <= brute
     # the fraction-based check agrees with the library's Decimal netted_tax
     sample = tuple(int(lot.quantity) for lot in lots)

@@ -66,15 +66,30 @@ __all__ = [
 ZERO = Decimal(0)
 
 #: Substitutes among the bundled stocks (same industry, not substantially identical).
-DEFAULT_SUBSTITUTES: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "XOM": ("CVX",), "CVX": ("XOM",), "KO": ("PEP",), "PEP": ("KO",), "PFE": ("MRK", "JNJ"),
-    "MRK": ("PFE", "JNJ"), "JNJ": ("MRK", "PFE"), "JPM": ("BAC",), "BAC": ("JPM",), "AAPL": ("MSFT",),
-    "MSFT": ("AAPL",), "HD": ("BBY",), "BBY": ("HD",), "WMT": ("PG",), "PG": ("WMT",),
-})
+DEFAULT_SUBSTITUTES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "XOM": ("CVX",),
+        "CVX": ("XOM",),
+        "KO": ("PEP",),
+        "PEP": ("KO",),
+        "PFE": ("MRK", "JNJ"),
+        "MRK": ("PFE", "JNJ"),
+        "JNJ": ("MRK", "PFE"),
+        "JPM": ("BAC",),
+        "BAC": ("JPM",),
+        "AAPL": ("MSFT",),
+        "MSFT": ("AAPL",),
+        "HD": ("BBY",),
+        "BBY": ("HD",),
+        "WMT": ("PG",),
+        "PG": ("WMT",),
+    }
+)
 
 
-def harvest_benefit(loss: Decimal, rate_now: Decimal, rate_later: Decimal, after_tax_return: Decimal,
-                    years: int | Decimal) -> Decimal:
+def harvest_benefit(
+    loss: Decimal, rate_now: Decimal, rate_later: Decimal, after_tax_return: Decimal, years: int | Decimal
+) -> Decimal:
     """Value in dollars, at the horizon, of harvesting a loss now (KAT-27).
 
     ``benefit = rate_now * loss * (1 + r)**years - rate_later * loss``: the tax saved now, reinvested at the
@@ -147,7 +162,9 @@ class HarvestSettings:
 
     def __post_init__(self) -> None:
         if self.risk_aversion < 0 or not math.isfinite(self.risk_aversion):
-            raise ConfigError("harvest risk_aversion must be zero or more", got=self.risk_aversion, fix="e.g. 3")
+            raise ConfigError(
+                "harvest risk_aversion must be zero or more", got=self.risk_aversion, fix="e.g. 3"
+            )
         if self.holding_days < 1:
             raise ConfigError("harvest holding_days must be at least 1", got=self.holding_days, fix="e.g. 31")
 
@@ -215,9 +232,13 @@ class HarvestScan:
         return sum((p.net_benefit for p in self.proposals), ZERO)
 
 
-def tracking_errors_from_prices(prices: pd.DataFrame, *, as_of: object | None = None,
-                                lookback: int = 756, periods_per_year: float = 252.0,
-                                ) -> Callable[[str, str], float]:
+def tracking_errors_from_prices(
+    prices: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    lookback: int = 756,
+    periods_per_year: float = 252.0,
+) -> Callable[[str, str], float]:
     """Annualised tracking error between two symbols from a price history, as a function ``(a, b) -> sigma``.
 
     ``sigma_d = std(log-return of a - log-return of b) * sqrt(periods_per_year)`` over the last ``lookback``
@@ -237,7 +258,9 @@ def tracking_errors_from_prices(prices: pd.DataFrame, *, as_of: object | None = 
                 cache[key] = float("nan")
             else:
                 diff = (returns[a] - returns[b]).dropna()
-                cache[key] = float(diff.std(ddof=1) * math.sqrt(periods_per_year)) if len(diff) > 2 else float("nan")
+                cache[key] = (
+                    float(diff.std(ddof=1) * math.sqrt(periods_per_year)) if len(diff) > 2 else float("nan")
+                )
         return cache[key]
 
     return sigma
@@ -256,11 +279,19 @@ def _year_tax(ledger: TaxLedger, year: int, rates: TaxRates) -> tuple[Decimal, D
     return result.tax(rates), result.carryforward_short + result.carryforward_long
 
 
-def find_harvests(household: Household, prices: Mapping[str, Decimal], *, as_of: date, rates: TaxRates,
-                  costs: CostSettings | None = None, settings: HarvestSettings | None = None,
-                  tracking_error: Callable[[str, str], float] | Mapping[tuple[str, str], float] | None = None,
-                  ledger: TaxLedger | None = None, identical: IdenticalGroups | Sequence[Sequence[str]] = (),
-                  planned: Sequence[tuple[date, Trade]] = ()) -> HarvestScan:
+def find_harvests(
+    household: Household,
+    prices: Mapping[str, Decimal],
+    *,
+    as_of: date,
+    rates: TaxRates,
+    costs: CostSettings | None = None,
+    settings: HarvestSettings | None = None,
+    tracking_error: Callable[[str, str], float] | Mapping[tuple[str, str], float] | None = None,
+    ledger: TaxLedger | None = None,
+    identical: IdenticalGroups | Sequence[Sequence[str]] = (),
+    planned: Sequence[tuple[date, Trade]] = (),
+) -> HarvestScan:
     """Propose tax-loss harvests (sell loss lots, buy a substitute) worth more than they cost.
 
     Parameters
@@ -293,12 +324,16 @@ def find_harvests(household: Household, prices: Mapping[str, Decimal], *, as_of:
     """
     settings = settings or HarvestSettings()
     costs = costs or CostSettings()
-    trial = ledger.copy() if ledger is not None else TaxLedger.from_household(household, identical=identical,
-                                                                               rates=rates)
+    trial = (
+        ledger.copy()
+        if ledger is not None
+        else TaxLedger.from_household(household, identical=identical, rates=rates)
+    )
     rate_later = settings.rate_later if settings.rate_later is not None else rates.long_term
     carry_rate = settings.carryforward_rate if settings.carryforward_rate is not None else rates.long_term
-    household_value = household.total_cash + sum((lot.quantity * Decimal(prices[lot.symbol])
-                                                  for lot in household.lots if lot.symbol in prices), ZERO)
+    household_value = household.total_cash + sum(
+        (lot.quantity * Decimal(prices[lot.symbol]) for lot in household.lots if lot.symbol in prices), ZERO
+    )
 
     def te(a: str, b: str) -> float:
         if tracking_error is None:
@@ -340,26 +375,51 @@ def find_harvests(household: Household, prices: Mapping[str, Decimal], *, as_of:
         price = Decimal(prices[symbol])
         substitutes = [s for s in settings.substitutes_for(symbol) if s in prices and s != symbol]
         if not substitutes:
-            skipped.append(SkippedHarvest(account_id, symbol, loss_estimate,
-                                          f"no substitute configured for {symbol} (with a price)"))
+            skipped.append(
+                SkippedHarvest(
+                    account_id, symbol, loss_estimate, f"no substitute configured for {symbol} (with a price)"
+                )
+            )
             continue
         # the sale by specific identification of the loss lots, priced exactly on a copy of the ledger
         after = trial.copy()
         done = len(after.realized(include_untaxed=True))
         after.sell(account_id, symbol, quantity, price, on=as_of, specific_ids=lot_ids)
         realized = after.realized(include_untaxed=True)[done:]
-        reliefs = tuple(LotRelief(lot_id=r.lot_id, acquired=r.acquired, quantity=r.quantity, cost_basis=r.cost_basis,
-                                  proceeds=r.proceeds, term=r.term) for r in realized)
-        sell = Trade(account=account_id, symbol=symbol, side=Side.SELL, quantity=quantity, price=price,
-                     estimated_cost=money(_trading_cost(costs, quantity, price)), lots=reliefs)
+        reliefs = tuple(
+            LotRelief(
+                lot_id=r.lot_id,
+                acquired=r.acquired,
+                quantity=r.quantity,
+                cost_basis=r.cost_basis,
+                proceeds=r.proceeds,
+                term=r.term,
+            )
+            for r in realized
+        )
+        sell = Trade(
+            account=account_id,
+            symbol=symbol,
+            side=Side.SELL,
+            quantity=quantity,
+            price=price,
+            estimated_cost=money(_trading_cost(costs, quantity, price)),
+            lots=reliefs,
+        )
         short_loss = sum((-r.raw_gain for r in realized if r.term is Term.SHORT and r.raw_gain < 0), ZERO)
         tax_before, carry_before = _year_tax(trial, year, rates)
         tax_after, carry_after = _year_tax(after, year, rates)
         # saved this year, plus the extra carryforward valued a year later at carryforward_rate
-        saving = tax_before - tax_after + carry_rate * (carry_after - carry_before) / (1 + settings.after_tax_return)
-        growth = (1 + settings.after_tax_return) ** (int(settings.horizon_years)
-                                                      if settings.horizon_years == int(settings.horizon_years)
-                                                      else settings.horizon_years)
+        saving = (
+            tax_before
+            - tax_after
+            + carry_rate * (carry_after - carry_before) / (1 + settings.after_tax_return)
+        )
+        growth = (1 + settings.after_tax_return) ** (
+            int(settings.horizon_years)
+            if settings.horizon_years == int(settings.horizon_years)
+            else settings.horizon_years
+        )
         reasons: list[str] = []
         accepted: HarvestProposal | None = None
         for substitute in substitutes:
@@ -369,7 +429,9 @@ def find_harvests(household: Household, prices: Mapping[str, Decimal], *, as_of:
             if sub_quantity <= 0 or sub_price <= 0:
                 reasons.append(f"{substitute}: proceeds buy no whole share")
                 continue
-            buy = Trade(account=account_id, symbol=substitute, side=Side.BUY, quantity=sub_quantity, price=sub_price)
+            buy = Trade(
+                account=account_id, symbol=substitute, side=Side.BUY, quantity=sub_quantity, price=sub_price
+            )
             check = would_wash(trial, sell, on=as_of, planned=[(as_of, buy), *planned])
             if check.washes:
                 reasons.append(f"{substitute}: {check.message}")
@@ -377,12 +439,23 @@ def find_harvests(household: Household, prices: Mapping[str, Decimal], *, as_of:
             realized_loss = check.realized_loss
             benefit = saving * growth - rate_later * realized_loss
             legs = 2 if settings.switch_back else 1
-            trading = legs * (_trading_cost(costs, quantity, price) + _trading_cost(costs, sub_quantity, sub_price))
+            trading = legs * (
+                _trading_cost(costs, quantity, price) + _trading_cost(costs, sub_quantity, sub_price)
+            )
             sigma = te(symbol, substitute)
             value = quantity * price
             if household_value > 0 and math.isfinite(sigma):
-                tracking = Decimal(repr(settings.risk_aversion / 2 * float(value) ** 2 * sigma ** 2
-                                        * settings.holding_days / 365 / float(household_value)))
+                tracking = Decimal(
+                    repr(
+                        settings.risk_aversion
+                        / 2
+                        * float(value) ** 2
+                        * sigma**2
+                        * settings.holding_days
+                        / 365
+                        / float(household_value)
+                    )
+                )
             elif not math.isfinite(sigma):
                 reasons.append(f"{substitute}: no tracking-error estimate for {symbol}/{substitute}")
                 continue
@@ -390,28 +463,54 @@ def find_harvests(household: Household, prices: Mapping[str, Decimal], *, as_of:
                 tracking = ZERO
             net = benefit - trading - tracking
             if net <= settings.min_net_benefit:
-                reasons.append(f"{substitute}: net benefit ${money(net):,} (benefit ${money(benefit):,} - trading "
-                               f"${money(trading):,} - tracking ${money(tracking):,}) not above "
-                               f"${money(settings.min_net_benefit):,}")
+                reasons.append(
+                    f"{substitute}: net benefit ${money(net):,} (benefit ${money(benefit):,} - trading "
+                    f"${money(trading):,} - tracking ${money(tracking):,}) not above "
+                    f"${money(settings.min_net_benefit):,}"
+                )
                 continue
             switch_on = as_of + timedelta(days=settings.holding_days) if settings.switch_back else None
             back: tuple[Trade, ...] = ()
             if switch_on is not None:
-                back = (Trade(account=account_id, symbol=substitute, side=Side.SELL, quantity=sub_quantity,
-                              price=sub_price),
-                        Trade(account=account_id, symbol=symbol, side=Side.BUY, quantity=quantity, price=price))
+                back = (
+                    Trade(
+                        account=account_id,
+                        symbol=substitute,
+                        side=Side.SELL,
+                        quantity=sub_quantity,
+                        price=sub_price,
+                    ),
+                    Trade(account=account_id, symbol=symbol, side=Side.BUY, quantity=quantity, price=price),
+                )
             notes = []
             if switch_on is not None and switch_on <= as_of + timedelta(days=WASH_SALE_DAYS):
                 notes.append("switch-back inside the wash-sale window: the buy-back washes the harvest")
             accepted = HarvestProposal(
-                account=account_id, symbol=symbol, lots=tuple(lot_ids), substitute=substitute,
+                account=account_id,
+                symbol=symbol,
+                lots=tuple(lot_ids),
+                substitute=substitute,
                 sell=sell,
-                buy=Trade(account=account_id, symbol=substitute, side=Side.BUY, quantity=sub_quantity,
-                          price=sub_price, estimated_cost=money(_trading_cost(costs, sub_quantity, sub_price))),
-                loss=money(realized_loss), short_term_loss=money(short_loss), tax_saving=money(saving),
-                benefit=money(benefit), trading_cost=money(trading), tracking_cost=money(tracking),
-                net_benefit=money(benefit) - money(trading) - money(tracking), tracking_error=sigma, switch_back_on=switch_on, switch_back=back,
-                notes=tuple(notes))
+                buy=Trade(
+                    account=account_id,
+                    symbol=substitute,
+                    side=Side.BUY,
+                    quantity=sub_quantity,
+                    price=sub_price,
+                    estimated_cost=money(_trading_cost(costs, sub_quantity, sub_price)),
+                ),
+                loss=money(realized_loss),
+                short_term_loss=money(short_loss),
+                tax_saving=money(saving),
+                benefit=money(benefit),
+                trading_cost=money(trading),
+                tracking_cost=money(tracking),
+                net_benefit=money(benefit) - money(trading) - money(tracking),
+                tracking_error=sigma,
+                switch_back_on=switch_on,
+                switch_back=back,
+                notes=tuple(notes),
+            )
             trial.apply_trade(sell, on=as_of)
             trial.apply_trade(buy, on=as_of)
             break

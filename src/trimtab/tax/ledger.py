@@ -153,8 +153,15 @@ class _Lot:
 
     def view(self) -> TaxLot:
         start = self.holding_start if self.holding_start != self.acquired else None
-        return TaxLot(account=self.account, symbol=self.symbol, quantity=self.quantity, cost_basis=self.basis,
-                      acquired=self.acquired, lot_id=self.key, holding_period_start=start)
+        return TaxLot(
+            account=self.account,
+            symbol=self.symbol,
+            quantity=self.quantity,
+            cost_basis=self.basis,
+            acquired=self.acquired,
+            lot_id=self.key,
+            holding_period_start=start,
+        )
 
 
 @dataclass(slots=True)
@@ -178,15 +185,26 @@ class _Disposal:
     unmatched_loss: Decimal = ZERO
 
     def freeze(self) -> RealizedGain:
-        return RealizedGain(account=self.account, symbol=self.symbol, lot_id=self.lot_id, quantity=self.quantity,
-                            acquired=self.acquired, holding_period_start=self.holding_start, sold=self.sold,
-                            proceeds=self.proceeds, cost_basis=self.basis, wash_sale_disallowed=self.disallowed,
-                            permanently_disallowed=self.permanent, term=self.term, taxable=self.taxable,
-                            flags=tuple(self.flags))
+        return RealizedGain(
+            account=self.account,
+            symbol=self.symbol,
+            lot_id=self.lot_id,
+            quantity=self.quantity,
+            acquired=self.acquired,
+            holding_period_start=self.holding_start,
+            sold=self.sold,
+            proceeds=self.proceeds,
+            cost_basis=self.basis,
+            wash_sale_disallowed=self.disallowed,
+            permanently_disallowed=self.permanent,
+            term=self.term,
+            taxable=self.taxable,
+            flags=tuple(self.flags),
+        )
 
 
 def _split(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    """``total * part / whole`` rounded to the cent, kept between 0 and ``total``; ``total`` when ``part == whole``.
+    """``total * part / whole`` rounded to the cent, kept in ``[0, total]``; ``total`` if ``part == whole``.
 
     The caller keeps ``total - split`` as the rest, so the two always add up to ``total`` exactly.
     """
@@ -200,8 +218,9 @@ def _kind(value: AccountKind | str) -> AccountKind:
     try:
         return AccountKind(value)
     except ValueError:
-        raise AccountError("unknown account kind", got=value,
-                           fix="use one of taxable, tax_deferred, tax_exempt") from None
+        raise AccountError(
+            "unknown account kind", got=value, fix="use one of taxable, tax_deferred, tax_exempt"
+        ) from None
 
 
 class TaxLedger:
@@ -225,12 +244,18 @@ class TaxLedger:
         Kind of accounts not in ``accounts``; ``None`` makes them an error.
     """
 
-    def __init__(self, accounts: Sequence[Account] | Mapping[str, AccountKind | str] | None = None, *,
-                 identical: IdenticalGroups | Iterable[Iterable[str]] = (),
-                 method: ReliefMethod | str = ReliefMethod.FIFO, rates: TaxRates | None = None,
-                 filing_status: str | FilingStatus = FilingStatus.SINGLE,
-                 carryover_short: Decimal = ZERO, carryover_long: Decimal = ZERO,
-                 unknown_accounts: AccountKind | None = AccountKind.TAXABLE) -> None:
+    def __init__(
+        self,
+        accounts: Sequence[Account] | Mapping[str, AccountKind | str] | None = None,
+        *,
+        identical: IdenticalGroups | Iterable[Iterable[str]] = (),
+        method: ReliefMethod | str = ReliefMethod.FIFO,
+        rates: TaxRates | None = None,
+        filing_status: str | FilingStatus = FilingStatus.SINGLE,
+        carryover_short: Decimal = ZERO,
+        carryover_long: Decimal = ZERO,
+        unknown_accounts: AccountKind | None = AccountKind.TAXABLE,
+    ) -> None:
         if accounts is None:
             kinds: dict[str, AccountKind] = {}
         elif isinstance(accounts, Mapping):
@@ -243,11 +268,17 @@ class TaxLedger:
         try:
             self.method = ReliefMethod(method)
         except ValueError:
-            raise ConfigError("unknown relief method", got=method,
-                              fix=f"use one of: {', '.join(m.value for m in ReliefMethod)}") from None
+            raise ConfigError(
+                "unknown relief method",
+                got=method,
+                fix=f"use one of: {', '.join(m.value for m in ReliefMethod)}",
+            ) from None
         if self.method is ReliefMethod.MIN_TAX and rates is None:
-            raise ConfigError("relief method min_tax needs tax rates", got=None,
-                              fix="pass rates=TaxRates(short_term=..., long_term=...)")
+            raise ConfigError(
+                "relief method min_tax needs tax rates",
+                got=None,
+                fix="pass rates=TaxRates(short_term=..., long_term=...)",
+            )
         self.rates = rates
         self.filing_status = parse_filing_status(filing_status)
         self.carryover_short = Decimal(carryover_short)
@@ -278,18 +309,30 @@ class TaxLedger:
         return ledger
 
     @classmethod
-    def from_household(cls, household: Household, *, identical: IdenticalGroups | Iterable[Iterable[str]] = (),
-                       method: ReliefMethod | str = ReliefMethod.FIFO, rates: TaxRates | None = None,
-                       filing_status: str | FilingStatus = FilingStatus.SINGLE,
-                       recent: Iterable[Transaction] = ()) -> TaxLedger:
+    def from_household(
+        cls,
+        household: Household,
+        *,
+        identical: IdenticalGroups | Iterable[Iterable[str]] = (),
+        method: ReliefMethod | str = ReliefMethod.FIFO,
+        rates: TaxRates | None = None,
+        filing_status: str | FilingStatus = FilingStatus.SINGLE,
+        recent: Iterable[Transaction] = (),
+    ) -> TaxLedger:
         """A ledger holding a household's current lots (as opening lots), then ``recent`` transactions.
 
         Lots acquired in the last 30 days count as possible replacements in later checks. A loss sale of the
         last 30 days is only known to the ledger when passed in ``recent`` (after the opening lots); pass
         a matching buy before it so the ledger can relieve it, or use :meth:`add_pending_loss`.
         """
-        ledger = cls(household.accounts, identical=identical, method=method, rates=rates,
-                     filing_status=filing_status, unknown_accounts=None)
+        ledger = cls(
+            household.accounts,
+            identical=identical,
+            method=method,
+            rates=rates,
+            filing_status=filing_status,
+            unknown_accounts=None,
+        )
         for lot in household.lots:
             ledger.add_lot(lot)
         for tx in recent:
@@ -306,15 +349,19 @@ class TaxLedger:
         if account in self._kinds:
             return self._kinds[account]
         if self._unknown is None:
-            raise AccountError(f"unknown account {account!r}", got=account,
-                               fix=f"use one of: {', '.join(self._kinds) or '(none listed)'}, or list it")
+            raise AccountError(
+                f"unknown account {account!r}",
+                got=account,
+                fix=f"use one of: {', '.join(self._kinds) or '(none listed)'}, or list it",
+            )
         return self._unknown
 
     # -- replay -----------------------------------------------------------------------------------------
     def _advance(self, on: date) -> None:
         if self._last_date is not None and on < self._last_date:
-            raise TaxError(f"transactions must be in date order: {on:%Y-%m-%d} comes after "
-                           f"{self._last_date:%Y-%m-%d}")
+            raise TaxError(
+                f"transactions must be in date order: {on:%Y-%m-%d} comes after {self._last_date:%Y-%m-%d}"
+            )
         self._last_date = on
 
     def apply(self, tx: Transaction) -> None:
@@ -322,11 +369,18 @@ class TaxLedger:
         if tx.side is Side.BUY:
             self.buy(tx.account, tx.symbol, tx.quantity, tx.price, on=tx.on, fees=tx.fees, lot_id=tx.lot_id)
         else:
-            self.sell(tx.account, tx.symbol, tx.quantity, tx.price, on=tx.on, fees=tx.fees,
-                      specific_ids=tx.specific_ids)
+            self.sell(
+                tx.account,
+                tx.symbol,
+                tx.quantity,
+                tx.price,
+                on=tx.on,
+                fees=tx.fees,
+                specific_ids=tx.specific_ids,
+            )
 
     def apply_trade(self, trade: Trade, *, on: date) -> None:
-        """Replay a :class:`~trimtab.domain.trades.Trade` on ``on`` (``trade.lots`` name the lots of a sell)."""
+        """Replay a :class:`~trimtab.domain.trades.Trade` on ``on`` (``trade.lots`` name a sell's lots)."""
         ids = tuple(r.lot_id for r in trade.lots if r.lot_id)
         if trade.side is Side.BUY:
             self.buy(trade.account, trade.symbol, trade.quantity, trade.price, on=on)
@@ -338,19 +392,43 @@ class TaxLedger:
         self.account_kind(lot.account)
         origin = self._new_origin()
         lot_id = lot.lot_id or self._default_id(lot.account, lot.symbol, lot.acquired)
-        self._lots.append(_Lot(key=self._new_key(), origin=origin, seq=origin, lot_id=lot_id, account=lot.account,
-                               symbol=lot.symbol, quantity=lot.quantity, basis=lot.cost_basis,
-                               acquired=lot.acquired, holding_start=lot.holding_start))
+        self._lots.append(
+            _Lot(
+                key=self._new_key(),
+                origin=origin,
+                seq=origin,
+                lot_id=lot_id,
+                account=lot.account,
+                symbol=lot.symbol,
+                quantity=lot.quantity,
+                basis=lot.cost_basis,
+                acquired=lot.acquired,
+                holding_start=lot.holding_start,
+            )
+        )
 
-    def add_pending_loss(self, account: str, symbol: str, *, quantity: Decimal, loss: Decimal, sold: date,
-                         holding_start: date) -> None:
+    def add_pending_loss(
+        self, account: str, symbol: str, *, quantity: Decimal, loss: Decimal, sold: date, holding_start: date
+    ) -> None:
         """Record a recent loss sale (``loss`` dollars, positive) whose shares can still be washed by buys."""
         if loss <= 0 or quantity <= 0:
             raise TaxError("a pending loss needs a positive loss and quantity")
-        d = _Disposal(account=account, symbol=symbol, lot_id="(prior)", origin=-1, quantity=quantity,
-                      acquired=holding_start, holding_start=holding_start, sold=sold, proceeds=ZERO, basis=loss,
-                      term=holding_term(holding_start, sold), taxable=self.account_kind(account).is_taxable,
-                      unmatched_quantity=quantity, unmatched_loss=loss)
+        d = _Disposal(
+            account=account,
+            symbol=symbol,
+            lot_id="(prior)",
+            origin=-1,
+            quantity=quantity,
+            acquired=holding_start,
+            holding_start=holding_start,
+            sold=sold,
+            proceeds=ZERO,
+            basis=loss,
+            term=holding_term(holding_start, sold),
+            taxable=self.account_kind(account).is_taxable,
+            unmatched_quantity=quantity,
+            unmatched_loss=loss,
+        )
         self._pending.append(d)
 
     def _new_origin(self) -> int:
@@ -366,8 +444,17 @@ class TaxLedger:
         self._ids_used[base] += 1
         return f"{base}:{self._ids_used[base]}"
 
-    def buy(self, account: str, symbol: str, quantity: Decimal, price: Decimal, *, on: date,
-            fees: Decimal = ZERO, lot_id: str = "") -> str:
+    def buy(
+        self,
+        account: str,
+        symbol: str,
+        quantity: Decimal,
+        price: Decimal,
+        *,
+        on: date,
+        fees: Decimal = ZERO,
+        lot_id: str = "",
+    ) -> str:
         """Buy ``quantity`` shares at ``price`` dollars on ``on``; returns the new lot's id.
 
         The purchase first serves as replacement for pending loss sales of identical securities sold in the
@@ -375,21 +462,41 @@ class TaxLedger:
         """
         quantity, price, fees = Decimal(quantity), Decimal(price), Decimal(fees)
         if quantity <= 0 or price < 0 or fees < 0:
-            raise TaxError(f"a buy needs quantity > 0, price >= 0 and fees >= 0; got {quantity} @ {price}, "
-                           f"fees {fees}")
+            raise TaxError(
+                f"a buy needs quantity > 0, price >= 0 and fees >= 0; got {quantity} @ {price}, fees {fees}"
+            )
         self.account_kind(account)
         self._advance(on)
         origin = self._new_origin()
         lot_id = lot_id or self._default_id(account, symbol, on)
-        lot = _Lot(key=self._new_key(), origin=origin, seq=origin, lot_id=lot_id, account=account, symbol=symbol,
-                   quantity=quantity, basis=quantity * price + fees, acquired=on, holding_start=on)
+        lot = _Lot(
+            key=self._new_key(),
+            origin=origin,
+            seq=origin,
+            lot_id=lot_id,
+            account=account,
+            symbol=symbol,
+            quantity=quantity,
+            basis=quantity * price + fees,
+            acquired=on,
+            holding_start=on,
+        )
         self._lots.append(lot)
         self._match_buy(lot)
         return lot_id
 
-    def sell(self, account: str, symbol: str, quantity: Decimal, price: Decimal, *, on: date,
-             fees: Decimal = ZERO, method: ReliefMethod | None = None,
-             specific_ids: Sequence[str] = ()) -> list[RealizedGain]:
+    def sell(
+        self,
+        account: str,
+        symbol: str,
+        quantity: Decimal,
+        price: Decimal,
+        *,
+        on: date,
+        fees: Decimal = ZERO,
+        method: ReliefMethod | None = None,
+        specific_ids: Sequence[str] = (),
+    ) -> list[RealizedGain]:
         """Sell ``quantity`` shares at ``price`` dollars on ``on``; returns the realized records (as of now).
 
         Lots are relieved by ``method`` (default the ledger's), or the lots named in ``specific_ids``. A loss
@@ -402,14 +509,17 @@ class TaxLedger:
         """
         quantity, price, fees = Decimal(quantity), Decimal(price), Decimal(fees)
         if quantity <= 0 or price < 0 or fees < 0:
-            raise TaxError(f"a sell needs quantity > 0, price >= 0 and fees >= 0; got {quantity} @ {price}, "
-                           f"fees {fees}")
+            raise TaxError(
+                f"a sell needs quantity > 0, price >= 0 and fees >= 0; got {quantity} @ {price}, fees {fees}"
+            )
         kind = self.account_kind(account)
         self._advance(on)
         held = [lot for lot in self._lots if lot.account == account and lot.symbol == symbol]
         total = sum((lot.quantity for lot in held), ZERO)
         if quantity > total:
-            raise OversellError(f"cannot sell {quantity} {symbol} in {account} on {on:%Y-%m-%d}: only {total} held")
+            raise OversellError(
+                f"cannot sell {quantity} {symbol} in {account} on {on:%Y-%m-%d}: only {total} held"
+            )
         use = self.method if method is None else ReliefMethod(method)
         keys: list[str] = []
         if specific_ids:
@@ -417,18 +527,31 @@ class TaxLedger:
             for wanted in specific_ids:
                 found = [lot.key for lot in held if lot.lot_id == wanted]
                 if not found:
-                    raise TaxError(f"sell of {symbol} in {account} names lot {wanted!r}, which is not held there")
+                    raise TaxError(
+                        f"sell of {symbol} in {account} names lot {wanted!r}, which is not held there"
+                    )
                 keys.extend(found)
         if use is ReliefMethod.AVG_COST:
             self._rebase_to_average(held)
         context = None
         if use is ReliefMethod.MIN_TAX:
             if self.rates is None:
-                raise ConfigError("relief method min_tax needs tax rates", got=None, fix="pass rates=TaxRates(...)")
+                raise ConfigError(
+                    "relief method min_tax needs tax rates", got=None, fix="pass rates=TaxRates(...)"
+                )
             context = self._year_to_date(on.year) if kind.is_taxable else None
         views = [lot.view() for lot in held]
-        plan = plan_relief(views, quantity, method=use, price=price, sold=on, specific_ids=keys,
-                           rates=self.rates, realized_so_far=context, loss_limit_usd=loss_limit(self.filing_status))
+        plan = plan_relief(
+            views,
+            quantity,
+            method=use,
+            price=price,
+            sold=on,
+            specific_ids=keys,
+            rates=self.rates,
+            realized_so_far=context,
+            loss_limit_usd=loss_limit(self.filing_status),
+        )
         net_proceeds = quantity * price - fees
         proceeds_left, shares_left = net_proceeds, quantity
         new: list[_Disposal] = []
@@ -438,9 +561,20 @@ class TaxLedger:
             proceeds = _split(proceeds_left, take, shares_left)
             proceeds_left -= proceeds
             shares_left -= take
-            d = _Disposal(account=account, symbol=symbol, lot_id=lot.lot_id, origin=lot.origin, quantity=take,
-                          acquired=lot.acquired, holding_start=lot.holding_start, sold=on, proceeds=proceeds,
-                          basis=basis, term=holding_term(lot.holding_start, on), taxable=kind.is_taxable)
+            d = _Disposal(
+                account=account,
+                symbol=symbol,
+                lot_id=lot.lot_id,
+                origin=lot.origin,
+                quantity=take,
+                acquired=lot.acquired,
+                holding_start=lot.holding_start,
+                sold=on,
+                proceeds=proceeds,
+                basis=basis,
+                term=holding_term(lot.holding_start, on),
+                taxable=kind.is_taxable,
+            )
             lot.quantity -= take
             lot.basis -= basis
             new.append(d)
@@ -467,19 +601,39 @@ class TaxLedger:
     def _match_sale(self, d: _Disposal) -> None:
         """Match a new loss against replacements bought in the 30 days before (still held, unused)."""
         group = self.identical.key(d.symbol)
-        same_lot = [lot for lot in self._lots
-                    if lot.origin == d.origin and lot.account == d.account and in_wash_window(d.sold, lot.acquired)]
+        same_lot = [
+            lot
+            for lot in self._lots
+            if lot.origin == d.origin and lot.account == d.account and in_wash_window(d.sold, lot.acquired)
+        ]
         if same_lot:
             d.flags.append("same_lot_not_replacement")
-            self._flags.append(TaxFlag(
-                code="same_lot_not_replacement", on=d.sold, account=d.account, symbol=d.symbol,
-                message=(f"loss on part of lot {d.lot_id} sold {d.sold:%Y-%m-%d}: the shares kept from the same "
-                         "purchase are not treated as replacements (Fairmark, IRS position); some explainers "
-                         "disagree")))
-        candidates = sorted((lot for lot in self._lots
-                             if not lot.used and lot.origin != d.origin and self.identical.key(lot.symbol) == group
-                             and in_wash_window(d.sold, lot.acquired) and lot.acquired <= d.sold),
-                            key=lambda lot: (lot.acquired, lot.seq))
+            self._flags.append(
+                TaxFlag(
+                    code="same_lot_not_replacement",
+                    on=d.sold,
+                    account=d.account,
+                    symbol=d.symbol,
+                    message=(
+                        f"loss on part of lot {d.lot_id} sold {d.sold:%Y-%m-%d}: the shares kept from the "
+                        "same "
+                        "purchase are not treated as replacements (Fairmark, IRS position); some explainers "
+                        "disagree"
+                    ),
+                )
+            )
+        candidates = sorted(
+            (
+                lot
+                for lot in self._lots
+                if not lot.used
+                and lot.origin != d.origin
+                and self.identical.key(lot.symbol) == group
+                and in_wash_window(d.sold, lot.acquired)
+                and lot.acquired <= d.sold
+            ),
+            key=lambda lot: (lot.acquired, lot.seq),
+        )
         for lot in candidates:
             if d.unmatched_quantity <= 0:
                 break
@@ -488,8 +642,9 @@ class TaxLedger:
     def _match_buy(self, lot: _Lot) -> None:
         """Use a new purchase as replacement for pending losses sold in the 30 days before it."""
         group = self.identical.key(lot.symbol)
-        self._pending = [d for d in self._pending
-                         if d.unmatched_quantity > 0 and in_wash_window(d.sold, lot.acquired)]
+        self._pending = [
+            d for d in self._pending if d.unmatched_quantity > 0 and in_wash_window(d.sold, lot.acquired)
+        ]
         for d in list(self._pending):
             if lot.used or lot.quantity <= 0:
                 break
@@ -507,9 +662,18 @@ class TaxLedger:
         rest: _Lot | None = None
         if shares < lot.quantity:
             rest_basis = lot.basis - _split(lot.basis, shares, lot.quantity)
-            rest = _Lot(key=self._new_key(), origin=lot.origin, seq=lot.seq, lot_id=lot.lot_id, account=lot.account,
-                        symbol=lot.symbol, quantity=lot.quantity - shares, basis=rest_basis, acquired=lot.acquired,
-                        holding_start=lot.holding_start)
+            rest = _Lot(
+                key=self._new_key(),
+                origin=lot.origin,
+                seq=lot.seq,
+                lot_id=lot.lot_id,
+                account=lot.account,
+                symbol=lot.symbol,
+                quantity=lot.quantity - shares,
+                basis=rest_basis,
+                acquired=lot.acquired,
+                holding_start=lot.holding_start,
+            )
             lot.quantity, lot.basis = shares, lot.basis - rest_basis
             self._lots.insert(self._lots.index(lot) + 1, rest)
         lot.used = True
@@ -518,20 +682,40 @@ class TaxLedger:
         start: date | None = None
         if permanent:
             d.permanent += amount
-            self._flags.append(TaxFlag(
-                code="permanent_wash_sale", on=d.sold, account=d.account, symbol=d.symbol,
-                message=(f"${amount:,.2f} loss on {d.symbol} sold {d.sold:%Y-%m-%d} is disallowed for good: "
-                         f"replacement bought {lot.acquired:%Y-%m-%d} in {lot.account} ({self.account_kind(lot.account)}),"
-                         " Rev. Rul. 2008-5")))
+            self._flags.append(
+                TaxFlag(
+                    code="permanent_wash_sale",
+                    on=d.sold,
+                    account=d.account,
+                    symbol=d.symbol,
+                    message=(
+                        f"${amount:,.2f} loss on {d.symbol} sold {d.sold:%Y-%m-%d} is disallowed for good: "
+                        f"replacement bought {lot.acquired:%Y-%m-%d} in {lot.account} "
+                        f"({self.account_kind(lot.account)}),"
+                        " Rev. Rul. 2008-5"
+                    ),
+                )
+            )
         else:
             lot.basis += amount
             start = tacked_holding_start(lot.acquired, d.sold, d.holding_start)
             lot.holding_start = start
-        self._matches.append(WashSaleMatch(
-            sale_account=d.account, sale_symbol=d.symbol, sold=d.sold, sold_lot_id=d.lot_id,
-            replacement_account=lot.account, replacement_symbol=lot.symbol, replacement_acquired=lot.acquired,
-            replacement_lot_id=lot.lot_id, quantity=shares, amount=amount, permanent=permanent,
-            replacement_holding_start=start))
+        self._matches.append(
+            WashSaleMatch(
+                sale_account=d.account,
+                sale_symbol=d.symbol,
+                sold=d.sold,
+                sold_lot_id=d.lot_id,
+                replacement_account=lot.account,
+                replacement_symbol=lot.symbol,
+                replacement_acquired=lot.acquired,
+                replacement_lot_id=lot.lot_id,
+                quantity=shares,
+                amount=amount,
+                permanent=permanent,
+                replacement_holding_start=start,
+            )
+        )
         return rest
 
     # -- queries ----------------------------------------------------------------------------------------
@@ -545,12 +729,23 @@ class TaxLedger:
         """Warnings for review (same-lot partial sales, permanent disallowance)."""
         return list(self._flags)
 
-    def realized(self, *, year: int | None = None, symbol: str | None = None, account: str | None = None,
-                 include_untaxed: bool = False) -> list[RealizedGain]:
+    def realized(
+        self,
+        *,
+        year: int | None = None,
+        symbol: str | None = None,
+        account: str | None = None,
+        include_untaxed: bool = False,
+    ) -> list[RealizedGain]:
         """Realized records in sale order (taxable accounts only unless ``include_untaxed``)."""
-        return [d.freeze() for d in self._disposals
-                if (include_untaxed or d.taxable) and (year is None or d.sold.year == year)
-                and (symbol is None or d.symbol == symbol) and (account is None or d.account == account)]
+        return [
+            d.freeze()
+            for d in self._disposals
+            if (include_untaxed or d.taxable)
+            and (year is None or d.sold.year == year)
+            and (symbol is None or d.symbol == symbol)
+            and (account is None or d.account == account)
+        ]
 
     def open_lots(self, symbol: str | None = None, account: str | None = None) -> list[TaxLot]:
         """Lots held now, in purchase order, with user lot ids; bases include disallowed losses."""
@@ -558,9 +753,17 @@ class TaxLedger:
         for lot in sorted(self._lots, key=lambda lot: (lot.acquired, lot.seq)):
             if (symbol is None or lot.symbol == symbol) and (account is None or lot.account == account):
                 start = lot.holding_start if lot.holding_start != lot.acquired else None
-                out.append(TaxLot(account=lot.account, symbol=lot.symbol, quantity=lot.quantity,
-                                  cost_basis=lot.basis, acquired=lot.acquired, lot_id=lot.lot_id,
-                                  holding_period_start=start))
+                out.append(
+                    TaxLot(
+                        account=lot.account,
+                        symbol=lot.symbol,
+                        quantity=lot.quantity,
+                        cost_basis=lot.basis,
+                        acquired=lot.acquired,
+                        lot_id=lot.lot_id,
+                        holding_period_start=start,
+                    )
+                )
         return out
 
     def disallowed_loss(self, symbol: str | None = None, *, year: int | None = None) -> Decimal:
@@ -582,8 +785,12 @@ class TaxLedger:
 
     def netting(self) -> dict[int, NettingResult]:
         """Netting per year from the first to the last year with a sale, with carryforwards."""
-        return net_years(self.gains_by_year(), filing_status=self.filing_status,
-                         carryover_short=self.carryover_short, carryover_long=self.carryover_long)
+        return net_years(
+            self.gains_by_year(),
+            filing_status=self.filing_status,
+            carryover_short=self.carryover_short,
+            carryover_long=self.carryover_long,
+        )
 
     def tax(self, rates: TaxRates | None = None) -> dict[int, Decimal]:
         """Capital-gains tax per year at flat ``rates`` (default the ledger's), dollars."""
@@ -599,9 +806,12 @@ class TaxLedger:
         earlier = {y: v for y, v in by_year.items() if y < year}
         cst, clt = self.carryover_short, self.carryover_long
         if earlier:
-            results = net_years({**earlier, year - 1: earlier.get(year - 1, (ZERO, ZERO))},
-                                filing_status=self.filing_status,
-                                carryover_short=self.carryover_short, carryover_long=self.carryover_long)
+            results = net_years(
+                {**earlier, year - 1: earlier.get(year - 1, (ZERO, ZERO))},
+                filing_status=self.filing_status,
+                carryover_short=self.carryover_short,
+                carryover_long=self.carryover_long,
+            )
             last = results[year - 1]
             cst, clt = last.carryforward_short, last.carryforward_long
         return st - cst, lt - clt
@@ -625,13 +835,26 @@ def _parse_line(line: str, n: int) -> Transaction:
             key, value, extra = extra[0].lower(), extra[1], extra[2:]
             options[key] = value
     except (IndexError, ValueError, ArithmeticError) as err:
-        raise ConfigError("cannot read ledger line", got=line,
-                          fix="write DATE BUY|SELL QUANTITY SYMBOL @ PRICE [in ACCOUNT] [fee X] [id ID] [lots A,B]",
-                          where=where) from err
+        raise ConfigError(
+            "cannot read ledger line",
+            got=line,
+            fix="write DATE BUY|SELL QUANTITY SYMBOL @ PRICE [in ACCOUNT] [fee X] [id ID] [lots A,B]",
+            where=where,
+        ) from err
     unknown = set(options) - {"in", "fee", "id", "lots"}
     if unknown:
-        raise ConfigError("unknown option in ledger line", got=sorted(unknown), fix="use in, fee, id, lots",
-                          where=where)
-    return Transaction(on=day, account=options.get("in", "taxable"), symbol=symbol, side=side, quantity=quantity,
-                       price=price, fees=Decimal(options.get("fee", "0")), lot_id=options.get("id", ""),
-                       specific_ids=tuple(i for i in options.get("lots", "").split(",") if i), source=where)
+        raise ConfigError(
+            "unknown option in ledger line", got=sorted(unknown), fix="use in, fee, id, lots", where=where
+        )
+    return Transaction(
+        on=day,
+        account=options.get("in", "taxable"),
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        price=price,
+        fees=Decimal(options.get("fee", "0")),
+        lot_id=options.get("id", ""),
+        specific_ids=tuple(i for i in options.get("lots", "").split(",") if i),
+        source=where,
+    )

@@ -77,8 +77,9 @@ def parse_filing_status(value: str | FilingStatus) -> FilingStatus:
     try:
         return FilingStatus(text)
     except ValueError:
-        raise ConfigError("unknown filing status", got=value,
-                          fix=f"use one of: {', '.join(s.value for s in FilingStatus)}") from None
+        raise ConfigError(
+            "unknown filing status", got=value, fix=f"use one of: {', '.join(s.value for s in FilingStatus)}"
+        ) from None
 
 
 def loss_limit(filing_status: str | FilingStatus = FilingStatus.SINGLE) -> Decimal:
@@ -127,8 +128,11 @@ class NettingResult:
 
     def tax(self, rates: TaxRates) -> Decimal:
         """Tax in dollars: rates on the taxable gains minus the ordinary rate on the deduction."""
-        return (rates.short_term * self.taxable_short_term + rates.long_term * self.taxable_long_term
-                - rates.ordinary_rate * self.deductible_against_ordinary)
+        return (
+            rates.short_term * self.taxable_short_term
+            + rates.long_term * self.taxable_long_term
+            - rates.ordinary_rate * self.deductible_against_ordinary
+        )
 
 
 def _dec(value: Decimal | int | str, name: str) -> Decimal:
@@ -138,10 +142,15 @@ def _dec(value: Decimal | int | str, name: str) -> Decimal:
     return out
 
 
-def net_capital_gains(short_term: Decimal | int | str, long_term: Decimal | int | str, *,
-                      carryover_short: Decimal | int | str = ZERO, carryover_long: Decimal | int | str = ZERO,
-                      filing_status: str | FilingStatus = FilingStatus.SINGLE,
-                      limit: Decimal | None = None) -> NettingResult:
+def net_capital_gains(
+    short_term: Decimal | int | str,
+    long_term: Decimal | int | str,
+    *,
+    carryover_short: Decimal | int | str = ZERO,
+    carryover_long: Decimal | int | str = ZERO,
+    filing_status: str | FilingStatus = FilingStatus.SINGLE,
+    limit: Decimal | None = None,
+) -> NettingResult:
     """Net one year's short- and long-term gains with carryovers (KAT-23).
 
     Parameters
@@ -168,8 +177,11 @@ def net_capital_gains(short_term: Decimal | int | str, long_term: Decimal | int 
     st, lt = _dec(short_term, "short_term"), _dec(long_term, "long_term")
     cst, clt = _dec(carryover_short, "carryover_short"), _dec(carryover_long, "carryover_long")
     if cst < 0 or clt < 0:
-        raise ConfigError("carryovers are losses given as positive amounts", got=(str(cst), str(clt)),
-                          fix="write a $4,000 carryover as 4000")
+        raise ConfigError(
+            "carryovers are losses given as positive amounts",
+            got=(str(cst), str(clt)),
+            fix="write a $4,000 carryover as 4000",
+        )
     cap = loss_limit(filing_status) if limit is None else _dec(limit, "limit")
     a, b = st - cst, lt - clt
     net = a + b
@@ -183,21 +195,35 @@ def net_capital_gains(short_term: Decimal | int | str, long_term: Decimal | int 
         else:
             taxable_lt = net
     deduction = min(cap, -net) if net < 0 else ZERO
-    st_loss_left = max(ZERO, max(ZERO, -a) - max(ZERO, b))        # ST loss not absorbed by LT gains
-    lt_loss_left = max(ZERO, max(ZERO, -b) - max(ZERO, a))        # LT loss not absorbed by ST gains
-    from_short = min(deduction, st_loss_left)                     # the deduction uses ST losses first
+    st_loss_left = max(ZERO, max(ZERO, -a) - max(ZERO, b))  # ST loss not absorbed by LT gains
+    lt_loss_left = max(ZERO, max(ZERO, -b) - max(ZERO, a))  # LT loss not absorbed by ST gains
+    from_short = min(deduction, st_loss_left)  # the deduction uses ST losses first
     carry_st = st_loss_left - from_short
     carry_lt = lt_loss_left - min(deduction - from_short, lt_loss_left)
-    return NettingResult(short_term=st, long_term=lt, carryover_in_short=cst, carryover_in_long=clt,
-                         net_short_term=a, net_long_term=b, net=net, taxable_short_term=taxable_st,
-                         taxable_long_term=taxable_lt, deductible_against_ordinary=deduction,
-                         carryforward_short=carry_st, carryforward_long=carry_lt, limit=cap)
+    return NettingResult(
+        short_term=st,
+        long_term=lt,
+        carryover_in_short=cst,
+        carryover_in_long=clt,
+        net_short_term=a,
+        net_long_term=b,
+        net=net,
+        taxable_short_term=taxable_st,
+        taxable_long_term=taxable_lt,
+        deductible_against_ordinary=deduction,
+        carryforward_short=carry_st,
+        carryforward_long=carry_lt,
+        limit=cap,
+    )
 
 
-def net_years(by_year: Mapping[int, tuple[Decimal, Decimal]], *,
-              filing_status: str | FilingStatus = FilingStatus.SINGLE,
-              carryover_short: Decimal | int | str = ZERO,
-              carryover_long: Decimal | int | str = ZERO) -> dict[int, NettingResult]:
+def net_years(
+    by_year: Mapping[int, tuple[Decimal, Decimal]],
+    *,
+    filing_status: str | FilingStatus = FilingStatus.SINGLE,
+    carryover_short: Decimal | int | str = ZERO,
+    carryover_long: Decimal | int | str = ZERO,
+) -> dict[int, NettingResult]:
     """Net several years in order, carrying losses forward (KAT-23 two-year case).
 
     Parameters
@@ -219,14 +245,17 @@ def net_years(by_year: Mapping[int, tuple[Decimal, Decimal]], *,
     cst, clt = _dec(carryover_short, "carryover_short"), _dec(carryover_long, "carryover_long")
     for year in range(min(by_year), max(by_year) + 1):
         st, lt = by_year.get(year, (ZERO, ZERO))
-        result = net_capital_gains(st, lt, carryover_short=cst, carryover_long=clt, filing_status=filing_status)
+        result = net_capital_gains(
+            st, lt, carryover_short=cst, carryover_long=clt, filing_status=filing_status
+        )
         out[year] = result
         cst, clt = result.carryforward_short, result.carryforward_long
     return out
 
 
-def netted_tax(short_term: Decimal, long_term: Decimal, rates: TaxRates, *,
-               limit: Decimal = Decimal(3000)) -> Decimal:
+def netted_tax(
+    short_term: Decimal, long_term: Decimal, rates: TaxRates, *, limit: Decimal = Decimal(3000)
+) -> Decimal:
     """Tax in dollars of one year's net short/long-term gains at flat rates, after netting.
 
     Net gains are taxed at ``rates.short_term`` / ``rates.long_term``; a deductible net loss saves

@@ -20,6 +20,7 @@ Methods (:class:`~trimtab.domain.lots.ReliefMethod`):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +30,6 @@ from fractions import Fraction
 
 from trimtab.domain.lots import LotRelief, ReliefMethod, TaxLot, Term
 from trimtab.errors import OversellError, TaxError
-from trimtab.tax.netting import loss_limit
 from trimtab.tax.rules import TaxRates, holding_term
 
 __all__ = [
@@ -64,9 +64,15 @@ def _need(value: object, name: str, method: ReliefMethod) -> None:
         raise TaxError(f"relief method {method} needs {name}: pass {name}=...")
 
 
-def order_lots(lots: Sequence[TaxLot], method: ReliefMethod, *,
-               specific_ids: Sequence[str] = (), price: Decimal | None = None, sold: date | None = None,
-               rates: TaxRates | None = None) -> list[TaxLot]:
+def order_lots(
+    lots: Sequence[TaxLot],
+    method: ReliefMethod,
+    *,
+    specific_ids: Sequence[str] = (),
+    price: Decimal | None = None,
+    sold: date | None = None,
+    rates: TaxRates | None = None,
+) -> list[TaxLot]:
     """Lots in the order a sale relieves them.
 
     Ties keep file order (stable sorts). ``spec_id`` takes the lots named in ``specific_ids`` in that order
@@ -95,17 +101,24 @@ def order_lots(lots: Sequence[TaxLot], method: ReliefMethod, *,
         _need(sold, "sold", method)
         _need(rates, "rates", method)
         assert price is not None and sold is not None and rates is not None
-        return sorted(lots, key=lambda lot: (_exact_per_share_tax(lot, price, sold, rates),
-                                             -Fraction(lot.cost_basis) / Fraction(lot.quantity)))
+        return sorted(
+            lots,
+            key=lambda lot: (
+                _exact_per_share_tax(lot, price, sold, rates),
+                -Fraction(lot.cost_basis) / Fraction(lot.quantity),
+            ),
+        )
     raise TaxError(f"unknown relief method {method!r}")
 
 
 def taxmin_order(lots: Sequence[TaxLot], *, price: Decimal, sold: date) -> list[TaxLot]:
-    """The category order some robo-advisers describe ("TaxMin"): short-term losses, long-term losses,
-    long-term gains, short-term gains; highest unit cost first within each category.
+    """Order lots by the category rule some robo-advisers describe ("TaxMin").
 
-    Not the per-share optimum (KAT-24 counter-example); kept to compare rule-based relief with ``min_tax``.
+    Short-term losses, long-term losses, long-term gains, short-term gains; highest unit cost first within
+    each category. Not the per-share optimum (KAT-24 counter-example); kept to compare rule-based relief
+    with ``min_tax``.
     """
+
     def category(lot: TaxLot) -> int:
         loss = price < lot.unit_cost
         long_ = holding_term(lot.holding_start, sold) is Term.LONG
@@ -124,11 +137,18 @@ def _check_quantity(lots: Sequence[TaxLot], quantity: Decimal) -> None:
         raise OversellError(f"cannot sell {quantity} {symbol}: only {held} held")
 
 
-def plan_relief(lots: Sequence[TaxLot], quantity: Decimal, *, method: ReliefMethod = ReliefMethod.FIFO,
-                price: Decimal | None = None, sold: date | None = None, specific_ids: Sequence[str] = (),
-                rates: TaxRates | None = None,
-                realized_so_far: tuple[Decimal, Decimal] | None = None,
-                loss_limit_usd: Decimal = Decimal(3000)) -> list[tuple[int, Decimal]]:
+def plan_relief(
+    lots: Sequence[TaxLot],
+    quantity: Decimal,
+    *,
+    method: ReliefMethod = ReliefMethod.FIFO,
+    price: Decimal | None = None,
+    sold: date | None = None,
+    specific_ids: Sequence[str] = (),
+    rates: TaxRates | None = None,
+    realized_so_far: tuple[Decimal, Decimal] | None = None,
+    loss_limit_usd: Decimal = Decimal(3000),
+) -> list[tuple[int, Decimal]]:
     """Which lots a sale delivers and how many shares of each, without splitting any basis.
 
     Parameters
@@ -187,10 +207,17 @@ def plan_relief(lots: Sequence[TaxLot], quantity: Decimal, *, method: ReliefMeth
     return plan
 
 
-def relieve(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: date,
-            method: ReliefMethod = ReliefMethod.FIFO, specific_ids: Sequence[str] = (),
-            rates: TaxRates | None = None, realized_so_far: tuple[Decimal, Decimal] | None = None,
-            ) -> tuple[list[LotRelief], list[TaxLot]]:
+def relieve(
+    lots: Sequence[TaxLot],
+    quantity: Decimal,
+    *,
+    price: Decimal,
+    sold: date,
+    method: ReliefMethod = ReliefMethod.FIFO,
+    specific_ids: Sequence[str] = (),
+    rates: TaxRates | None = None,
+    realized_so_far: tuple[Decimal, Decimal] | None = None,
+) -> tuple[list[LotRelief], list[TaxLot]]:
     """Sell ``quantity`` shares at ``price`` dollars on ``sold`` from ``lots`` (one account, one symbol).
 
     ``rates`` is needed for ``min_tax`` (and ``realized_so_far`` optionally, see :func:`plan_relief`).
@@ -209,8 +236,16 @@ def relieve(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: 
     OversellError
         When ``quantity`` exceeds the shares in ``lots``.
     """
-    plan = plan_relief(lots, quantity, method=method, price=price, sold=sold, specific_ids=specific_ids,
-                       rates=rates, realized_so_far=realized_so_far)
+    plan = plan_relief(
+        lots,
+        quantity,
+        method=method,
+        price=price,
+        sold=sold,
+        specific_ids=specific_ids,
+        rates=rates,
+        realized_so_far=realized_so_far,
+    )
     work = list(lots)
     if method is ReliefMethod.AVG_COST:
         work = _rebase_to_average(work)
@@ -219,11 +254,21 @@ def relieve(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: 
     for i, take in plan:
         lot = work[i]
         basis = _cents_share(lot.cost_basis, take, lot.quantity)
-        reliefs.append(LotRelief(lot_id=lot.lot_id, acquired=lot.acquired, quantity=take,
-                                 cost_basis=basis, proceeds=take * price,
-                                 term=holding_term(lot.holding_start, sold)))
-        remaining[i] = (None if take == lot.quantity else
-                        replace(lot, quantity=lot.quantity - take, cost_basis=lot.cost_basis - basis))
+        reliefs.append(
+            LotRelief(
+                lot_id=lot.lot_id,
+                acquired=lot.acquired,
+                quantity=take,
+                cost_basis=basis,
+                proceeds=take * price,
+                term=holding_term(lot.holding_start, sold),
+            )
+        )
+        remaining[i] = (
+            None
+            if take == lot.quantity
+            else replace(lot, quantity=lot.quantity - take, cost_basis=lot.cost_basis - basis)
+        )
     return reliefs, [lot for lot in remaining if lot is not None]
 
 
@@ -242,7 +287,7 @@ def _rebase_to_average(lots: list[TaxLot]) -> list[TaxLot]:
 
 
 def _cents_share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    """``total * part / whole`` rounded to the cent within ``[0, total]``; exactly ``total`` when ``part == whole``.
+    """``total * part / whole`` rounded to the cent within ``[0, total]``; ``total`` if ``part == whole``.
 
     Used for every basis split so that the parts of a basis always add up to it exactly.
     """
@@ -266,7 +311,7 @@ def _tax_fraction(a: Fraction, b: Fraction, rates: TaxRates, limit: Fraction) ->
 
 def _step(values: Sequence[Decimal]) -> Fraction:
     places = max((max(0, -int(v.normalize().as_tuple().exponent)) for v in values), default=0)
-    return Fraction(1, 10 ** places)
+    return Fraction(1, 10**places)
 
 
 def _prefix_gain(order: list[tuple[int, Fraction, Fraction]], x: Fraction) -> Fraction:
@@ -281,9 +326,15 @@ def _prefix_gain(order: list[tuple[int, Fraction, Fraction]], x: Fraction) -> Fr
     return out
 
 
-def _plan_min_tax_netted(lots: Sequence[TaxLot], quantity: Decimal, price: Decimal, sold: date,
-                         rates: TaxRates, realized_so_far: tuple[Decimal, Decimal],
-                         limit_usd: Decimal) -> list[tuple[int, Decimal]]:
+def _plan_min_tax_netted(
+    lots: Sequence[TaxLot],
+    quantity: Decimal,
+    price: Decimal,
+    sold: date,
+    rates: TaxRates,
+    realized_so_far: tuple[Decimal, Decimal],
+    limit_usd: Decimal,
+) -> list[tuple[int, Decimal]]:
     """Exact minimum of the year's netted tax over which lots to sell.
 
     The netted tax ``T(S, L)`` is non-decreasing in the year's short-term total ``S`` and long-term total
@@ -326,14 +377,18 @@ def _plan_min_tax_netted(lots: Sequence[TaxLot], quantity: Decimal, price: Decim
             bounds.add(q - acc)
     edges = sorted(bounds)
     candidates = set(edges)
-    for x0, x1 in zip(edges, edges[1:], strict=False):
+    for x0, x1 in itertools.pairwise(edges):
         mid = (x0 + x1) / 2
         s_x0, l_x0 = s0 + _prefix_gain(short, x0), l0 + _prefix_gain(long_, q - x0)
         ds = _prefix_gain(short, mid) - _prefix_gain(short, x0)
         dl = _prefix_gain(long_, q - mid) - _prefix_gain(long_, q - x0)
-        slope_s, slope_l = ds / (mid - x0), dl / (mid - x0)     # d/dx of S and of L on this segment
-        for value, slope in ((s_x0, slope_s), (l_x0, slope_l), (s_x0 + l_x0, slope_s + slope_l),
-                             (s_x0 + l_x0 + limit, slope_s + slope_l)):
+        slope_s, slope_l = ds / (mid - x0), dl / (mid - x0)  # d/dx of S and of L on this segment
+        for value, slope in (
+            (s_x0, slope_s),
+            (l_x0, slope_l),
+            (s_x0 + l_x0, slope_s + slope_l),
+            (s_x0 + l_x0 + limit, slope_s + slope_l),
+        ):
             if slope == 0:
                 continue
             root = x0 - value / slope
@@ -344,7 +399,9 @@ def _plan_min_tax_netted(lots: Sequence[TaxLot], quantity: Decimal, price: Decim
                         candidates.add(cand)
     # Least tax; among equal taxes keep the most loss (a lower realized gain carries forward), then fewer
     # short-term shares.
-    best = min(sorted(candidates), key=lambda x: (g(x), _prefix_gain(short, x) + _prefix_gain(long_, q - x), x))
+    best = min(
+        sorted(candidates), key=lambda x: (g(x), _prefix_gain(short, x) + _prefix_gain(long_, q - x), x)
+    )
     plan: list[tuple[int, Decimal]] = []
     for order, count in ((short, best), (long_, q - best)):
         left = count
@@ -360,7 +417,7 @@ def _plan_min_tax_netted(lots: Sequence[TaxLot], quantity: Decimal, price: Decim
 # -- the minimal-tax curve (the optimizer's convex proxy) -------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Breakpoint:
-    """A vertex of the minimal-tax curve: after selling ``shares``, ``realized_gain`` and ``tax`` (dollars)."""
+    """A vertex of the minimal-tax curve: ``realized_gain`` and ``tax`` (dollars) after selling ``shares``."""
 
     shares: Decimal
     realized_gain: Decimal
@@ -403,11 +460,13 @@ class GainCurve:
         b = self.breakpoints
         for k in range(len(b) - 1):
             if shares <= b[k + 1].shares:
-                lo, hi = getattr(b[k], field), getattr(b[k + 1], field)
+                lo: Decimal = getattr(b[k], field)
+                hi: Decimal = getattr(b[k + 1], field)
                 if shares == b[k + 1].shares:
                     return hi
                 return lo + (hi - lo) * (shares - b[k].shares) / (b[k + 1].shares - b[k].shares)
-        return getattr(b[-1], field)
+        last: Decimal = getattr(b[-1], field)
+        return last
 
     def tax_at(self, shares: Decimal) -> Decimal:
         """Minimal tax in dollars of selling ``shares`` (exact at breakpoints)."""
@@ -463,19 +522,23 @@ def realized_gain_curve(lots: Sequence[TaxLot], price: Decimal, rates: TaxRates,
         gain = price * lot.quantity - lot.cost_basis
         rate = rates.rate(holding_term(lot.holding_start, sold))
         last = points[-1]
-        points.append(Breakpoint(last.shares + lot.quantity, last.realized_gain + gain, last.tax + rate * gain))
+        points.append(
+            Breakpoint(last.shares + lot.quantity, last.realized_gain + gain, last.tax + rate * gain)
+        )
     return GainCurve(breakpoints=tuple(points), lot_ids=tuple(lot.lot_id for lot in ordered))
 
 
-def minimal_tax(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: date,
-                rates: TaxRates) -> Decimal:
+def minimal_tax(
+    lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: date, rates: TaxRates
+) -> Decimal:
     """Least tax in dollars (per-share model, losses valued at their rates) of selling ``quantity`` shares."""
     _check_quantity(lots, Decimal(quantity))
     return realized_gain_curve(lots, price, rates, sold=sold).tax_at(Decimal(quantity))
 
 
-def minimal_tax_lp(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: date,
-                   rates: TaxRates) -> float:
+def minimal_tax_lp(
+    lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal, sold: date, rates: TaxRates
+) -> float:
     """The same minimum as :func:`minimal_tax`, solved as a linear program (HiGHS via SciPy), in dollars.
 
     ``min sum_j t_j x_j  s.t.  sum_j x_j = quantity, 0 <= x_j <= n_j`` with ``x`` the shares sold from
@@ -485,8 +548,13 @@ def minimal_tax_lp(lots: Sequence[TaxLot], quantity: Decimal, *, price: Decimal,
 
     _check_quantity(lots, Decimal(quantity))
     cost = [float(per_share_tax(lot, price=Decimal(price), sold=sold, rates=rates)) for lot in lots]
-    result = linprog(cost, A_eq=[[1.0] * len(lots)], b_eq=[float(quantity)],
-                     bounds=[(0.0, float(lot.quantity)) for lot in lots], method="highs")
+    result = linprog(
+        cost,
+        A_eq=[[1.0] * len(lots)],
+        b_eq=[float(quantity)],
+        bounds=[(0.0, float(lot.quantity)) for lot in lots],
+        method="highs",
+    )
     if result.status != 0:
         raise TaxError(f"the lot-selection LP failed: {result.message}")
     return float(result.fun)

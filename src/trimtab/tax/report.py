@@ -29,8 +29,13 @@ from trimtab.units import money
 __all__ = ["METHODS", "TaxReport", "build_tax_report", "format_quantity", "tax_report_from_files"]
 
 ZERO = Decimal(0)
-METHODS = {"fifo": ReliefMethod.FIFO, "lifo": ReliefMethod.LIFO, "hifo": ReliefMethod.HIFO,
-           "avg": ReliefMethod.AVG_COST, "avg_cost": ReliefMethod.AVG_COST}
+METHODS = {
+    "fifo": ReliefMethod.FIFO,
+    "lifo": ReliefMethod.LIFO,
+    "hifo": ReliefMethod.HIFO,
+    "avg": ReliefMethod.AVG_COST,
+    "avg_cost": ReliefMethod.AVG_COST,
+}
 
 
 def format_quantity(value: Decimal) -> str:
@@ -107,49 +112,91 @@ class TaxReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document (strings for every amount, ISO dates)."""
-        realized = [{
-            "account": r.account, "symbol": r.symbol, "lot_id": r.lot_id, "quantity": format_quantity(r.quantity),
-            "acquired": r.acquired.isoformat(), "holding_period_start": r.holding_period_start.isoformat(),
-            "sold": r.sold.isoformat(), "proceeds": _usd(r.proceeds), "cost_basis": _usd(r.cost_basis),
-            "wash_sale_disallowed": _usd(r.wash_sale_disallowed),
-            "permanently_disallowed": _usd(r.permanently_disallowed),
-            "gain": _usd(money(r.proceeds) - money(r.cost_basis) + money(r.wash_sale_disallowed)),
-            "term": r.term.value, "flags": list(r.flags),
-        } for r in self.realized]
-        open_lots = [{
-            "account": lot.account, "symbol": lot.symbol, "lot_id": lot.lot_id,
-            "quantity": format_quantity(lot.quantity), "acquired": lot.acquired.isoformat(),
-            "holding_period_start": lot.holding_start.isoformat(), "cost_basis": _usd(lot.cost_basis),
-        } for lot in self.open_lots]
-        wash = [{
-            "sale_account": m.sale_account, "symbol": m.sale_symbol, "sold": m.sold.isoformat(),
-            "sold_lot_id": m.sold_lot_id, "replacement_account": m.replacement_account,
-            "replacement_symbol": m.replacement_symbol, "replacement_acquired": m.replacement_acquired.isoformat(),
-            "replacement_lot_id": m.replacement_lot_id, "quantity": format_quantity(m.quantity),
-            "disallowed": _usd(m.amount), "permanent": m.permanent,
-            "replacement_holding_period_start": (m.replacement_holding_start.isoformat()
-                                                 if m.replacement_holding_start else None),
-        } for m in self.wash_sales]
+        realized = [
+            {
+                "account": r.account,
+                "symbol": r.symbol,
+                "lot_id": r.lot_id,
+                "quantity": format_quantity(r.quantity),
+                "acquired": r.acquired.isoformat(),
+                "holding_period_start": r.holding_period_start.isoformat(),
+                "sold": r.sold.isoformat(),
+                "proceeds": _usd(r.proceeds),
+                "cost_basis": _usd(r.cost_basis),
+                "wash_sale_disallowed": _usd(r.wash_sale_disallowed),
+                "permanently_disallowed": _usd(r.permanently_disallowed),
+                "gain": _usd(money(r.proceeds) - money(r.cost_basis) + money(r.wash_sale_disallowed)),
+                "term": r.term.value,
+                "flags": list(r.flags),
+            }
+            for r in self.realized
+        ]
+        open_lots = [
+            {
+                "account": lot.account,
+                "symbol": lot.symbol,
+                "lot_id": lot.lot_id,
+                "quantity": format_quantity(lot.quantity),
+                "acquired": lot.acquired.isoformat(),
+                "holding_period_start": lot.holding_start.isoformat(),
+                "cost_basis": _usd(lot.cost_basis),
+            }
+            for lot in self.open_lots
+        ]
+        wash = [
+            {
+                "sale_account": m.sale_account,
+                "symbol": m.sale_symbol,
+                "sold": m.sold.isoformat(),
+                "sold_lot_id": m.sold_lot_id,
+                "replacement_account": m.replacement_account,
+                "replacement_symbol": m.replacement_symbol,
+                "replacement_acquired": m.replacement_acquired.isoformat(),
+                "replacement_lot_id": m.replacement_lot_id,
+                "quantity": format_quantity(m.quantity),
+                "disallowed": _usd(m.amount),
+                "permanent": m.permanent,
+                "replacement_holding_period_start": (
+                    m.replacement_holding_start.isoformat() if m.replacement_holding_start else None
+                ),
+            }
+            for m in self.wash_sales
+        ]
         return {
             "method": self.method.value,
             "realized": realized,
             "totals": {k: _usd(v) for k, v in self.totals().items()},
-            "years": {str(year): {k: _usd(v) for k, v in self.year_totals(year).items()} for year in self.years},
+            "years": {
+                str(year): {k: _usd(v) for k, v in self.year_totals(year).items()} for year in self.years
+            },
             "open_lots": open_lots,
             "wash_sales": wash,
-            "flags": [{"code": f.code, "date": f.on.isoformat(), "account": f.account, "symbol": f.symbol,
-                       "message": f.message} for f in self.flags],
+            "flags": [
+                {
+                    "code": f.code,
+                    "date": f.on.isoformat(),
+                    "account": f.account,
+                    "symbol": f.symbol,
+                    "message": f.message,
+                }
+                for f in self.flags
+            ],
         }
 
 
 def _row_error(tx: Transaction, err: Exception, key: str, fix: str) -> TransactionFileError:
     where = SourceRef(tx.source.file, tx.source.row, key) if tx.source else None
-    return TransactionFileError(str(err), got=f"{tx.side} {tx.quantity} {tx.symbol} in {tx.account}", fix=fix,
-                                where=where)
+    return TransactionFileError(
+        str(err), got=f"{tx.side} {tx.quantity} {tx.symbol} in {tx.account}", fix=fix, where=where
+    )
 
 
-def build_tax_report(transactions: Sequence[Transaction], *, accounts: AccountsFile | None = None,
-                     method: ReliefMethod | str = ReliefMethod.FIFO) -> TaxReport:
+def build_tax_report(
+    transactions: Sequence[Transaction],
+    *,
+    accounts: AccountsFile | None = None,
+    method: ReliefMethod | str = ReliefMethod.FIFO,
+) -> TaxReport:
     """Replay ``transactions`` and build the report.
 
     Parameters
@@ -174,23 +221,41 @@ def build_tax_report(transactions: Sequence[Transaction], *, accounts: AccountsF
     if accounts is None:
         ledger = TaxLedger(method=relief)
     else:
-        ledger = TaxLedger(dict(accounts.accounts), identical=accounts.identical, method=relief,
-                           filing_status=accounts.filing_status, carryover_short=accounts.carryover_short,
-                           carryover_long=accounts.carryover_long, unknown_accounts=None)
+        ledger = TaxLedger(
+            dict(accounts.accounts),
+            identical=accounts.identical,
+            method=relief,
+            filing_status=accounts.filing_status,
+            carryover_short=accounts.carryover_short,
+            carryover_long=accounts.carryover_long,
+            unknown_accounts=None,
+        )
     for tx in transactions:
         if accounts is not None and tx.account not in accounts.accounts:
             where = SourceRef(tx.source.file, tx.source.row, "account") if tx.source else None
-            raise AccountError(f"unknown account {tx.account!r}", got=tx.account,
-                               fix=f"use one of the accounts in {accounts.source or 'the accounts file'}: "
-                                   f"{', '.join(accounts.accounts) or '(none)'}, or add it there", where=where)
+            raise AccountError(
+                f"unknown account {tx.account!r}",
+                got=tx.account,
+                fix=f"use one of the accounts in {accounts.source or 'the accounts file'}: "
+                f"{', '.join(accounts.accounts) or '(none)'}, or add it there",
+                where=where,
+            )
         try:
             ledger.apply(tx)
         except OversellError as err:
-            raise _row_error(tx, err, "quantity",
-                             "sell at most the shares bought earlier in this account; add the missing buys") from None
+            raise _row_error(
+                tx,
+                err,
+                "quantity",
+                "sell at most the shares bought earlier in this account; add the missing buys",
+            ) from None
         except (TaxError, TradeError) as err:
-            raise _row_error(tx, err, "lot_id" if tx.specific_ids else "row",
-                             "check the row against the earlier buys of this account and symbol") from None
+            raise _row_error(
+                tx,
+                err,
+                "lot_id" if tx.specific_ids else "row",
+                "check the row against the earlier buys of this account and symbol",
+            ) from None
     realized = tuple(ledger.realized())
     by_year: dict[int, list[Decimal]] = {}
     wash: dict[int, Decimal] = {}
@@ -201,15 +266,30 @@ def build_tax_report(transactions: Sequence[Transaction], *, accounts: AccountsF
         pair[0 if r.term is Term.SHORT else 1] += gain
         wash[r.year] = wash.get(r.year, ZERO) + money(r.wash_sale_disallowed)
         permanent[r.year] = permanent.get(r.year, ZERO) + money(r.permanently_disallowed)
-    years = net_years({y: (v[0], v[1]) for y, v in by_year.items()}, filing_status=ledger.filing_status,
-                      carryover_short=ledger.carryover_short, carryover_long=ledger.carryover_long)
-    return TaxReport(realized=realized, years=years, wash_sale_disallowed=wash, permanently_disallowed=permanent,
-                     open_lots=tuple(ledger.open_lots()), wash_sales=tuple(ledger.wash_sales),
-                     flags=tuple(ledger.flags), method=relief)
+    years = net_years(
+        {y: (v[0], v[1]) for y, v in by_year.items()},
+        filing_status=ledger.filing_status,
+        carryover_short=ledger.carryover_short,
+        carryover_long=ledger.carryover_long,
+    )
+    return TaxReport(
+        realized=realized,
+        years=years,
+        wash_sale_disallowed=wash,
+        permanently_disallowed=permanent,
+        open_lots=tuple(ledger.open_lots()),
+        wash_sales=tuple(ledger.wash_sales),
+        flags=tuple(ledger.flags),
+        method=relief,
+    )
 
 
-def tax_report_from_files(transactions: str | Path, accounts: str | Path | None = None, *,
-                          method: ReliefMethod | str = ReliefMethod.FIFO) -> TaxReport:
+def tax_report_from_files(
+    transactions: str | Path,
+    accounts: str | Path | None = None,
+    *,
+    method: ReliefMethod | str = ReliefMethod.FIFO,
+) -> TaxReport:
     """:func:`build_tax_report` on a transactions CSV and an optional ``ACCOUNTS.yaml``."""
     accounts_file = read_accounts_file(accounts) if accounts is not None else None
     return build_tax_report(read_transactions(transactions), accounts=accounts_file, method=method)

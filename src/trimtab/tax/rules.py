@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from trimtab.domain.lots import Term
+from trimtab.domain.settings import TaxSettings
 from trimtab.errors import ConfigError
 
 __all__ = ["TaxRates", "first_long_term_date", "holding_term", "one_year_anniversary"]
@@ -50,9 +51,15 @@ def holding_term(acquired: date, sold: date, *, inherited: bool = False) -> Term
 
 
 def _rate(value: object, name: str) -> Decimal:
-    rate = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else str(value))
+    rate = (
+        value
+        if isinstance(value, Decimal)
+        else Decimal(repr(value) if isinstance(value, float) else str(value))
+    )
     if not rate.is_finite() or not Decimal(0) <= rate < Decimal(1):
-        raise ConfigError(f"tax rate {name} must be a fraction in [0, 1)", got=str(rate), fix="e.g. 0.37 for 37 %")
+        raise ConfigError(
+            f"tax rate {name} must be a fraction in [0, 1)", got=str(rate), fix="e.g. 0.37 for 37 %"
+        )
     return rate
 
 
@@ -93,6 +100,9 @@ class TaxRates:
         return self.short_term if term is Term.SHORT else self.long_term
 
     @classmethod
-    def from_settings(cls, settings: object) -> TaxRates:
-        """Rates from a :class:`trimtab.domain.settings.TaxSettings` (``short_term_rate``, ``long_term_rate``)."""
-        return cls(short_term=getattr(settings, "short_term_rate"), long_term=getattr(settings, "long_term_rate"))
+    def from_settings(cls, settings: TaxSettings) -> TaxRates:
+        """Rates from :class:`~trimtab.domain.settings.TaxSettings` (its two rate fields)."""
+        return cls(
+            short_term=Decimal(repr(settings.short_term_rate)),
+            long_term=Decimal(repr(settings.long_term_rate)),
+        )

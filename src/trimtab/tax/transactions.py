@@ -72,8 +72,9 @@ def _read_text(path: Path, error: type[InputError]) -> str:
     except FileNotFoundError:
         raise error("file not found", got=str(path), fix="check the path") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise error(f"cannot read the file ({err.__class__.__name__})", got=str(path),
-                    fix="save it as UTF-8 text") from None
+        raise error(
+            f"cannot read the file ({err.__class__.__name__})", got=str(path), fix="save it as UTF-8 text"
+        ) from None
 
 
 def read_transactions(path: str | Path) -> list[Transaction]:
@@ -96,20 +97,28 @@ def read_transactions(path: str | Path) -> list[Transaction]:
     reader = csv.DictReader(text.splitlines())
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
-        raise TransactionFileError("the file is empty", fix=f"start with the header {','.join(REQUIRED)}",
-                                   where=SourceRef(name, 1))
+        raise TransactionFileError(
+            "the file is empty", fix=f"start with the header {','.join(REQUIRED)}", where=SourceRef(name, 1)
+        )
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise TransactionFileError(f"missing column(s) {', '.join(missing)}", got=header,
-                                   fix=f"the header must name {','.join(REQUIRED)} (optional: fees, lot_id)",
-                                   where=SourceRef(name, 1))
+        raise TransactionFileError(
+            f"missing column(s) {', '.join(missing)}",
+            got=header,
+            fix=f"the header must name {','.join(REQUIRED)} (optional: fees, lot_id)",
+            where=SourceRef(name, 1),
+        )
     unknown = [c for c in header if c and c not in REQUIRED + OPTIONAL]
     if unknown:
-        raise TransactionFileError(f"unknown column(s) {', '.join(unknown)}", got=header,
-                                   fix="remove them or rename to fees / lot_id", where=SourceRef(name, 1))
+        raise TransactionFileError(
+            f"unknown column(s) {', '.join(unknown)}",
+            got=header,
+            fix="remove them or rename to fees / lot_id",
+            where=SourceRef(name, 1),
+        )
     reader.fieldnames = header
     out: list[Transaction] = []
-    buy_ids: dict[str, str] = {}        # given id or row number -> lot id
+    buy_ids: dict[str, str] = {}  # given id or row number -> lot id
     assigned: set[str] = set()
     last: date | None = None
     for raw in reader:
@@ -120,82 +129,128 @@ def read_transactions(path: str | Path) -> list[Transaction]:
 
         values = {k: (v or "").strip() for k, v in raw.items() if k is not None}
         if None in raw:
-            raise TransactionFileError("more fields than columns", got=raw[None],  # type: ignore[index]
-                                       fix="remove the extra commas or quote the value", where=where("row"))
+            raise TransactionFileError(
+                "more fields than columns",
+                got=raw[None],
+                fix="remove the extra commas or quote the value",
+                where=where("row"),
+            )
         day = _parse_date(values.get("date", ""), where("date"))
         if last is not None and day < last:
-            raise TransactionFileError(f"dates are not in order: {day:%Y-%m-%d} comes after {last:%Y-%m-%d}",
-                                       got=values["date"],
-                                       fix="sort the rows by date, keeping same-day trades in the order they "
-                                           "happened", where=where("date"))
+            raise TransactionFileError(
+                f"dates are not in order: {day:%Y-%m-%d} comes after {last:%Y-%m-%d}",
+                got=values["date"],
+                fix="sort the rows by date, keeping same-day trades in the order they happened",
+                where=where("date"),
+            )
         last = day
         account = values.get("account", "")
         if not account:
-            raise TransactionFileError("account is empty", fix="name the account of the trade",
-                                       where=where("account"))
+            raise TransactionFileError(
+                "account is empty", fix="name the account of the trade", where=where("account")
+            )
         symbol = values.get("symbol", "")
         if not symbol:
             raise TransactionFileError("symbol is empty", fix="name the ticker", where=where("symbol"))
         side_text = values.get("side", "").lower()
         if side_text not in ("buy", "sell"):
-            raise TransactionFileError("side must be buy or sell", got=values.get("side"),
-                                       fix="write buy or sell", where=where("side"))
+            raise TransactionFileError(
+                "side must be buy or sell",
+                got=values.get("side"),
+                fix="write buy or sell",
+                where=where("side"),
+            )
         side = Side(side_text)
         quantity = _number(values.get("quantity", ""), where("quantity"), "quantity")
         if quantity <= 0:
-            raise TransactionFileError("quantity must be positive", got=values["quantity"],
-                                       fix="give the number of shares traded (side says buy or sell)",
-                                       where=where("quantity"))
+            raise TransactionFileError(
+                "quantity must be positive",
+                got=values["quantity"],
+                fix="give the number of shares traded (side says buy or sell)",
+                where=where("quantity"),
+            )
         price = _number(values.get("price", ""), where("price"), "price")
         if price < 0:
-            raise TransactionFileError("price must not be negative", got=values["price"],
-                                       fix="give the price per share in dollars", where=where("price"))
+            raise TransactionFileError(
+                "price must not be negative",
+                got=values["price"],
+                fix="give the price per share in dollars",
+                where=where("price"),
+            )
         fees = Decimal(0)
         if values.get("fees"):
             fees = _number(values["fees"], where("fees"), "fees")
             if fees < 0:
-                raise TransactionFileError("fees must not be negative", got=values["fees"],
-                                           fix="give fees as a positive amount of dollars", where=where("fees"))
+                raise TransactionFileError(
+                    "fees must not be negative",
+                    got=values["fees"],
+                    fix="give fees as a positive amount of dollars",
+                    where=where("fees"),
+                )
         lot_text = values.get("lot_id", "")
         lot_id = ""
         specific: tuple[str, ...] = ()
         if side is Side.BUY:
             lot_id = lot_text or str(row)
             if lot_id in assigned or (lot_id in buy_ids and buy_ids[lot_id] != lot_id):
-                raise TransactionFileError(f"lot id {lot_id!r} is used twice", got=lot_text,
-                                           fix="give each buy its own lot_id", where=where("lot_id"))
+                raise TransactionFileError(
+                    f"lot id {lot_id!r} is used twice",
+                    got=lot_text,
+                    fix="give each buy its own lot_id",
+                    where=where("lot_id"),
+                )
             assigned.add(lot_id)
-            buy_ids[lot_id] = lot_id              # given ids win over row numbers
+            buy_ids[lot_id] = lot_id  # given ids win over row numbers
             buy_ids.setdefault(str(row), lot_id)
         elif lot_text:
             names = [s for s in re.split(r"[;|\s]+", lot_text) if s]
             resolved = []
             for wanted in names:
                 if wanted not in buy_ids:
-                    raise TransactionFileError(f"sell names lot {wanted!r}, which no earlier buy has", got=lot_text,
-                                               fix="use the lot_id or the row number of an earlier buy",
-                                               where=where("lot_id"))
+                    raise TransactionFileError(
+                        f"sell names lot {wanted!r}, which no earlier buy has",
+                        got=lot_text,
+                        fix="use the lot_id or the row number of an earlier buy",
+                        where=where("lot_id"),
+                    )
                 resolved.append(buy_ids[wanted])
             specific = tuple(dict.fromkeys(resolved))
-        out.append(Transaction(on=day, account=account, symbol=symbol, side=side, quantity=quantity, price=price,
-                               fees=fees, lot_id=lot_id, specific_ids=specific, source=where("row")))
+        out.append(
+            Transaction(
+                on=day,
+                account=account,
+                symbol=symbol,
+                side=side,
+                quantity=quantity,
+                price=price,
+                fees=fees,
+                lot_id=lot_id,
+                specific_ids=specific,
+                source=where("row"),
+            )
+        )
     return out
 
 
 def _parse_date(text: str, where: SourceRef) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise TransactionFileError("date must be YYYY-MM-DD", got=text, fix="write e.g. 2024-03-15", where=where)
+        raise TransactionFileError(
+            "date must be YYYY-MM-DD", got=text, fix="write e.g. 2024-03-15", where=where
+        )
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise TransactionFileError("no such date", got=text, fix="write a calendar date as YYYY-MM-DD",
-                                   where=where) from None
+        raise TransactionFileError(
+            "no such date", got=text, fix="write a calendar date as YYYY-MM-DD", where=where
+        ) from None
 
 
 def _number(text: str, where: SourceRef, what: str) -> Decimal:
     value = parse_decimal(text) if text else None
     if value is None:
-        raise TransactionFileError(f"{what} must be a number", got=text, fix="write e.g. 100 or 12.50", where=where)
+        raise TransactionFileError(
+            f"{what} must be a number", got=text, fix="write e.g. 100 or 12.50", where=where
+        )
     return value
 
 
@@ -236,77 +291,133 @@ def read_accounts_file(path: str | Path) -> AccountsFile:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise ConfigError("not valid YAML", got=str(getattr(err, "problem", err)), fix="check indentation and colons",
-                          where=SourceRef(name, mark.line + 1 if mark else None)) from None
+        raise ConfigError(
+            "not valid YAML",
+            got=str(getattr(err, "problem", err)),
+            fix="check indentation and colons",
+            where=SourceRef(name, mark.line + 1 if mark else None),
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError("the accounts file must be a mapping", got=type(data).__name__,
-                          fix="start with 'accounts:'", where=SourceRef(name, 1))
+        raise ConfigError(
+            "the accounts file must be a mapping",
+            got=type(data).__name__,
+            fix="start with 'accounts:'",
+            where=SourceRef(name, 1),
+        )
     unknown = sorted(set(map(str, data)) - {"accounts", "identical", "filing_status", "carryover"})
     if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)}", got=unknown,
-                          fix="use accounts, identical, filing_status, carryover", where=SourceRef(name, 1))
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)}",
+            got=unknown,
+            fix="use accounts, identical, filing_status, carryover",
+            where=SourceRef(name, 1),
+        )
     accounts_node = _child(root_node, "accounts")
     raw_accounts = data.get("accounts") or []
     if not isinstance(raw_accounts, list):
-        raise AccountError("accounts must be a list", got=raw_accounts, fix="write accounts: [{id: ..., kind: ...}]",
-                           where=SourceRef(name, _line(accounts_node), "accounts"))
+        raise AccountError(
+            "accounts must be a list",
+            got=raw_accounts,
+            fix="write accounts: [{id: ..., kind: ...}]",
+            where=SourceRef(name, _line(accounts_node), "accounts"),
+        )
     kinds: dict[str, AccountKind] = {}
     for i, entry in enumerate(raw_accounts):
         node = _item(accounts_node, i)
         key = f"accounts[{i}]"
         if not isinstance(entry, dict) or "id" not in entry:
-            raise AccountError("each account needs an id", got=entry, fix="write {id: brokerage, kind: taxable}",
-                               where=SourceRef(name, _line(node), key))
+            raise AccountError(
+                "each account needs an id",
+                got=entry,
+                fix="write {id: brokerage, kind: taxable}",
+                where=SourceRef(name, _line(node), key),
+            )
         account_id = str(entry["id"]).strip()
         if not account_id:
-            raise AccountError("account id is empty", got=entry["id"], fix="give the account an id",
-                               where=SourceRef(name, _line(_child(node, "id")), f"{key}.id"))
+            raise AccountError(
+                "account id is empty",
+                got=entry["id"],
+                fix="give the account an id",
+                where=SourceRef(name, _line(_child(node, "id")), f"{key}.id"),
+            )
         if account_id in kinds:
-            raise AccountError(f"duplicate account id {account_id!r}", got=account_id,
-                               fix="give every account its own id", where=SourceRef(name, _line(node), f"{key}.id"))
+            raise AccountError(
+                f"duplicate account id {account_id!r}",
+                got=account_id,
+                fix="give every account its own id",
+                where=SourceRef(name, _line(node), f"{key}.id"),
+            )
         extra = sorted(set(map(str, entry)) - {"id", "kind", "name", "cash"})
         if extra:
-            raise AccountError(f"unknown key(s) {', '.join(extra)}", got=extra, fix="use id and kind",
-                               where=SourceRef(name, _line(node), key))
+            raise AccountError(
+                f"unknown key(s) {', '.join(extra)}",
+                got=extra,
+                fix="use id and kind",
+                where=SourceRef(name, _line(node), key),
+            )
         kind_text = str(entry.get("kind", "taxable")).strip().lower()
         try:
             kinds[account_id] = AccountKind(kind_text)
         except ValueError:
-            raise AccountError("unknown account kind", got=entry.get("kind"),
-                               fix="use taxable, tax_deferred (IRA, 401k) or tax_exempt (Roth)",
-                               where=SourceRef(name, _line(_child(node, "kind")), f"{key}.kind")) from None
+            raise AccountError(
+                "unknown account kind",
+                got=entry.get("kind"),
+                fix="use taxable, tax_deferred (IRA, 401k) or tax_exempt (Roth)",
+                where=SourceRef(name, _line(_child(node, "kind")), f"{key}.kind"),
+            ) from None
     identical_node = _child(root_node, "identical")
     raw_identical = data.get("identical") or []
     groups: list[tuple[str, ...]] = []
     if not isinstance(raw_identical, list):
-        raise ConfigError("identical must be a list of lists of symbols", got=raw_identical,
-                          fix="write identical: [[VTI, ITOT]]", where=SourceRef(name, _line(identical_node), "identical"))
+        raise ConfigError(
+            "identical must be a list of lists of symbols",
+            got=raw_identical,
+            fix="write identical: [[VTI, ITOT]]",
+            where=SourceRef(name, _line(identical_node), "identical"),
+        )
     for i, group in enumerate(raw_identical):
         if not isinstance(group, list) or not all(isinstance(s, str | int) and str(s).strip() for s in group):
-            raise ConfigError("each identical group must be a list of symbols", got=group,
-                              fix="write identical: [[VTI, ITOT], [SPY, IVV]]",
-                              where=SourceRef(name, _line(_item(identical_node, i)), f"identical[{i}]"))
+            raise ConfigError(
+                "each identical group must be a list of symbols",
+                got=group,
+                fix="write identical: [[VTI, ITOT], [SPY, IVV]]",
+                where=SourceRef(name, _line(_item(identical_node, i)), f"identical[{i}]"),
+            )
         groups.append(tuple(str(s).strip() for s in group))
     status_node = _child(root_node, "filing_status")
     try:
         status = parse_filing_status(str(data.get("filing_status", "single")))
     except ConfigError as err:
-        raise ConfigError(err.problem, got=err.got, fix=err.fix,
-                          where=SourceRef(name, _line(status_node), "filing_status")) from None
+        raise ConfigError(
+            err.problem, got=err.got, fix=err.fix, where=SourceRef(name, _line(status_node), "filing_status")
+        ) from None
     carry = data.get("carryover") or {}
     carry_node = _child(root_node, "carryover")
     if not isinstance(carry, dict) or set(map(str, carry)) - {"short_term", "long_term"}:
-        raise ConfigError("carryover must be {short_term: ..., long_term: ...}", got=carry,
-                          fix="give loss carryovers as positive dollars", where=SourceRef(name, _line(carry_node), "carryover"))
+        raise ConfigError(
+            "carryover must be {short_term: ..., long_term: ...}",
+            got=carry,
+            fix="give loss carryovers as positive dollars",
+            where=SourceRef(name, _line(carry_node), "carryover"),
+        )
     amounts = []
     for key in ("short_term", "long_term"):
         value = parse_decimal(carry.get(key, 0))
         if value is None or value < 0:
-            raise ConfigError(f"carryover.{key} must be a positive amount of dollars", got=carry.get(key),
-                              fix="write a $4,000 loss carryover as 4000",
-                              where=SourceRef(name, _line(_child(carry_node, key)), f"carryover.{key}"))
+            raise ConfigError(
+                f"carryover.{key} must be a positive amount of dollars",
+                got=carry.get(key),
+                fix="write a $4,000 loss carryover as 4000",
+                where=SourceRef(name, _line(_child(carry_node, key)), f"carryover.{key}"),
+            )
         amounts.append(value)
-    return AccountsFile(accounts=kinds, identical=tuple(groups), filing_status=status,
-                        carryover_short=amounts[0], carryover_long=amounts[1], source=name)
+    return AccountsFile(
+        accounts=kinds,
+        identical=tuple(groups),
+        filing_status=status,
+        carryover_short=amounts[0],
+        carryover_long=amounts[1],
+        source=name,
+    )

@@ -1,4 +1,4 @@
-"""Wash sales (IRC §1091, IRS Pub 550, Rev. Rul. 2008-5): the window, identical groups, tacking, the pre-trade check.
+"""Wash sales (IRC §1091, Pub 550, Rev. Rul. 2008-5): window, identical groups, tacking, pre-trade check.
 
 The rule
 --------
@@ -75,8 +75,11 @@ def in_wash_window(sold: date, bought: date) -> bool:
 
 
 def tacked_holding_start(replacement_acquired: date, sold: date, sold_holding_start: date) -> date:
-    """Holding-period start of a replacement lot: its acquisition date moved back by the days the sold shares
-    were held (``sold - sold_holding_start``). The documented broker convention (KAT-22b)."""
+    """Holding-period start of a replacement lot (the documented broker convention, KAT-22b).
+
+    The replacement's acquisition date moved back by the days the sold shares were held
+    (``sold - sold_holding_start``).
+    """
     return replacement_acquired - (sold - sold_holding_start)
 
 
@@ -103,13 +106,17 @@ class IdenticalGroups:
 
         for group in groups:
             if isinstance(group, str):
-                raise ConfigError("identical: each entry must be a list of symbols", got=group,
-                                  fix='write e.g. identical: [[VTI, ITOT]]')
+                raise ConfigError(
+                    "identical: each entry must be a list of symbols",
+                    got=group,
+                    fix="write e.g. identical: [[VTI, ITOT]]",
+                )
             members = [str(s).strip() for s in group]
             for symbol in members:
                 if not symbol:
-                    raise ConfigError("identical: empty symbol in a group", got=list(group),
-                                      fix="name each symbol")
+                    raise ConfigError(
+                        "identical: empty symbol in a group", got=list(group), fix="name each symbol"
+                    )
             for other in members[1:]:
                 a, b = find(members[0]), find(other)
                 if a != b:
@@ -205,8 +212,9 @@ class WashCheck:
         return self.permanently_disallowed > 0
 
 
-def would_wash(ledger: TaxLedger, trade: Trade, *, on: date,
-               planned: Sequence[tuple[date, Trade]] = ()) -> WashCheck:
+def would_wash(
+    ledger: TaxLedger, trade: Trade, *, on: date, planned: Sequence[tuple[date, Trade]] = ()
+) -> WashCheck:
     """Would ``trade`` on ``on`` cause (or be part of) a wash sale? The pre-trade check for planners.
 
     Replays the trade, then ``planned`` purchases or sales (e.g. other legs of a rebalance, dividend
@@ -240,18 +248,32 @@ def would_wash(ledger: TaxLedger, trade: Trade, *, on: date,
     permanent = sum((m.amount for m in new if m.permanent), Decimal(0))
     realized_loss = Decimal(0)
     if trade.side is Side.SELL:
-        own = [r for r in trial.realized(include_untaxed=True)[disposals_before:]
-               if r.sold == on and r.account == trade.account and r.symbol == trade.symbol and r.taxable]
+        own = [
+            r
+            for r in trial.realized(include_untaxed=True)[disposals_before:]
+            if r.sold == on and r.account == trade.account and r.symbol == trade.symbol and r.taxable
+        ]
         realized_loss = sum((-r.raw_gain for r in own if r.raw_gain < 0), Decimal(0))
     safe = on + timedelta(days=WASH_SALE_DAYS + 1) if realized_loss > 0 else None
     if disallowed > 0:
         kind = " (permanently: replacement in a tax-advantaged account)" if permanent > 0 else ""
-        message = (f"{trade.side} {trade.quantity} {trade.symbol} in {trade.account} on {on:%Y-%m-%d} washes "
-                   f"${disallowed:,.2f} of loss{kind}")
+        message = (
+            f"{trade.side} {trade.quantity} {trade.symbol} in {trade.account} on {on:%Y-%m-%d} washes "
+            f"${disallowed:,.2f} of loss{kind}"
+        )
     elif realized_loss > 0:
-        message = (f"sell of {trade.symbol} realizes a ${realized_loss:,.2f} loss: do not buy it or an identical "
-                   f"security in any account before {safe:%Y-%m-%d}")
+        message = (
+            f"sell of {trade.symbol} realizes a ${realized_loss:,.2f} loss: do not buy it or an identical "
+            f"security in any account before {safe:%Y-%m-%d}"
+        )
     else:
         message = "no wash sale"
-    return WashCheck(washes=disallowed > 0, disallowed=disallowed, permanently_disallowed=permanent,
-                     realized_loss=realized_loss, rebuy_safe_from=safe, matches=new, message=message)
+    return WashCheck(
+        washes=disallowed > 0,
+        disallowed=disallowed,
+        permanently_disallowed=permanent,
+        realized_loss=realized_loss,
+        rebuy_safe_from=safe,
+        matches=new,
+        message=message,
+    )
