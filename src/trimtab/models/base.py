@@ -260,9 +260,10 @@ class CvxVars:
         self.risk_form: RiskForm = risk_form
         self.n_factors = n_factors
         self.dv = cp.Variable(n, name="dv")
-        self.d0 = cp.Parameter(n, name="d0")
-        self.w_target = cp.Parameter(n, name="w_target")
-        self.cash = cp.Parameter(name="cash")
+        self.d0: cp.Expression = cp.Parameter(n, name="d0")
+        self.w_target: cp.Expression = cp.Parameter(n, name="w_target")
+        self.cash: cp.Expression = cp.Parameter(name="cash")
+        self.chained = False
         self.epigraphs: list[cp.Constraint] = []
         self._tau: cp.Variable | None = None
         self._params: dict[tuple[int, str], cp.Parameter] = {}
@@ -275,6 +276,29 @@ class CvxVars:
         """Variables for ``data``'s universe and risk form."""
         k = data.factors.n_factors if data.factors is not None else 0
         return cls(data.symbols, risk_form=data.risk_form(), n_factors=k)
+
+    def next_period(self) -> CvxVars:
+        """Variables of the following period (multi-period problems).
+
+        Its starting deviation ``d0`` is this period's ``dv``, its starting cash this period's ``cash_plus``,
+        and it shares the target Parameter; it has its own ``dv``, epigraphs and term Parameters.
+        """
+        following = CvxVars(self.symbols, risk_form=self.risk_form, n_factors=self.n_factors)
+        following.d0 = self.dv
+        following.cash = self.cash_plus
+        following.w_target = self.w_target
+        following.chained = True
+        return following
+
+    def z_variable(self) -> cp.Variable:
+        """A Variable equal to ``z`` (so a Parameter may multiply the trades while staying DPP)."""
+
+        def make() -> cp.Variable:
+            var = cp.Variable(self.n, name="z")
+            self.epigraphs.append(var == self.z)
+            return var
+
+        return self.shared("z", make)
 
     @property
     def z(self) -> cp.Expression:
@@ -321,6 +345,8 @@ class CvxVars:
         if data.symbols != self.symbols:
             raise DataError(f"problem compiled for {self.n} symbols ({', '.join(self.symbols[:5])} ...), data "
                             f"has {data.n} ({', '.join(data.symbols[:5])} ...); compile it again for this universe")
+        if self.chained:  # d0, cash and the target come from the previous period
+            return
         self.assign(self.d0, data.d0)
         self.assign(self.w_target, data.w_target)
         self.assign(self.cash, float(data.cash))  # type: ignore[arg-type]

@@ -21,11 +21,12 @@ import cvxpy as cp
 import numpy as np
 
 from trimtab.errors import ModelError
-from trimtab.models.base import CvxVars, ProblemData, Term
+from trimtab.errors import DataError
+from trimtab.models.base import CvxVars, FactorRisk, ProblemData, Term, psd_sqrt
 from trimtab.models.costs import CostModel, CostTerm, FixedCost, LinearCost, MarketImpact
 from trimtab.typing import FloatArray
 
-__all__ = ["PERCENT", "TradingCost"]
+__all__ = ["PERCENT", "QuadraticTradingCost", "TradingCost"]
 
 #: Trades enter the impact power cone in percent of portfolio value.
 PERCENT = 100.0
@@ -129,3 +130,67 @@ class TradingCost(Term):
 
     def __repr__(self) -> str:
         return f"TradingCost({self.model!r})"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class QuadraticTradingCost(Term):
+    """Quadratic trading cost ``z' Sigma z`` proportional to the covariance (Garleanu and Pedersen 2013).
+
+    Their cost matrix ``Lambda = lam Sigma`` with cost ``(1/2) dx' Lambda dx`` is ``(lam / 2) *
+    QuadraticTradingCost()``.  Uses ``data.factors`` when given, else ``data.covariance``.
+    """
+
+    label = "quadratic trading cost"
+
+    def _risk(self, data: ProblemData) -> FactorRisk | FloatArray:
+        if data.factors is not None:
+            return data.factors
+        if data.covariance is None:
+            raise DataError("a quadratic trading cost needs a covariance or a factor model")
+        return data.covariance
+
+    def evaluate(self, z: FloatArray, data: ProblemData) -> float:
+        z = np.asarray(z, dtype=float)
+        risk = self._risk(data)
+        return risk.quad(z) if isinstance(risk, FactorRisk) else float(z @ risk @ z)
+
+    def gradient(self, z: FloatArray, data: ProblemData) -> FloatArray:
+        z = np.asarray(z, dtype=float)
+        risk = self._risk(data)
+        return 2.0 * (risk.matvec(z) if isinstance(risk, FactorRisk) else risk @ z)
+
+    def to_cvxpy(self, v: CvxVars) -> cp.Expression:
+        z = v.z_variable()
+        if v.risk_form == "dense":
+            return cp.sum_squares(v.parameter(self, "S", (v.n, v.n)) @ z)
+        k = v.n_factors
+        loadings = v.parameter(self, "B", (v.n, k))
+        f_half = v.parameter(self, "F_half", (k, k))
+        d_half = v.parameter(self, "d_half", v.n, nonneg=True)
+
+        def exposures() -> cp.Variable:
+            y = cp.Variable(k, name="y_z")
+            v.epigraphs.append(y == loadings.T @ z)
+            return y
+
+        y = v.shared(f"quadratic_cost.y.{id(self)}", exposures)
+        return cp.sum_squares(f_half @ y) + cp.sum_squares(cp.multiply(d_half, z))
+
+    def bind(self, v: CvxVars, data: ProblemData) -> None:
+        risk = self._risk(data)
+        if v.risk_form == "dense":
+            if isinstance(risk, FactorRisk):
+                raise DataError("problem compiled for a dense covariance, data has a factor model")
+            v.assign(v.parameter(self, "S", (v.n, v.n)), psd_sqrt(risk))
+            return
+        if not isinstance(risk, FactorRisk):
+            raise DataError("problem compiled for a factor model, data has a dense covariance")
+        v.assign(v.parameter(self, "B", (v.n, v.n_factors)), risk.loadings)
+        v.assign(v.parameter(self, "F_half", (v.n_factors, v.n_factors)), psd_sqrt(risk.factor_cov))
+        v.assign(v.parameter(self, "d_half", v.n, nonneg=True), np.sqrt(risk.idio_var))
+
+    def needs(self) -> frozenset[str]:
+        return frozenset({"risk"})
+
+    def __repr__(self) -> str:
+        return "QuadraticTradingCost()"
