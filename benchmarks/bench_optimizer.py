@@ -23,26 +23,26 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import argparse
+import platform
+import statistics
+import time
 
-import threadpoolctl  # noqa: E402
+import threadpoolctl
 
 threadpoolctl.threadpool_limits(limits=1)
 
-import clarabel  # noqa: E402
-import cvxpy as cp  # noqa: E402
-import numpy as np  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
+import clarabel
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
 
-from trimtab.models.base import FactorRisk, ProblemData  # noqa: E402
-from trimtab.models.constraints import CashBounds, LongOnly, TurnoverAtMost  # noqa: E402
-from trimtab.models.costs import LinearCost, MarketImpact  # noqa: E402
-from trimtab.models.problem import RebalanceProblem  # noqa: E402
-from trimtab.models.risk import TrackingError  # noqa: E402
-from trimtab.models.trading_cost import TradingCost  # noqa: E402
+from trimtab.models.base import FactorRisk, ProblemData
+from trimtab.models.constraints import CashBounds, LongOnly, TurnoverAtMost
+from trimtab.models.costs import LinearCost, MarketImpact
+from trimtab.models.problem import RebalanceProblem
+from trimtab.models.risk import TrackingError
+from trimtab.models.trading_cost import TradingCost
 
 OBJECTIVE = TrackingError() + TradingCost(LinearCost(half_spread_bps=5.0) + MarketImpact(b=1.0, alpha=1.5))
 CONSTRAINTS = [LongOnly(), CashBounds(), TurnoverAtMost(0.25)]
@@ -53,14 +53,22 @@ def instance(n: int, rng: np.random.Generator, form: str, k: int = 10) -> Proble
     target = rng.dirichlet(np.ones(n)) * 0.97
     w = np.clip(target * np.exp(rng.normal(scale=0.3, size=n)), 0.0, None)
     w *= 0.97 / w.sum()
-    common = {"symbols": tuple(f"S{i:04d}" for i in range(n)), "w": w, "w_target": target, "v": 1e7,
-              "prices": rng.uniform(10.0, 500.0, n), "sigma": rng.uniform(0.01, 0.03, n),
-              "volume": 10 ** rng.uniform(6.5, 9.0, n)}
+    common = {
+        "symbols": tuple(f"S{i:04d}" for i in range(n)),
+        "w": w,
+        "w_target": target,
+        "v": 1e7,
+        "prices": rng.uniform(10.0, 500.0, n),
+        "sigma": rng.uniform(0.01, 0.03, n),
+        "volume": 10 ** rng.uniform(6.5, 9.0, n),
+    }
     loadings = rng.normal(scale=0.2, size=(n, k))
     factor_cov = np.diag(rng.uniform(0.5, 1.5, k) * 0.04)
     idio = rng.uniform(0.01, 0.06, n)
     if form == "factor":
-        return ProblemData(**common, factors=FactorRisk(loadings=loadings, factor_cov=factor_cov, idio_var=idio))
+        return ProblemData(
+            **common, factors=FactorRisk(loadings=loadings, factor_cov=factor_cov, idio_var=idio)
+        )
     return ProblemData(**common, covariance=loadings @ factor_cov @ loadings.T + np.diag(idio))
 
 
@@ -102,13 +110,20 @@ def run_case(n: int, form: str, repeats: int, seed: int = 0) -> dict[str, float]
         reference.bind(data)
         reference.problem.solve(solver=cp.CLARABEL, warm_start=True)
         t_cvx.append(time.perf_counter() - start)
-        dv_raw = x[ours._direct._col: ours._direct._col + n]
+        dv_raw = x[ours._direct._col : ours._direct._col + n]
         gaps.append(float(np.max(np.abs(sol.z + data.d0 - dv_raw), initial=0.0)))
         gaps.append(float(np.max(np.abs(reference.v.dv.value - dv_raw), initial=0.0)))
     med = statistics.median
-    return {"n": n, "form": form, "compile_s": compile_s, "ours_ms": 1e3 * med(t_ours),
-            "cvxpy_ms": 1e3 * med(t_cvx), "raw_ms": 1e3 * med(t_raw), "iterations": med(iters),
-            "max_gap": max(gaps)}
+    return {
+        "n": n,
+        "form": form,
+        "compile_s": compile_s,
+        "ours_ms": 1e3 * med(t_ours),
+        "cvxpy_ms": 1e3 * med(t_cvx),
+        "raw_ms": 1e3 * med(t_raw),
+        "iterations": med(iters),
+        "max_gap": max(gaps),
+    }
 
 
 def main() -> None:
@@ -120,17 +135,24 @@ def main() -> None:
     for n in (int(x) for x in args.sizes.split(",")):
         forms = ["dense"] if n < 200 else (["dense", "factor"] if n == 200 else ["factor"])
         cases += [(n, form) for form in forms]
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
-          f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, BLAS threads 1")
-    print("| N | risk form | first solve incl. compile (s) | ours (ms) | cvxpy param. (ms) | raw Clarabel (ms) "
-          "| ours / raw | ours / cvxpy | Clarabel iterations | max abs diff of dv |")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
+        f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, BLAS threads 1"
+    )
+    print(
+        "| N | risk form | first solve incl. compile (s) | ours (ms) | cvxpy param. (ms) | raw Clarabel (ms) "
+        "| ours / raw | ours / cvxpy | Clarabel iterations | max abs diff of dv |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n, form in cases:
         repeats = args.repeats if n <= 200 else max(5, args.repeats // 3)
         r = run_case(n, form, repeats)
-        print(f"| {n} | {form} | {r['compile_s']:.2f} | {r['ours_ms']:.2f} | {r['cvxpy_ms']:.2f} | "
-              f"{r['raw_ms']:.2f} | {r['ours_ms'] / r['raw_ms']:.2f} | {r['ours_ms'] / r['cvxpy_ms']:.2f} | "
-              f"{r['iterations']:.0f} | {r['max_gap']:.1e} |", flush=True)
+        print(
+            f"| {n} | {form} | {r['compile_s']:.2f} | {r['ours_ms']:.2f} | {r['cvxpy_ms']:.2f} | "
+            f"{r['raw_ms']:.2f} | {r['ours_ms'] / r['raw_ms']:.2f} | {r['ours_ms'] / r['cvxpy_ms']:.2f} | "
+            f"{r['iterations']:.0f} | {r['max_gap']:.1e} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

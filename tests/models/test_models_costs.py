@@ -16,8 +16,9 @@ from trimtab.models.costs import CostModel, FixedCost, LinearCost, MarketImpact,
 # KAT-10 example: a = 5e-4, p = 0.005 $/share, P = $50, b = 1, sigma = 0.02, v/V = 0.01.
 V_PORTFOLIO = 1_000_000.0
 KAT10_MODEL = LinearCost(half_spread_bps=5.0, commission_per_share=0.005) + MarketImpact(b=1.0, alpha=1.5)
-KAT10_INPUTS = TradeCostInputs(prices=np.array([50.0]), sigma=np.array([0.02]),
-                               volume=np.array([V_PORTFOLIO / 0.01]))
+KAT10_INPUTS = TradeCostInputs(
+    prices=np.array([50.0]), sigma=np.array([0.02]), volume=np.array([V_PORTFOLIO / 0.01])
+)
 
 
 def phi(z: float, model: CostModel = KAT10_MODEL) -> float:
@@ -52,7 +53,9 @@ def test_kat12b_linear_cost_is_exactly_linear_in_the_rate() -> None:
     inputs = TradeCostInputs(prices=rng.uniform(5.0, 500.0, size=12))
     base = LinearCost(half_spread_bps=1.0).total(u, inputs)
     for rate_bps in (0.5, 2.0, 10.0, 37.0):
-        assert LinearCost(half_spread_bps=rate_bps).total(u, inputs) == pytest.approx(rate_bps * base, rel=1e-12)
+        assert LinearCost(half_spread_bps=rate_bps).total(u, inputs) == pytest.approx(
+            rate_bps * base, rel=1e-12
+        )
 
 
 def test_kat12c_self_financing_fees() -> None:
@@ -60,10 +63,10 @@ def test_kat12c_self_financing_fees() -> None:
     model = CostModel.from_settings(CostSettings(half_spread_bps=10.0))
     inputs = TradeCostInputs(prices=np.array([100.0, 40.0]))
     assert model.total(np.array([100_000.0, -100_000.0]), inputs) == pytest.approx(200.0, abs=1e-9)
-    fee_a = model.estimate(Decimal("1000"), Decimal("100.00"))
-    fee_b = model.estimate(Decimal("2500"), Decimal("40.00"))
+    fee_a = model.estimate(Decimal(1000), Decimal("100.00"))
+    fee_b = model.estimate(Decimal(2500), Decimal("40.00"))
     assert fee_a + fee_b == Decimal("200.00")
-    assert Decimal("1000000") - (fee_a + fee_b) == Decimal("999800.00")
+    assert Decimal(1000000) - (fee_a + fee_b) == Decimal("999800.00")
 
 
 def test_fixed_cost_counts_traded_assets() -> None:
@@ -73,23 +76,30 @@ def test_fixed_cost_counts_traded_assets() -> None:
 
 
 def test_estimate_parts() -> None:
-    settings_ = CostSettings(commission_per_trade=Decimal("1.00"), commission_per_share=Decimal("0.005"),
-                             half_spread_bps=2.0, impact=ImpactSettings(b=1.0, alpha=1.5))
+    settings_ = CostSettings(
+        commission_per_trade=Decimal("1.00"),
+        commission_per_share=Decimal("0.005"),
+        half_spread_bps=2.0,
+        impact=ImpactSettings(b=1.0, alpha=1.5),
+    )
     model = CostModel.from_settings(settings_)
     # 84 shares at 176.65: spread 2 bp of 14838.60 = 2.96772, commission 0.42, ticket 1.00 -> 4.38772
-    assert model.estimate(Decimal("84"), Decimal("176.65")) == Decimal("4.39")
-    assert model.estimate(Decimal("-84"), Decimal("176.65")) == Decimal("4.39")  # unsigned
-    assert model.estimate(Decimal("0"), Decimal("176.65")) == Decimal("0.00")
-    with_impact = model.estimate(Decimal("84"), Decimal("176.65"), sigma=0.02, volume=1e6)
+    assert model.estimate(Decimal(84), Decimal("176.65")) == Decimal("4.39")
+    assert model.estimate(Decimal(-84), Decimal("176.65")) == Decimal("4.39")  # unsigned
+    assert model.estimate(Decimal(0), Decimal("176.65")) == Decimal("0.00")
+    with_impact = model.estimate(Decimal(84), Decimal("176.65"), sigma=0.02, volume=1e6)
     impact = 0.02 * 14838.60**1.5 / 1e6**0.5
     assert with_impact == (Decimal("4.38772") + Decimal(repr(impact))).quantize(Decimal("0.01"))
 
 
 def test_from_settings_terms_and_repr() -> None:
-    model = CostModel.from_settings(CostSettings(half_spread_bps=3.0, commission_per_trade=Decimal("2"),
-                                                 impact=ImpactSettings(alpha=1.6)))
+    model = CostModel.from_settings(
+        CostSettings(half_spread_bps=3.0, commission_per_trade=Decimal(2), impact=ImpactSettings(alpha=1.6))
+    )
     assert [type(t) for t in model] == [LinearCost, FixedCost, MarketImpact]
-    assert repr(model) == "LinearCost(half_spread_bps=3.0) + FixedCost(per_trade=2.0) + MarketImpact(alpha=1.6)"
+    assert (
+        repr(model) == "LinearCost(half_spread_bps=3.0) + FixedCost(per_trade=2.0) + MarketImpact(alpha=1.6)"
+    )
     assert not model.is_convex
     assert CostModel.from_settings(CostSettings()).is_convex
     assert sum([LinearCost(), FixedCost()]) == LinearCost() + FixedCost()
@@ -100,14 +110,22 @@ finite = st.floats(min_value=-5e6, max_value=5e6, allow_nan=False)
 
 
 @settings(max_examples=200, deadline=None)
-@given(u1=st.lists(finite, min_size=3, max_size=3), u2=st.lists(finite, min_size=3, max_size=3),
-       alpha=st.floats(min_value=1.0, max_value=2.0), bps=st.floats(min_value=0.0, max_value=50.0))
-def test_convex_costs_satisfy_the_midpoint_inequality(u1: list[float], u2: list[float], alpha: float,
-                                                      bps: float) -> None:
+@given(
+    u1=st.lists(finite, min_size=3, max_size=3),
+    u2=st.lists(finite, min_size=3, max_size=3),
+    alpha=st.floats(min_value=1.0, max_value=2.0),
+    bps=st.floats(min_value=0.0, max_value=50.0),
+)
+def test_convex_costs_satisfy_the_midpoint_inequality(
+    u1: list[float], u2: list[float], alpha: float, bps: float
+) -> None:
     """Linear + impact is convex: cost((u1+u2)/2) <= (cost(u1) + cost(u2))/2, per asset."""
     model = LinearCost(half_spread_bps=bps, commission_per_share=0.01) + MarketImpact(b=0.7, alpha=alpha)
-    inputs = TradeCostInputs(prices=np.array([10.0, 100.0, 1000.0]), sigma=np.array([0.01, 0.02, 0.03]),
-                             volume=np.array([1e6, 1e7, 1e9]))
+    inputs = TradeCostInputs(
+        prices=np.array([10.0, 100.0, 1000.0]),
+        sigma=np.array([0.01, 0.02, 0.03]),
+        volume=np.array([1e6, 1e7, 1e9]),
+    )
     a, b = np.array(u1), np.array(u2)
     mid = model.evaluate((a + b) / 2, inputs)
     ends = (model.evaluate(a, inputs) + model.evaluate(b, inputs)) / 2
@@ -137,10 +155,16 @@ def test_impact_with_zero_volume_on_a_traded_asset_raises() -> None:
         MarketImpact().evaluate(np.array([5.0, 1.0]), inputs)
 
 
-@pytest.mark.parametrize("make", [lambda: LinearCost(half_spread_bps=-1.0),
-                                  lambda: LinearCost(commission_per_share=float("nan")),
-                                  lambda: MarketImpact(alpha=2.5), lambda: MarketImpact(b=-1.0),
-                                  lambda: FixedCost(per_trade=-0.01)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LinearCost(half_spread_bps=-1.0),
+        lambda: LinearCost(commission_per_share=float("nan")),
+        lambda: MarketImpact(alpha=2.5),
+        lambda: MarketImpact(b=-1.0),
+        lambda: FixedCost(per_trade=-0.01),
+    ],
+)
 def test_bad_parameters_raise_config_error(make) -> None:
     with pytest.raises(ConfigError, match="Fix:"):
         make()

@@ -27,16 +27,31 @@ def _market(n: int, periods: int = 300, seed: int = 0, volume: float | None = 5e
 def make_context() -> Callable[..., DecisionContext]:
     """``make_context(w, target, value=..., seed=..., covariance=...)`` on a synthetic daily market."""
 
-    def make(w: np.ndarray, target: np.ndarray, *, value: float = 1_000_000.0, seed: int = 0,
-             covariance: np.ndarray | None = None, volume: float | None = 5e7,
-             cash: float | None = None, target_cash: float | None = None) -> DecisionContext:
+    def make(
+        w: np.ndarray,
+        target: np.ndarray,
+        *,
+        value: float = 1_000_000.0,
+        seed: int = 0,
+        covariance: np.ndarray | None = None,
+        volume: float | None = 5e7,
+        cash: float | None = None,
+        target_cash: float | None = None,
+    ) -> DecisionContext:
         w = np.asarray(w, dtype=float)
         target = np.asarray(target, dtype=float)
         snap = _market(len(w), seed=seed, volume=volume)
         cov = None if covariance is None else (lambda: np.asarray(covariance, dtype=float))
-        return DecisionContext(as_of=snap.as_of, symbols=snap.symbols, weights=w,
-                               cash_weight=1.0 - w.sum() if cash is None else cash, target=target,
-                               target_cash=1.0 - target.sum() if target_cash is None else target_cash,
-                               value=value, snapshot=snap, covariance=cov)
+        return DecisionContext(
+            as_of=snap.as_of,
+            symbols=snap.symbols,
+            weights=w,
+            cash_weight=1.0 - w.sum() if cash is None else cash,
+            target=target,
+            target_cash=1.0 - target.sum() if target_cash is None else target_cash,
+            value=value,
+            snapshot=snap,
+            covariance=cov,
+        )
 
     return make

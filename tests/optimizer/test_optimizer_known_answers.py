@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -29,8 +31,13 @@ SIGMA_CORRELATED = np.array([[0.04, 0.018], [0.018, 0.01]])
 def test_kat07_correlated_worked_case() -> None:
     """KAT-07 (Dybvig 2005; subgradient optimality): sell 0.55 pp of asset 1, leave asset 2 alone."""
     target = np.array([0.5, 0.3])
-    data = ProblemData(symbols=("A", "B"), w=target + np.array([0.0, 0.04]), w_target=target, v=1e6,
-                       covariance=SIGMA_CORRELATED)
+    data = ProblemData(
+        symbols=("A", "B"),
+        w=target + np.array([0.0, 0.04]),
+        w_target=target,
+        v=1e6,
+        covariance=SIGMA_CORRELATED,
+    )
     objective = kat07_objective(1.0, 0.0005)
     gradient_before = SIGMA_CORRELATED @ data.d0
     assert gradient_before == pytest.approx([0.00072, 0.00040], abs=1e-12)
@@ -41,12 +48,14 @@ def test_kat07_correlated_worked_case() -> None:
     assert sol.objective == pytest.approx(7.395e-6, abs=1e-9)
 
 
-@pytest.mark.parametrize(("d0", "after"), [(0.02, 0.005), (-0.02, -0.005), (0.004, 0.004), (-0.0049, -0.0049),
-                                           (0.0, 0.0)])
+@pytest.mark.parametrize(
+    ("d0", "after"), [(0.02, 0.005), (-0.02, -0.005), (0.004, 0.004), (-0.0049, -0.0049), (0.0, 0.0)]
+)
 def test_kat07_scalar_band(d0: float, after: float) -> None:
     """KAT-07 scalar case: gamma = 5, sigma = 0.2, c = 0.001 -> no trade iff |w0 - w*| <= 0.005, else to the edge."""
-    data = ProblemData(symbols=("X",), w=np.array([0.6 + d0]), w_target=np.array([0.6]), v=1e6,
-                       covariance=np.array([[0.04]]))
+    data = ProblemData(
+        symbols=("X",), w=np.array([0.6 + d0]), w_target=np.array([0.6]), v=1e6, covariance=np.array([[0.04]])
+    )
     sol = solve(kat07_objective(5.0, 0.001), data)
     assert data.d0[0] + sol.z[0] == pytest.approx(after, abs=1e-6)
     assert sol.trades == (abs(d0) > 0.005)
@@ -65,8 +74,14 @@ def test_kat07_kkt_conditions_on_random_problems(seed: int) -> None:
     d0 = rng.normal(scale=0.02, size=n)
     # per-asset one-way cost c_i: a $1 per-share commission at price 1/c_i
     objective = (gamma / 2) * TrackingError() + TradingCost(LinearCost(commission_per_share=1.0))
-    data = ProblemData(symbols=tuple(f"A{i}" for i in range(n)), w=target + d0, w_target=target, v=1e6,
-                       prices=1.0 / c, covariance=sigma)
+    data = ProblemData(
+        symbols=tuple(f"A{i}" for i in range(n)),
+        w=target + d0,
+        w_target=target,
+        v=1e6,
+        prices=1.0 / c,
+        covariance=sigma,
+    )
     sol = solve(objective, data)
     grad0 = gamma * sigma @ d0
     no_trade_region = bool(np.all(np.abs(grad0) <= c))
@@ -124,11 +139,14 @@ def test_kat09_band_grows_strictly_with_cost_and_contains_the_target() -> None:
     sigma = np.array([[0.04]])
     edges = []
     for cost in (1e-4, 3e-4, 1e-3, 3e-3):
-        data = ProblemData(symbols=("X",), w=np.array([0.7]), w_target=np.array([0.6]), v=1e6, covariance=sigma)
+        data = ProblemData(
+            symbols=("X",), w=np.array([0.7]), w_target=np.array([0.6]), v=1e6, covariance=sigma
+        )
         sol = solve(kat07_objective(5.0, cost), data)
         edges.append(data.d0[0] + sol.z[0])
         assert edges[-1] == pytest.approx(cost / (5.0 * 0.04), abs=1e-6)
-        at_target = ProblemData(symbols=("X",), w=np.array([0.6]), w_target=np.array([0.6]), v=1e6,
-                                covariance=sigma)
+        at_target = ProblemData(
+            symbols=("X",), w=np.array([0.6]), w_target=np.array([0.6]), v=1e6, covariance=sigma
+        )
         assert not solve(kat07_objective(5.0, cost), at_target).trades
-    assert all(b > a for a, b in zip(edges, edges[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(edges))

@@ -23,24 +23,30 @@ DRIFTED5 = np.array([0.26, 0.18, 0.17, 0.2, 0.14])
 
 
 def test_policy_protocol_and_describe() -> None:
-    policy = build_optimizer_policy({"kind": "optimizer", "tc_weight": 2.0, "max_turnover": 0.1},
-                                    costs=CostSettings(half_spread_bps=3))
+    policy = build_optimizer_policy(
+        {"kind": "optimizer", "tc_weight": 2.0, "max_turnover": 0.1}, costs=CostSettings(half_spread_bps=3)
+    )
     assert isinstance(policy, Policy)
     assert policy.describe() == "optimizer(tc_weight=2.0, max_turnover=0.1)"
-    assert repr(policy.objective) == "1.0 * TrackingError() + 2.0 * TradingCost(LinearCost(half_spread_bps=3.0))"
+    assert (
+        repr(policy.objective) == "1.0 * TrackingError() + 2.0 * TradingCost(LinearCost(half_spread_bps=3.0))"
+    )
 
 
 def test_decision_trades_toward_target_with_reasons(make_context) -> None:
     ctx = make_context(DRIFTED5, TARGET5)
     decision = build_optimizer_policy({}, costs=CostSettings(half_spread_bps=5)).decide(ctx)
     assert decision.action == "partial"
-    assert decision.reasons[0].startswith(f"sell ") and ctx.symbols[0] in decision.reasons[0]
+    assert decision.reasons[0].startswith("sell ") and ctx.symbols[0] in decision.reasons[0]
     assert "tracking error² gain" in decision.reasons[0] and "trading cost" in decision.reasons[0]
     assert any(r.startswith("objective falls by") for r in decision.reasons)
     weights = decision.target_weights
     assert sum(weights.values()) == pytest.approx(1.0, abs=1e-9)
     assert weights[ctx.symbols[0]] < DRIFTED5[0]
-    assert decision.details["terms"]["tracking error²"]["after"] < decision.details["terms"]["tracking error²"]["before"]
+    assert (
+        decision.details["terms"]["tracking error²"]["after"]
+        < decision.details["terms"]["tracking error²"]["before"]
+    )
     assert set(decision.details["trades"]) <= set(ctx.symbols)
 
 
@@ -66,11 +72,15 @@ def test_infeasible_bounds_give_a_recorded_hold_naming_the_conflict(make_context
 
 
 def test_upper_bounds_below_100_percent_name_the_conflict() -> None:
-    data = ProblemData(symbols=tuple("ABCD"), w=np.full(4, 0.2), w_target=np.full(4, 0.2), v=1e5,
-                       covariance=np.eye(4) * 0.04)
+    data = ProblemData(
+        symbols=tuple("ABCD"), w=np.full(4, 0.2), w_target=np.full(4, 0.2), v=1e5, covariance=np.eye(4) * 0.04
+    )
     constraints = [LongOnly(), WeightBounds(upper=0.1), CashBounds(max_weight=0.3)]
-    with pytest.raises(InfeasibleError, match=r"WeightBounds\(upper=0.1\) and CashBounds\(max_weight=0.3\) "
-                                              r"cannot all hold: the upper bounds sum to 40.00 %"):
+    with pytest.raises(
+        InfeasibleError,
+        match=r"WeightBounds\(upper=0.1\) and CashBounds\(max_weight=0.3\) "
+        r"cannot all hold: the upper bounds sum to 40.00 %",
+    ):
         RebalanceProblem.for_data(TrackingError(), constraints, data).solve(data)
 
 
@@ -92,7 +102,9 @@ def test_solver_failure_gives_a_recorded_hold(make_context) -> None:
 
 def test_solver_chain_falls_through_to_clarabel(make_context) -> None:
     ctx = make_context(DRIFTED5, TARGET5)
-    policy = build_optimizer_policy({"solver": ["osqp", "clarabel"]}, costs=CostSettings(impact=ImpactSettings()))
+    policy = build_optimizer_policy(
+        {"solver": ["osqp", "clarabel"]}, costs=CostSettings(impact=ImpactSettings())
+    )
     decision = policy.decide(ctx)
     assert decision.action != "hold" and decision.details["solver"] == "CLARABEL"
 
@@ -105,7 +117,9 @@ def test_impact_needs_volume(make_context) -> None:
 
 def test_fixed_ticket_cost_is_left_out_and_noted(make_context) -> None:
     ctx = make_context(DRIFTED5, TARGET5)
-    decision = build_optimizer_policy({}, costs=CostSettings(commission_per_trade=Decimal("4.95"))).decide(ctx)
+    decision = build_optimizer_policy({}, costs=CostSettings(commission_per_trade=Decimal("4.95"))).decide(
+        ctx
+    )
     assert "FixedCost(per_trade=4.95)" in decision.details["notes"][0]
     with pytest.raises(ModelError, match="not convex"):
         ConvexRebalancer(TrackingError() + TradingCost(FixedCost(per_trade=1.0)))
@@ -114,8 +128,9 @@ def test_fixed_ticket_cost_is_left_out_and_noted(make_context) -> None:
 def test_do_not_trade_and_turnover_cap_bind(make_context) -> None:
     ctx = make_context(DRIFTED5, TARGET5)
     first = ctx.symbols[0]
-    decision = build_optimizer_policy({"do_not_trade": [first], "max_turnover": 0.01},
-                                      costs=CostSettings(half_spread_bps=1)).decide(ctx)
+    decision = build_optimizer_policy(
+        {"do_not_trade": [first], "max_turnover": 0.01}, costs=CostSettings(half_spread_bps=1)
+    ).decide(ctx)
     assert decision.target_weights[first] == pytest.approx(DRIFTED5[0], abs=1e-9)
     assert sum(abs(x) for x in decision.details["trades"].values()) / 2 == pytest.approx(0.01, abs=1e-6)
     assert any("turnover cap binds" in r for r in decision.reasons)
@@ -157,8 +172,14 @@ def test_factor_form_equals_dense_form_on_the_same_covariance() -> None:
     target = np.full(n, 1.0 / n) * 0.9
     w = target + rng.normal(scale=0.01, size=n)
     objective = TrackingError() + TradingCost(LinearCost(half_spread_bps=5) + MarketImpact())
-    common = dict(symbols=tuple(f"S{i}" for i in range(n)), w=w, w_target=target, v=1e6,
-                  sigma=np.full(n, 0.02), volume=np.full(n, 1e7))
+    common = {
+        "symbols": tuple(f"S{i}" for i in range(n)),
+        "w": w,
+        "w_target": target,
+        "v": 1e6,
+        "sigma": np.full(n, 0.02),
+        "volume": np.full(n, 1e7),
+    }
     dense = ProblemData(**common, covariance=b @ f @ b.T + np.diag(d))
     factor = ProblemData(**common, factors=factors)
     z_dense = RebalanceProblem.for_data(objective, [LongOnly()], dense).solve(dense).z
@@ -173,19 +194,30 @@ def test_factor_model_from_returns_reproduces_variances() -> None:
     sample = np.cov(returns, rowvar=False) * 252
     x = rng.normal(size=30)
     assert np.diag(model.loadings @ model.factor_cov @ model.loadings.T) + model.idio_var == pytest.approx(
-        np.diag(sample), rel=1e-9)
+        np.diag(sample), rel=1e-9
+    )
     full = factor_risk_from_returns(returns, n_factors=30, periods_per_year=252)
     assert full.quad(x) == pytest.approx(x @ sample @ x, rel=1e-6)
 
 
-@pytest.mark.parametrize(("params", "key"), [
-    ({"tc_wieght": 1.0}, "tc_wieght"), ({"te_weight": -1}, "te_weight"), ({"tc_weight": "high"}, "tc_weight"),
-    ({"max_turnover": float("nan")}, "max_turnover"), ({"long_only": "yes"}, "long_only"),
-    ({"do_not_trade": "AAPL, MSFT", "do_not_buy": [1]}, "do_not_buy"), ({"risk": "pca"}, "risk"),
-    ({"solver": "gurobi"}, "solver"), ({"on_failure": "retry"}, "on_failure"), ({"n_factors": 2.5}, "n_factors"),
-    ({"min_cash": 0.5, "max_cash": 0.2}, "min_cash"), ({"max_weight": {"AAPL": "x"}}, "max_weight.AAPL"),
-    ({"tax_weight": 1.0}, "tax_weight"),
-])
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ({"tc_wieght": 1.0}, "tc_wieght"),
+        ({"te_weight": -1}, "te_weight"),
+        ({"tc_weight": "high"}, "tc_weight"),
+        ({"max_turnover": float("nan")}, "max_turnover"),
+        ({"long_only": "yes"}, "long_only"),
+        ({"do_not_trade": "AAPL, MSFT", "do_not_buy": [1]}, "do_not_buy"),
+        ({"risk": "pca"}, "risk"),
+        ({"solver": "gurobi"}, "solver"),
+        ({"on_failure": "retry"}, "on_failure"),
+        ({"n_factors": 2.5}, "n_factors"),
+        ({"min_cash": 0.5, "max_cash": 0.2}, "min_cash"),
+        ({"max_weight": {"AAPL": "x"}}, "max_weight.AAPL"),
+        ({"tax_weight": 1.0}, "tax_weight"),
+    ],
+)
 def test_factory_rejects_bad_parameters_naming_file_and_key(params: dict, key: str) -> None:
     where = SourceRef("portfolio.yaml", 12, "policy")
     with pytest.raises(ConfigError) as info:

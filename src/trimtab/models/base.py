@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """The optimizer's building blocks: problem data, cvxpy variables, terms and constraints.
 
 A :class:`Term` is a convex function of the trades ``z`` (weights, buys positive) with two front ends that
@@ -58,7 +59,9 @@ OBJECTIVE_SCALE = 1e4
 RiskForm = Literal["dense", "factor"]
 
 
-def _vector(name: str, values: object, n: int | None = None, *, allow_none: bool = False) -> FloatArray | None:
+def _vector(
+    name: str, values: object, n: int | None = None, *, allow_none: bool = False
+) -> FloatArray | None:
     if values is None:
         if allow_none:
             return None
@@ -95,8 +98,10 @@ class FactorRisk:
         f = np.array(self.factor_cov, dtype=float, copy=True)
         d = np.array(self.idio_var, dtype=float, copy=True)
         if b.ndim != 2 or f.shape != (b.shape[1], b.shape[1]) or d.shape != (b.shape[0],):
-            raise DataError(f"factor risk: shapes do not fit: loadings {b.shape}, factor_cov {f.shape}, "
-                            f"idio_var {d.shape}; expected (n, k), (k, k), (n,)")
+            raise DataError(
+                f"factor risk: shapes do not fit: loadings {b.shape}, factor_cov {f.shape}, "
+                f"idio_var {d.shape}; expected (n, k), (k, k), (n,)"
+            )
         if not (np.isfinite(b).all() and np.isfinite(f).all() and np.isfinite(d).all()) or (d < 0).any():
             raise DataError("factor risk: entries must be finite and idiosyncratic variances >= 0")
         for name, value in (("loadings", b), ("factor_cov", 0.5 * (f + f.T)), ("idio_var", d)):
@@ -126,7 +131,9 @@ def psd_sqrt(matrix: FloatArray) -> FloatArray:
     except np.linalg.LinAlgError:
         vals, vecs = np.linalg.eigh(m)
         if vals.min(initial=0.0) < -1e-8 * max(1.0, float(np.abs(vals).max(initial=0.0))):
-            raise DataError(f"covariance is not positive semi-definite (smallest eigenvalue {vals.min():.3g})")
+            raise DataError(
+                f"covariance is not positive semi-definite (smallest eigenvalue {vals.min():.3g})"
+            )
         return (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
 
 
@@ -194,7 +201,9 @@ class ProblemData:
         if self.covariance is not None:
             cov = np.array(self.covariance, dtype=float, copy=True)
             if cov.shape != (n, n) or not np.isfinite(cov).all():
-                raise DataError(f"problem data: covariance must be a finite ({n}, {n}) matrix; got {cov.shape}")
+                raise DataError(
+                    f"problem data: covariance must be a finite ({n}, {n}) matrix; got {cov.shape}"
+                )
             cov.setflags(write=False)
             object.__setattr__(self, "covariance", cov)
         if self.factors is not None:
@@ -202,7 +211,9 @@ class ProblemData:
             if not isinstance(f, FactorRisk):
                 f = FactorRisk(f.loadings, f.factor_cov, f.idio_var)  # e.g. estimates.factor.FactorModel
             if f.loadings.shape[0] != n:
-                raise DataError(f"problem data: factor loadings have {f.loadings.shape[0]} rows for {n} symbols")
+                raise DataError(
+                    f"problem data: factor loadings have {f.loadings.shape[0]} rows for {n} symbols"
+                )
             object.__setattr__(self, "factors", f)
         object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))
 
@@ -322,7 +333,9 @@ class CvxVars:
             self.epigraphs += [self._tau >= self.z, self._tau >= -self.z]
         return self._tau
 
-    def parameter(self, owner: object, name: str, shape: tuple[int, ...] | int = (), **attrs: Any) -> cp.Parameter:
+    def parameter(
+        self, owner: object, name: str, shape: tuple[int, ...] | int = (), **attrs: Any
+    ) -> cp.Parameter:
         """The Parameter ``name`` of ``owner`` (created on first use)."""
         key = (id(owner), name)
         if key not in self._params:
@@ -343,8 +356,10 @@ class CvxVars:
     def bind(self, data: ProblemData) -> None:
         """Set the shared Parameters from ``data``."""
         if data.symbols != self.symbols:
-            raise DataError(f"problem compiled for {self.n} symbols ({', '.join(self.symbols[:5])} ...), data "
-                            f"has {data.n} ({', '.join(data.symbols[:5])} ...); compile it again for this universe")
+            raise DataError(
+                f"problem compiled for {self.n} symbols ({', '.join(self.symbols[:5])} ...), data "
+                f"has {data.n} ({', '.join(data.symbols[:5])} ...); compile it again for this universe"
+            )
         if self.chained:  # d0, cash and the target come from the previous period
             return
         self.assign(self.d0, data.d0)
@@ -427,13 +442,13 @@ class Term:
 
     __rmul__ = __mul__
 
-    def __le__(self, limit: float) -> TermConstraint:  # type: ignore[override]
+    def __le__(self, limit: float) -> TermConstraint:
         return TermConstraint(self, float(limit))
 
-    def __lt__(self, limit: float) -> TermConstraint:  # type: ignore[override]
+    def __lt__(self, limit: float) -> TermConstraint:
         raise ModelError(f"{self!r} < {limit}: a strict inequality cannot be enforced by a solver; use <=")
 
-    def __ge__(self, limit: float) -> TermConstraint:  # type: ignore[override]
+    def __ge__(self, limit: float) -> TermConstraint:
         raise ModelError(f"{self!r} >= {limit}: a lower limit on a convex term is not convex; use <=")
 
     __gt__ = __ge__
@@ -493,8 +508,10 @@ class Scaled(Term):
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.weight) and self.weight >= 0):
-            raise ModelError(f"{self.weight!r} * {self.term!r}: a term's weight must be a finite number >= 0 "
-                             "(a negative weight makes the objective non-convex)")
+            raise ModelError(
+                f"{self.weight!r} * {self.term!r}: a term's weight must be a finite number >= 0 "
+                "(a negative weight makes the objective non-convex)"
+            )
 
     @property
     def label(self) -> str:  # type: ignore[override]
@@ -504,7 +521,7 @@ class Scaled(Term):
         return self.weight * self.term.evaluate(z, data)
 
     def to_cvxpy(self, v: CvxVars) -> cp.Expression:
-        return self.weight * self.term.to_cvxpy(v)
+        return self.term.to_cvxpy(v) * self.weight
 
     def bind(self, v: CvxVars, data: ProblemData) -> None:
         self.term.bind(v, data)
@@ -599,8 +616,10 @@ class TermConstraint(Constraint):
         return self.term.needs()
 
     def describe_binding(self, z: FloatArray, data: ProblemData) -> str:
-        return (f"the limit {self.term.label} <= {self.limit:.6g} binds "
-                f"({self.term.label} = {self.term.evaluate(z, data):.6g})")
+        return (
+            f"the limit {self.term.label} <= {self.limit:.6g} binds "
+            f"({self.term.label} = {self.term.evaluate(z, data):.6g})"
+        )
 
     def __repr__(self) -> str:
         return f"{self.term!r} <= {self.limit!r}"

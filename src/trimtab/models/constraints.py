@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """Hard constraints on the trades ``z`` (weights; cash is ``cash - sum(z)`` after trading).
 
 =================================  ==========================================================================
@@ -59,9 +60,19 @@ class LongOnly(Constraint):
 
     def describe_binding(self, z: FloatArray, data: ProblemData) -> str:
         w_plus = data.w + z
-        names = [data.symbols[i] for i in np.flatnonzero(w_plus <= 1e-7) if data.w_target[i] > 0 or data.w[i] > 0]
-        return ("long only binds: " + ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-                + " sold out entirely") if names else "long only binds"
+        names = [
+            data.symbols[i] for i in np.flatnonzero(w_plus <= 1e-7) if data.w_target[i] > 0 or data.w[i] > 0
+        ]
+        return (
+            (
+                "long only binds: "
+                + ", ".join(names[:5])
+                + (" ..." if len(names) > 5 else "")
+                + " sold out entirely"
+            )
+            if names
+            else "long only binds"
+        )
 
     def __repr__(self) -> str:
         return "LongOnly()"
@@ -77,11 +88,17 @@ class CashBounds(Constraint):
     def __post_init__(self) -> None:
         for name in ("min_weight", "max_weight"):
             if not math.isfinite(getattr(self, name)):
-                raise ConfigError(f"CashBounds: {name} must be a finite fraction", got=getattr(self, name),
-                                  fix="e.g. min_weight=0.01 to keep 1 % cash")
+                raise ConfigError(
+                    f"CashBounds: {name} must be a finite fraction",
+                    got=getattr(self, name),
+                    fix="e.g. min_weight=0.01 to keep 1 % cash",
+                )
         if self.min_weight > self.max_weight:
-            raise ConfigError("CashBounds: min_weight is above max_weight",
-                              got=(self.min_weight, self.max_weight), fix="swap them")
+            raise ConfigError(
+                "CashBounds: min_weight is above max_weight",
+                got=(self.min_weight, self.max_weight),
+                fix="swap them",
+            )
 
     def to_cvxpy(self, v: CvxVars) -> list[cp.Constraint]:
         return [v.cash_plus >= self.min_weight, v.cash_plus <= self.max_weight]
@@ -92,12 +109,17 @@ class CashBounds(Constraint):
 
     def describe_binding(self, z: FloatArray, data: ProblemData) -> str:
         cash_plus = float(data.cash) - float(np.sum(z))  # type: ignore[arg-type]
-        edge = "minimum" if abs(cash_plus - self.min_weight) <= abs(cash_plus - self.max_weight) else "maximum"
+        edge = (
+            "minimum" if abs(cash_plus - self.min_weight) <= abs(cash_plus - self.max_weight) else "maximum"
+        )
         return f"the cash {edge} binds (cash after trading {_pp(cash_plus)})"
 
     def __repr__(self) -> str:
-        args = [f"{k}={v!r}" for k, v, d in (("min_weight", self.min_weight, 0.0),
-                                             ("max_weight", self.max_weight, 1.0)) if v != d]
+        args = [
+            f"{k}={v!r}"
+            for k, v, d in (("min_weight", self.min_weight, 0.0), ("max_weight", self.max_weight, 1.0))
+            if v != d
+        ]
         return f"CashBounds({', '.join(args)})"
 
 
@@ -118,14 +140,19 @@ class Budget(Constraint):
         return abs(float(data.cash) - float(np.sum(z)) - self.cash)  # type: ignore[arg-type]
 
     def describe_binding(self, z: FloatArray, data: ProblemData) -> str:
-        return "the budget binds: buys are paid for by sells" if self.cash is None else \
-            f"the budget binds: cash after trading is held at {_pp(self.cash)}"
+        return (
+            "the budget binds: buys are paid for by sells"
+            if self.cash is None
+            else f"the budget binds: cash after trading is held at {_pp(self.cash)}"
+        )
 
     def __repr__(self) -> str:
         return "Budget()" if self.cash is None else f"Budget(cash={self.cash!r})"
 
 
-def _per_asset(value: float | Mapping[str, float] | None, data_symbols: tuple[str, ...], default: float) -> FloatArray:
+def _per_asset(
+    value: float | Mapping[str, float] | None, data_symbols: tuple[str, ...], default: float
+) -> FloatArray:
     if value is None:
         return np.full(len(data_symbols), default)
     if isinstance(value, Mapping):
@@ -152,15 +179,18 @@ class WeightBounds(Constraint):
             values = value.values() if isinstance(value, Mapping) else ([] if value is None else [value])
             for x in values:
                 if not (isinstance(x, (int, float)) and math.isfinite(x)):
-                    raise ConfigError(f"WeightBounds: {name} bounds must be finite fractions", got=x,
-                                      fix="e.g. upper=0.25")
+                    raise ConfigError(
+                        f"WeightBounds: {name} bounds must be finite fractions", got=x, fix="e.g. upper=0.25"
+                    )
             if isinstance(value, Mapping):
                 object.__setattr__(self, name, dict(value))
 
     def bounds(self, data: ProblemData) -> tuple[FloatArray, FloatArray]:
         """Lower and upper bounds per asset, shape (n,) each (+-10 where unbounded)."""
-        return (_per_asset(self.lower, data.symbols, -NO_BOUND),
-                _per_asset(self.upper, data.symbols, NO_BOUND))
+        return (
+            _per_asset(self.lower, data.symbols, -NO_BOUND),
+            _per_asset(self.upper, data.symbols, NO_BOUND),
+        )
 
     def to_cvxpy(self, v: CvxVars) -> list[cp.Constraint]:
         out = []
@@ -185,8 +215,11 @@ class WeightBounds(Constraint):
     def describe_binding(self, z: FloatArray, data: ProblemData) -> str:
         lower, upper = self.bounds(data)
         w_plus = data.w + z
-        at = [f"{data.symbols[i]} at {_pp(w_plus[i])}" for i in range(data.n)
-              if min(abs(w_plus[i] - lower[i]), abs(w_plus[i] - upper[i])) <= 1e-6]
+        at = [
+            f"{data.symbols[i]} at {_pp(w_plus[i])}"
+            for i in range(data.n)
+            if min(abs(w_plus[i] - lower[i]), abs(w_plus[i] - upper[i])) <= 1e-6
+        ]
         return "weight bounds bind: " + (", ".join(at[:5]) + (" ..." if len(at) > 5 else "") if at else "")
 
     def __repr__(self) -> str:
@@ -202,7 +235,9 @@ class TurnoverAtMost(Constraint):
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.limit) and self.limit >= 0):
-            raise ConfigError("TurnoverAtMost: limit must be a fraction >= 0", got=self.limit, fix="e.g. 0.10")
+            raise ConfigError(
+                "TurnoverAtMost: limit must be a fraction >= 0", got=self.limit, fix="e.g. 0.10"
+            )
 
     def to_cvxpy(self, v: CvxVars) -> list[cp.Constraint]:
         return [cp.sum(v.abs_z()) <= 2.0 * self.limit]

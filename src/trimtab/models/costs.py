@@ -56,8 +56,10 @@ TRADE_EPSILON_USD = 1e-12
 def _vector(name: str, values: object, n: int | None) -> FloatArray:
     out = np.array(values, dtype=float, copy=True).reshape(-1)
     if n is not None and out.shape != (n,):
-        raise DataError(f"trade cost inputs: {name} has {out.size} values but prices has {n}; "
-                        "give one value per asset, in the same order")
+        raise DataError(
+            f"trade cost inputs: {name} has {out.size} values but prices has {n}; "
+            "give one value per asset, in the same order"
+        )
     out.setflags(write=False)
     return out
 
@@ -84,8 +86,10 @@ class TradeCostInputs:
         prices = _vector("prices", self.prices, None)
         bad = np.flatnonzero(~(np.isfinite(prices) & (prices > 0)))
         if bad.size:
-            raise DataError(f"trade cost inputs: prices must be finite and positive; asset positions "
-                            f"{bad.tolist()[:10]} have {prices[bad].tolist()[:10]}")
+            raise DataError(
+                f"trade cost inputs: prices must be finite and positive; asset positions "
+                f"{bad.tolist()[:10]} have {prices[bad].tolist()[:10]}"
+            )
         object.__setattr__(self, "prices", prices)
         n = prices.size
         if self.sigma is not None:
@@ -124,8 +128,9 @@ class CostTerm:
         """Total cost of trades ``u`` in dollars."""
         return float(self.evaluate(u, inputs).sum())
 
-    def estimate_one(self, quantity: Decimal, price: Decimal, *, sigma: float | None,
-                     volume: float | None) -> Decimal:
+    def estimate_one(
+        self, quantity: Decimal, price: Decimal, *, sigma: float | None, volume: float | None
+    ) -> Decimal:
         """Unrounded dollars for one trade of ``quantity`` shares (unsigned) at ``price``."""
         raise NotImplementedError
 
@@ -154,9 +159,12 @@ class LinearCost(CostTerm):
     commission_per_share: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_non_negative("LinearCost", "half_spread_bps", self.half_spread_bps, "e.g. 2 for 2 basis points")
-        _check_non_negative("LinearCost", "commission_per_share", self.commission_per_share,
-                            "dollars per share, e.g. 0.005")
+        _check_non_negative(
+            "LinearCost", "half_spread_bps", self.half_spread_bps, "e.g. 2 for 2 basis points"
+        )
+        _check_non_negative(
+            "LinearCost", "commission_per_share", self.commission_per_share, "dollars per share, e.g. 0.005"
+        )
 
     def rate(self, inputs: TradeCostInputs) -> FloatArray:
         """Dollars of cost per dollar traded, per asset, shape (n,)."""
@@ -166,15 +174,22 @@ class LinearCost(CostTerm):
         """Cost per asset in dollars, shape (n,)."""
         return self.rate(inputs) * np.abs(_trades(u, inputs))
 
-    def estimate_one(self, quantity: Decimal, price: Decimal, *, sigma: float | None = None,
-                     volume: float | None = None) -> Decimal:
+    def estimate_one(
+        self, quantity: Decimal, price: Decimal, *, sigma: float | None = None, volume: float | None = None
+    ) -> Decimal:
         """Exact Decimal dollars for one trade (unrounded)."""
         spread = to_decimal(float(self.half_spread_bps)) / Decimal(10_000)
         return spread * quantity * price + to_decimal(float(self.commission_per_share)) * quantity
 
     def __repr__(self) -> str:
-        args = [f"{k}={v!r}" for k, v in (("half_spread_bps", self.half_spread_bps),
-                                           ("commission_per_share", self.commission_per_share)) if v]
+        args = [
+            f"{k}={v!r}"
+            for k, v in (
+                ("half_spread_bps", self.half_spread_bps),
+                ("commission_per_share", self.commission_per_share),
+            )
+            if v
+        ]
         return f"LinearCost({', '.join(args)})"
 
 
@@ -216,15 +231,19 @@ class MarketImpact(CostTerm):
         """
         if inputs.sigma is None or inputs.volume is None:
             missing = " and ".join(k for k in ("sigma", "volume") if getattr(inputs, k) is None)
-            raise DataError(f"market impact needs per-asset {missing}; give volatility per period and traded "
-                            "value per period in dollars, or remove the impact model from the costs")
+            raise DataError(
+                f"market impact needs per-asset {missing}; give volatility per period and traded "
+                "value per period in dollars, or remove the impact model from the costs"
+            )
         mask = np.ones(inputs.n_assets, dtype=bool) if only is None else np.asarray(only, dtype=bool)
         sigma, volume = inputs.sigma, inputs.volume
         bad = np.flatnonzero(mask & ~(np.isfinite(sigma) & (sigma >= 0) & np.isfinite(volume) & (volume > 0)))
         if bad.size:
-            raise DataError(f"market impact: asset positions {bad.tolist()[:10]} need a finite volatility >= 0 "
-                            f"and a traded value > 0; got sigma {sigma[bad].tolist()[:10]}, "
-                            f"volume {volume[bad].tolist()[:10]}")
+            raise DataError(
+                f"market impact: asset positions {bad.tolist()[:10]} need a finite volatility >= 0 "
+                f"and a traded value > 0; got sigma {sigma[bad].tolist()[:10]}, "
+                f"volume {volume[bad].tolist()[:10]}"
+            )
         out = np.zeros(inputs.n_assets)
         out[mask] = self.b * sigma[mask] / volume[mask] ** (self.alpha - 1.0)
         return out
@@ -235,13 +254,15 @@ class MarketImpact(CostTerm):
         size = np.abs(u)
         return self.coefficient(inputs, only=size > 0) * size**self.alpha
 
-    def estimate_one(self, quantity: Decimal, price: Decimal, *, sigma: float | None = None,
-                     volume: float | None = None) -> Decimal:
+    def estimate_one(
+        self, quantity: Decimal, price: Decimal, *, sigma: float | None = None, volume: float | None = None
+    ) -> Decimal:
         """Dollars for one trade; zero when ``sigma`` or ``volume`` is not given."""
         if sigma is None or volume is None or quantity == 0:
             return ZERO
-        inputs = TradeCostInputs(prices=np.array([to_float(price)]), sigma=np.array([sigma]),
-                                 volume=np.array([volume]))
+        inputs = TradeCostInputs(
+            prices=np.array([to_float(price)]), sigma=np.array([sigma]), volume=np.array([volume])
+        )
         return to_decimal(float(self.evaluate(np.array([to_float(quantity * price)]), inputs)[0]))
 
     def __repr__(self) -> str:
@@ -265,8 +286,9 @@ class FixedCost(CostTerm):
         """Cost per asset in dollars, shape (n,)."""
         return np.where(np.abs(_trades(u, inputs)) > TRADE_EPSILON_USD, float(self.per_trade), 0.0)
 
-    def estimate_one(self, quantity: Decimal, price: Decimal, *, sigma: float | None = None,
-                     volume: float | None = None) -> Decimal:
+    def estimate_one(
+        self, quantity: Decimal, price: Decimal, *, sigma: float | None = None, volume: float | None = None
+    ) -> Decimal:
         """``per_trade`` when ``quantity > 0``."""
         return to_decimal(float(self.per_trade)) if quantity > 0 else ZERO
 
@@ -294,8 +316,11 @@ class CostModel:
             elif isinstance(term, CostTerm):
                 flat.append(term)
             else:
-                raise ConfigError("a cost model is built from LinearCost, MarketImpact, FixedCost or CostModel",
-                                  got=type(term).__name__, fix="pass cost model objects")
+                raise ConfigError(
+                    "a cost model is built from LinearCost, MarketImpact, FixedCost or CostModel",
+                    got=type(term).__name__,
+                    fix="pass cost model objects",
+                )
         object.__setattr__(self, "terms", tuple(flat))
 
     @classmethod
@@ -306,8 +331,12 @@ class CostModel:
         zero); ``commission_per_trade > 0`` adds a :class:`FixedCost`; ``impact`` adds a
         :class:`MarketImpact`.  ``min_trade_value`` is a trade-sizing rule, not a cost, and is ignored here.
         """
-        terms: list[CostTerm] = [LinearCost(half_spread_bps=float(settings.half_spread_bps),
-                                            commission_per_share=to_float(settings.commission_per_share))]
+        terms: list[CostTerm] = [
+            LinearCost(
+                half_spread_bps=float(settings.half_spread_bps),
+                commission_per_share=to_float(settings.commission_per_share),
+            )
+        ]
         if settings.commission_per_trade > 0:
             terms.append(FixedCost(per_trade=to_float(settings.commission_per_trade)))
         if settings.impact is not None:
@@ -348,8 +377,9 @@ class CostModel:
         """Total cost of trades ``u`` in dollars."""
         return float(self.evaluate(u, inputs).sum())
 
-    def estimate(self, quantity: Decimal, price: Decimal, *, sigma: float | None = None,
-                 volume: float | None = None) -> Decimal:
+    def estimate(
+        self, quantity: Decimal, price: Decimal, *, sigma: float | None = None, volume: float | None = None
+    ) -> Decimal:
         """Dollars, rounded to cents, for ONE trade of ``quantity`` shares (unsigned) at ``price``.
 
         Linear and fixed parts are computed exactly in Decimal; the fixed ticket cost applies when

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """A rebalancing problem compiled once per universe and re-solved by setting Parameter values.
 
 ``RebalanceProblem(objective, constraints, symbols=...)`` builds the cvxpy problem
@@ -123,40 +124,68 @@ class RebalanceProblem:
         cvxpy's ``Problem.solve`` every time.
     """
 
-    def __init__(self, objective: Term, constraints: Sequence[Constraint] = (), *, symbols: Sequence[str],
-                 risk_form: RiskForm = "dense", n_factors: int = 0, solvers: Sequence[str] = ("CLARABEL",),
-                 fast: bool = True) -> None:
+    def __init__(
+        self,
+        objective: Term,
+        constraints: Sequence[Constraint] = (),
+        *,
+        symbols: Sequence[str],
+        risk_form: RiskForm = "dense",
+        n_factors: int = 0,
+        solvers: Sequence[str] = ("CLARABEL",),
+        fast: bool = True,
+    ) -> None:
         objective.check_convex()
         self.objective = objective
         self.constraints = tuple(constraints)
         self.solvers = tuple(s.upper() for s in solvers)
         unknown = [s for s in self.solvers if s not in cp.installed_solvers()]
         if unknown or not self.solvers:
-            raise ModelError(f"solver(s) {unknown or '(none)'} not installed; installed: {cp.installed_solvers()}")
+            raise ModelError(
+                f"solver(s) {unknown or '(none)'} not installed; installed: {cp.installed_solvers()}"
+            )
         self.v = CvxVars(symbols, risk_form=risk_form, n_factors=n_factors)
         expr = objective.to_cvxpy(self.v)
         rows = [row for c in self.constraints for row in c.compile(self.v)]
         self.problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * expr), rows + self.v.epigraphs)
-        if not self.problem.is_dcp(dpp=True):
-            raise ModelError(f"{objective!r} with {constraint_names(self.constraints) or 'no constraints'} is not "
-                             "DPP: a Parameter multiplies a Parameter-dependent expression")
+        if not (self.problem.is_dcp() and self.problem.is_dpp()):
+            raise ModelError(
+                f"{objective!r} with {constraint_names(self.constraints) or 'no constraints'} is not "
+                "DPP: a Parameter multiplies a Parameter-dependent expression"
+            )
         self.solves = 0
         self.fast = fast
         self._direct: DirectClarabel | None = None
 
     @classmethod
-    def for_data(cls, objective: Term, constraints: Sequence[Constraint], data: ProblemData,
-                 solvers: Sequence[str] = ("CLARABEL",), fast: bool = True) -> RebalanceProblem:
+    def for_data(
+        cls,
+        objective: Term,
+        constraints: Sequence[Constraint],
+        data: ProblemData,
+        solvers: Sequence[str] = ("CLARABEL",),
+        fast: bool = True,
+    ) -> RebalanceProblem:
         """Compile for ``data``'s universe and risk form."""
         k = data.factors.n_factors if data.factors is not None else 0
-        return cls(objective, constraints, symbols=data.symbols, risk_form=data.risk_form(), n_factors=k,
-                   solvers=solvers, fast=fast)
+        return cls(
+            objective,
+            constraints,
+            symbols=data.symbols,
+            risk_form=data.risk_form(),
+            n_factors=k,
+            solvers=solvers,
+            fast=fast,
+        )
 
     def matches(self, data: ProblemData) -> bool:
         """Whether ``data`` fits this compiled problem (universe, risk form, number of factors)."""
         k = data.factors.n_factors if data.factors is not None else 0
-        return (data.symbols == self.v.symbols and data.risk_form() == self.v.risk_form
-                and (self.v.risk_form == "dense" or k == self.v.n_factors))
+        return (
+            data.symbols == self.v.symbols
+            and data.risk_form() == self.v.risk_form
+            and (self.v.risk_form == "dense" or k == self.v.n_factors)
+        )
 
     def bind(self, data: ProblemData) -> None:
         """Set every Parameter from ``data``."""
@@ -197,8 +226,10 @@ class RebalanceProblem:
             if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
                 raise InfeasibleError(infeasible_message(self.constraints, data, self.objective))
             if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
-                raise SolverError(f"{solver} reports the problem unbounded: the objective {self.objective!r} "
-                                  "needs a risk or cost term that grows with the trades")
+                raise SolverError(
+                    f"{solver} reports the problem unbounded: the objective {self.objective!r} "
+                    "needs a risk or cost term that grows with the trades"
+                )
             if status not in _OK or dv is None:
                 failures.append(f"{solver}: status {status}")
                 continue
@@ -207,12 +238,20 @@ class RebalanceProblem:
             broken = [(c, c.violation(z, data)) for c in self.constraints]
             broken = [(c, x) for c, x in broken if x > TOLERANCE]
             if broken:
-                failures.append(f"{solver}: status {status} but the answer breaks "
-                                + ", ".join(f"{c!r} by {x:.2g}" for c, x in broken))
+                failures.append(
+                    f"{solver}: status {status} but the answer breaks "
+                    + ", ".join(f"{c!r} by {x:.2g}" for c, x in broken)
+                )
                 continue
-            return Solution(z=z, data=data, objective=self.objective.evaluate(z, data), status=status,
-                            solver=solver, seconds=time.perf_counter() - start,
-                            _binding=self._binding_reader(load_duals))
+            return Solution(
+                z=z,
+                data=data,
+                objective=self.objective.evaluate(z, data),
+                status=status,
+                solver=solver,
+                seconds=time.perf_counter() - start,
+                _binding=self._binding_reader(load_duals),
+            )
         raise SolverError("no solver gave a trustworthy answer: " + "; ".join(failures))
 
     def _binding_reader(self, load_duals: Callable[[], None]) -> Callable[[], tuple[Constraint, ...]]:
@@ -274,20 +313,28 @@ def _sum_hint(conflict: Sequence[Constraint], data: ProblemData) -> str:
             cash = float(data.cash) if c.cash is None else c.cash  # type: ignore[arg-type]
             cash_low, cash_high = max(cash_low, cash), min(cash_high, cash)
     if (lower > -NO_BOUND).all() and cash_low > -NO_BOUND and lower.sum() + cash_low > 1 + 1e-9:
-        return (f": the lower bounds sum to {100 * lower.sum():.2f} % for the assets plus "
-                f"{100 * cash_low:.2f} % cash, more than 100 %")
+        return (
+            f": the lower bounds sum to {100 * lower.sum():.2f} % for the assets plus "
+            f"{100 * cash_low:.2f} % cash, more than 100 %"
+        )
     if (upper < NO_BOUND).all() and cash_high < NO_BOUND and upper.sum() + cash_high < 1 - 1e-9:
-        return (f": the upper bounds sum to {100 * upper.sum():.2f} % for the assets plus "
-                f"{100 * cash_high:.2f} % cash, less than 100 %")
+        return (
+            f": the upper bounds sum to {100 * upper.sum():.2f} % for the assets plus "
+            f"{100 * cash_high:.2f} % cash, less than 100 %"
+        )
     return ""
 
 
-def infeasible_message(constraints: Sequence[Constraint], data: ProblemData, objective: Term | None = None) -> str:
+def infeasible_message(
+    constraints: Sequence[Constraint], data: ProblemData, objective: Term | None = None
+) -> str:
     """One sentence naming the constraints in conflict."""
     conflict = find_conflict(constraints, data)
     if not conflict:
-        return ("the solver reports the problem infeasible, but the constraints "
-                f"{constraint_names(constraints)} can hold together; the data may be badly scaled")
+        return (
+            "the solver reports the problem infeasible, but the constraints "
+            f"{constraint_names(constraints)} can hold together; the data may be badly scaled"
+        )
     if len(conflict) == 1:
         return f"the constraint {conflict[0]!r} cannot hold{_sum_hint(conflict, data)}"
     return f"the constraints {constraint_names(conflict)} cannot all hold{_sum_hint(conflict, data)}"

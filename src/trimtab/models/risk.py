@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """Tracking error to the target, on a dense covariance or in factor form.
 
 ``TrackingError()`` is ``TE^2 = (w + z - w_target)' Sigma (w + z - w_target)``: the annualised variance of the
@@ -94,8 +95,9 @@ class TrackingError(Term):
         return "TrackingError()"
 
 
-def factor_risk_from_returns(returns: FloatArray, *, n_factors: int, periods_per_year: float,
-                             idio_floor: float = 1e-10) -> FactorRisk:
+def factor_risk_from_returns(
+    returns: FloatArray, *, n_factors: int, periods_per_year: float, idio_floor: float = 1e-10
+) -> FactorRisk:
     """A statistical (principal-component) factor model from returns, without forming ``Sigma``.
 
     Parameters

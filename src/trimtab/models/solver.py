@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """Calling Clarabel directly on a compiled DPP problem (the re-solve fast path).
 
 cvxpy compiles a DPP problem once into linear maps from the Parameter values to the solver's data
@@ -101,7 +102,7 @@ class DirectClarabel:
         vec = np.zeros(self._n_param)
         for col, size, param in self._params:
             value = param.value
-            vec[col:col + size] = np.ravel(value, order="F") if size > 1 else value
+            vec[col : col + size] = np.ravel(np.asarray(value), order="F") if size > 1 else value
         vec[self._const_col] = 1.0
         return vec
 
@@ -112,7 +113,7 @@ class DirectClarabel:
         values = self._a_map @ vec
         a_data = -np.asarray(values[: self._a_end], dtype=float)
         b = np.zeros(self._a_rows)
-        b[self._b_rows] = values[self._a_end:]
+        b[self._b_rows] = values[self._a_end :]
         p_data = None
         if self._p_map is not None:
             p_data = np.asarray((self._p_map @ vec)[self._p_keep], dtype=float)
@@ -145,7 +146,7 @@ class DirectClarabel:
         status = CLARABEL_STATUS.get(str(result.status), cp.SOLVER_ERROR)
         if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             x = np.asarray(result.x, dtype=float)
-            return status, x[self._col: self._col + self._n]
+            return status, x[self._col : self._col + self._n]
         return status, None
 
     def unpack(self) -> None:

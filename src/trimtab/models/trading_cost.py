@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """Trading cost as an optimizer term: the cost models of :mod:`trimtab.models.costs` over weights.
 
 ``TradingCost(model)`` is the cost of trades ``z`` (weights) as a fraction of portfolio value ``v``:
@@ -20,8 +21,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from trimtab.errors import ModelError
-from trimtab.errors import DataError
+from trimtab.errors import DataError, ModelError
 from trimtab.models.base import CvxVars, FactorRisk, ProblemData, Term, psd_sqrt
 from trimtab.models.costs import CostModel, CostTerm, FixedCost, LinearCost, MarketImpact
 from trimtab.typing import FloatArray
@@ -58,15 +58,17 @@ class TradingCost(Term):
     def check_convex(self) -> None:
         for part in self._terms:
             if isinstance(part, FixedCost) and part.per_trade > 0:
-                raise ModelError(f"{part!r} is a fixed cost per trade, which is not convex and cannot go into "
-                                 "the convex optimizer; drop it from the optimizer's costs and use a minimum "
-                                 "trade value instead")
+                raise ModelError(
+                    f"{part!r} is a fixed cost per trade, which is not convex and cannot go into "
+                    "the convex optimizer; drop it from the optimizer's costs and use a minimum "
+                    "trade value instead"
+                )
             if not isinstance(part, (LinearCost, MarketImpact, FixedCost)):
                 raise ModelError(f"{part!r}: the optimizer knows LinearCost and MarketImpact only")
 
     def evaluate(self, z: FloatArray, data: ProblemData) -> float:
         u = np.asarray(z, dtype=float) * data.v
-        return self.model.total(u, data.cost_inputs()) / data.v  # type: ignore[union-attr]
+        return self.model.total(u, data.cost_inputs()) / data.v
 
     def _impact_coef(self, part: MarketImpact, data: ProblemData) -> FloatArray:
         """``c v^(alpha-1)``: impact in weight form is ``sum(c v^(alpha-1) |z|^alpha)``."""
@@ -119,7 +121,11 @@ class TradingCost(Term):
                 v.assign(v.parameter(self, f"impact{i}", v.n, nonneg=True), coef)
 
     def needs(self) -> frozenset[str]:
-        out = {"prices"} if any(isinstance(p, LinearCost) and p.commission_per_share for p in self._terms) else set()
+        out = (
+            {"prices"}
+            if any(isinstance(p, LinearCost) and p.commission_per_share for p in self._terms)
+            else set()
+        )
         if any(isinstance(p, MarketImpact) for p in self._terms):
             out |= {"sigma", "volume"}
         return frozenset(out)

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """No-trade bands by dynamic programming for one tracked deviation (KAT-01, KAT-01b).
 
 Model (KNOWN_ANSWERS KAT-01): the deviation ``x`` of a weight from its target moves as ``dx = sigma dW``
@@ -102,8 +103,17 @@ def _edge(mid: FloatArray, slope: FloatArray, level: float) -> float:
     return float(mid[j - 1] + (level - s0) / (s1 - s0) * (mid[j] - mid[j - 1]))
 
 
-def solve_band(k: float, dt: float, *, q: float = 1.0, sigma: float = 1.0, n_grid: int = 1601,
-               half_width: float | None = None, tol: float = 1e-13, max_iter: int = 200_000) -> BandSolution:
+def solve_band(
+    k: float,
+    dt: float,
+    *,
+    q: float = 1.0,
+    sigma: float = 1.0,
+    n_grid: int = 1601,
+    half_width: float | None = None,
+    tol: float = 1e-13,
+    max_iter: int = 200_000,
+) -> BandSolution:
     """The optimal no-trade band for discrete checks, by relative value iteration (KAT-01b).
 
     Parameters
@@ -130,7 +140,9 @@ def solve_band(k: float, dt: float, *, q: float = 1.0, sigma: float = 1.0, n_gri
         raise ConfigError("solve_band: n_grid must be at least 11", got=n_grid, fix="use 1601 or more")
     n_grid += 1 - n_grid % 2
     step_sd = sigma * math.sqrt(dt)
-    width = half_width if half_width is not None else 1.5 * continuous_band(k, q=q, sigma=sigma)[0] + 6 * step_sd
+    width = (
+        half_width if half_width is not None else 1.5 * continuous_band(k, q=q, sigma=sigma)[0] + 6 * step_sd
+    )
     x = np.linspace(-width, width, n_grid)
     dx = x[1] - x[0]
     # transition kernel: probability that y + N(0, step_sd^2) lands in each bin (tails to the end bins)
@@ -161,5 +173,6 @@ def solve_band(k: float, dt: float, *, q: float = 1.0, sigma: float = 1.0, n_gri
     slopes = np.diff(value) / dx
     upper = _edge(mid, slopes, k)
     lower = -_edge(-mid[::-1], -slopes[::-1], k)
-    return BandSolution(lower=lower, upper=upper, average_loss=float(gain / dt), grid=x, value=value,
-                        iterations=iteration)
+    return BandSolution(
+        lower=lower, upper=upper, average_loss=float(gain / dt), grid=x, value=value, iterations=iteration
+    )

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """Model predictive control: plan trades over ``H`` periods with the same terms, execute the first.
 
 ``MultiPeriodRebalancer(holding, trading, horizon=H, discount=rho)`` minimises
@@ -30,7 +31,15 @@ import cvxpy as cp
 import numpy as np
 
 from trimtab.errors import ConfigError, ModelError
-from trimtab.models.base import OBJECTIVE_SCALE, Constraint, CvxVars, ProblemData, RiskForm, Term, constraint_names
+from trimtab.models.base import (
+    OBJECTIVE_SCALE,
+    Constraint,
+    CvxVars,
+    ProblemData,
+    RiskForm,
+    Term,
+    constraint_names,
+)
 from trimtab.models.problem import RebalanceProblem, Solution
 from trimtab.policies.base import Decision, DecisionContext
 from trimtab.policies.optimizer import ConvexRebalancer
@@ -52,9 +61,20 @@ def gp_trading_fraction(gamma: float, lam: float, rho: float) -> float:
 class MultiPeriodProblem(RebalanceProblem):
     """The ``H``-period problem; :meth:`solve` returns the first period's trades (plan in :attr:`plan`)."""
 
-    def __init__(self, holding: Term, trading: Term, constraints: Sequence[Constraint] = (), *,
-                 symbols: Sequence[str], horizon: int, discount: float = 0.0, risk_form: RiskForm = "dense",
-                 n_factors: int = 0, solvers: Sequence[str] = ("CLARABEL",), fast: bool = True) -> None:
+    def __init__(
+        self,
+        holding: Term,
+        trading: Term,
+        constraints: Sequence[Constraint] = (),
+        *,
+        symbols: Sequence[str],
+        horizon: int,
+        discount: float = 0.0,
+        risk_form: RiskForm = "dense",
+        n_factors: int = 0,
+        solvers: Sequence[str] = ("CLARABEL",),
+        fast: bool = True,
+    ) -> None:
         if horizon < 1:
             raise ConfigError("multi-period horizon must be at least 1 period", got=horizon, fix="e.g. 20")
         if not 0.0 <= discount < 1.0:
@@ -77,25 +97,48 @@ class MultiPeriodProblem(RebalanceProblem):
         parts, rows = [], []
         for t, v in enumerate(self.periods):
             weight = (1.0 - self.discount) ** t
-            parts.append(weight * self.trading.to_cvxpy(v) + weight * (1.0 - self.discount) * self.holding.to_cvxpy(v))
+            parts.append(
+                weight * self.trading.to_cvxpy(v) + weight * (1.0 - self.discount) * self.holding.to_cvxpy(v)
+            )
             rows += [row for c in self.constraints for row in (c.compile(v) if t == 0 else c.to_cvxpy(v))]
         epigraphs = [row for v in self.periods for row in v.epigraphs]
         self.problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(parts))), rows + epigraphs)
-        if not self.problem.is_dcp(dpp=True):
-            raise ModelError(f"multi-period {self.objective!r} with {constraint_names(self.constraints) or 'no constraints'}"
-                             " is not DPP")
+        if not (self.problem.is_dcp() and self.problem.is_dpp()):
+            raise ModelError(
+                f"multi-period {self.objective!r} with {constraint_names(self.constraints) or 'no constraints'}"
+                " is not DPP"
+            )
         self.solves = 0
         self.fast = fast
         self._direct = None
 
     @classmethod
-    def for_data(cls, holding: Term, trading: Term, constraints: Sequence[Constraint], data: ProblemData, *,
-                 horizon: int, discount: float = 0.0, solvers: Sequence[str] = ("CLARABEL",),
-                 fast: bool = True) -> MultiPeriodProblem:
+    def build(
+        cls,
+        holding: Term,
+        trading: Term,
+        constraints: Sequence[Constraint],
+        data: ProblemData,
+        *,
+        horizon: int,
+        discount: float = 0.0,
+        solvers: Sequence[str] = ("CLARABEL",),
+        fast: bool = True,
+    ) -> MultiPeriodProblem:
         """Compile for ``data``'s universe and risk form."""
         k = data.factors.n_factors if data.factors is not None else 0
-        return cls(holding, trading, constraints, symbols=data.symbols, horizon=horizon, discount=discount,
-                   risk_form=data.risk_form(), n_factors=k, solvers=solvers, fast=fast)
+        return cls(
+            holding,
+            trading,
+            constraints,
+            symbols=data.symbols,
+            horizon=horizon,
+            discount=discount,
+            risk_form=data.risk_form(),
+            n_factors=k,
+            solvers=solvers,
+            fast=fast,
+        )
 
     def bind(self, data: ProblemData) -> None:
         """Set every period's Parameters from ``data`` (static forecasts)."""
@@ -142,8 +185,16 @@ class MultiPeriodRebalancer(ConvexRebalancer):
         As for :class:`~trimtab.policies.optimizer.ConvexRebalancer`.
     """
 
-    def __init__(self, holding: Term, trading: Term, constraints: Sequence[Constraint] = (), *, horizon: int,
-                 discount: float = 0.0, **options: Any) -> None:
+    def __init__(
+        self,
+        holding: Term,
+        trading: Term,
+        constraints: Sequence[Constraint] = (),
+        *,
+        horizon: int,
+        discount: float = 0.0,
+        **options: Any,
+    ) -> None:
         super().__init__(trading + holding, constraints, **options)
         if horizon < 1:
             raise ConfigError("multi-period horizon must be at least 1 period", got=horizon, fix="e.g. 20")
@@ -153,14 +204,21 @@ class MultiPeriodRebalancer(ConvexRebalancer):
         if self.spec is None:
             self.spec = f"mpc(horizon={self.horizon}, discount={self.discount!r}, holding={holding!r}, trading={trading!r})"
 
-    def compiled_for(self, data: ProblemData) -> MultiPeriodProblem:  # type: ignore[override]
+    def compiled_for(self, data: ProblemData) -> MultiPeriodProblem:
         """The compiled multi-period problem for ``data``'s universe."""
         k = data.factors.n_factors if data.factors is not None else 0
         key = (data.symbols, data.risk_form(), k)
         problem = self._compiled.get(key)
         if problem is None:
-            problem = MultiPeriodProblem.for_data(self.holding, self.trading, self.constraints, data,
-                                                  horizon=self.horizon, discount=self.discount, solvers=self.solvers)
+            problem = MultiPeriodProblem.build(
+                self.holding,
+                self.trading,
+                self.constraints,
+                data,
+                horizon=self.horizon,
+                discount=self.discount,
+                solvers=self.solvers,
+            )
             self._compiled[key] = problem
             while len(self._compiled) > 4:
                 self._compiled.popitem(last=False)
@@ -179,7 +237,13 @@ class MultiPeriodRebalancer(ConvexRebalancer):
             return decision
         plan = self._plan
         details = dict(decision.details)
-        details["plan"] = [{s: float(x) for s, x in zip(ctx.symbols, row, strict=True) if abs(x) > 1e-9}
-                           for row in plan]
-        return Decision(action=decision.action, target_weights=decision.target_weights, reasons=decision.reasons,
-                        policy=decision.policy, details=details)
+        details["plan"] = [
+            {s: float(x) for s, x in zip(ctx.symbols, row, strict=True) if abs(x) > 1e-9} for row in plan
+        ]
+        return Decision(
+            action=decision.action,
+            target_weights=decision.target_weights,
+            reasons=decision.reasons,
+            policy=decision.policy,
+            details=details,
+        )

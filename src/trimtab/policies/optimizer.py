@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
 """ConvexRebalancer: the optimal-rebalancing policy (compiled once per universe, Parameters set per step).
 
 It chooses trades ``z`` (weights) minimising an objective made of :class:`~trimtab.models.base.Term` objects,
@@ -28,7 +29,7 @@ import numpy as np
 
 from trimtab.domain.settings import CostSettings
 from trimtab.errors import ConfigError, DataError, OptimizationError, SourceRef
-from trimtab.models.base import Constraint, FactorRisk, ProblemData, Term
+from trimtab.models.base import Constraint, ProblemData, Term
 from trimtab.models.constraints import (
     CashBounds,
     DoNotBuy,
@@ -42,7 +43,7 @@ from trimtab.models.costs import CostModel, FixedCost
 from trimtab.models.problem import RebalanceProblem, Solution
 from trimtab.models.risk import TrackingError, factor_risk_from_returns
 from trimtab.models.trading_cost import TradingCost
-from trimtab.policies.base import Decision, DecisionContext
+from trimtab.policies.base import Action, Decision, DecisionContext
 from trimtab.typing import FloatArray
 
 __all__ = ["OPTIMIZER_PARAMETERS", "ConvexRebalancer", "build_optimizer_policy", "explain"]
@@ -99,17 +100,33 @@ class ConvexRebalancer:
         Sentences added to every decision's details (e.g. costs the optimizer does not price).
     """
 
-    def __init__(self, objective: Term, constraints: Sequence[Constraint] = (), *,
-                 solvers: Sequence[str] = ("CLARABEL",), on_failure: str | None = "hold",
-                 risk: str = "auto", factor_threshold: int = 200, n_factors: int = 10, lookback: int = 252,
-                 volatility_lookback: int = 60, volume_lookback: int = 20,
-                 extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None,
-                 spec: str | None = None, notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        objective: Term,
+        constraints: Sequence[Constraint] = (),
+        *,
+        solvers: Sequence[str] = ("CLARABEL",),
+        on_failure: str | None = "hold",
+        risk: str = "auto",
+        factor_threshold: int = 200,
+        n_factors: int = 10,
+        lookback: int = 252,
+        volatility_lookback: int = 60,
+        volume_lookback: int = 20,
+        extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None,
+        spec: str | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
         if on_failure not in ("hold", None):
-            raise ConfigError("ConvexRebalancer: on_failure must be 'hold' or None", got=on_failure,
-                              fix="use 'hold' (recorded fallback) or None (raise)")
+            raise ConfigError(
+                "ConvexRebalancer: on_failure must be 'hold' or None",
+                got=on_failure,
+                fix="use 'hold' (recorded fallback) or None (raise)",
+            )
         if risk not in ("auto", "dense", "factor"):
-            raise ConfigError("ConvexRebalancer: risk must be auto, dense or factor", got=risk, fix="use auto")
+            raise ConfigError(
+                "ConvexRebalancer: risk must be auto, dense or factor", got=risk, fix="use auto"
+            )
         objective.check_convex()
         self.objective = objective
         self.constraints = tuple(constraints)
@@ -168,30 +185,48 @@ class ConvexRebalancer:
             else:
                 returns = self._returns(ctx, self.lookback)
                 if form == "dense":
-                    covariance = np.cov(returns, rowvar=False, ddof=1).reshape(len(symbols), len(symbols)) \
+                    covariance = (
+                        np.cov(returns, rowvar=False, ddof=1).reshape(len(symbols), len(symbols))
                         * snap.periods_per_year
+                    )
                 else:
-                    factors = factor_risk_from_returns(returns, n_factors=self.n_factors,
-                                                       periods_per_year=snap.periods_per_year)
+                    factors = factor_risk_from_returns(
+                        returns, n_factors=self.n_factors, periods_per_year=snap.periods_per_year
+                    )
         sigma = volume = None
         if "sigma" in self._needs:
             recent = snap.returns(list(symbols), lookback=self.volatility_lookback).to_numpy(dtype=float)
-            sigma = np.nanstd(recent, axis=0, ddof=1) if recent.shape[0] >= 2 else np.full(len(symbols), np.nan)
+            sigma = (
+                np.nanstd(recent, axis=0, ddof=1) if recent.shape[0] >= 2 else np.full(len(symbols), np.nan)
+            )
         if "volume" in self._needs:
             vols = [snap.average_volume(s, self.volume_lookback) for s in symbols]
             volume = None if any(x is None for x in vols) else np.array(vols, dtype=float)
         extras = dict(self.extra_data(ctx)) if self.extra_data is not None else {}
-        return ProblemData(symbols=symbols, w=ctx.weights, w_target=ctx.target, v=float(ctx.value),
-                           cash=float(ctx.cash_weight), target_cash=float(ctx.target_cash), prices=prices,
-                           sigma=sigma, volume=volume, covariance=covariance, factors=factors, extras=extras)
+        return ProblemData(
+            symbols=symbols,
+            w=ctx.weights,
+            w_target=ctx.target,
+            v=float(ctx.value),
+            cash=float(ctx.cash_weight),
+            target_cash=float(ctx.target_cash),
+            prices=prices,
+            sigma=sigma,
+            volume=volume,
+            covariance=covariance,
+            factors=factors,
+            extras=extras,
+        )
 
     def _returns(self, ctx: DecisionContext, lookback: int) -> FloatArray:
         frame = ctx.snapshot.returns(list(ctx.symbols), lookback=lookback)
         r = frame.to_numpy(dtype=float)
         r = r[np.isfinite(r).all(axis=1)]
         if r.shape[0] < 2:
-            raise DataError(f"the optimizer needs at least 2 periods of returns where every symbol has a price "
-                            f"to estimate risk at {ctx.as_of:%Y-%m-%d}; found {r.shape[0]}")
+            raise DataError(
+                f"the optimizer needs at least 2 periods of returns where every symbol has a price "
+                f"to estimate risk at {ctx.as_of:%Y-%m-%d}; found {r.shape[0]}"
+            )
         return r
 
     def compiled_for(self, data: ProblemData) -> RebalanceProblem:
@@ -217,33 +252,53 @@ class ConvexRebalancer:
         data = solution.data
         w_plus = solution.w_plus
         if not solution.trades:
-            action = "hold"
+            action: Action = "hold"
             target = ctx.as_weights(np.asarray(ctx.weights, dtype=float), cash=float(ctx.cash_weight))
         else:
-            on_target = (np.max(np.abs(w_plus - data.w_target), initial=0.0) <= ON_TARGET
-                         and abs(solution.cash_plus - float(data.target_cash)) <= ON_TARGET)  # type: ignore[arg-type]
+            on_target = (
+                np.max(np.abs(w_plus - data.w_target), initial=0.0) <= ON_TARGET
+                and abs(solution.cash_plus - (data.target_cash or 0.0)) <= ON_TARGET
+            )
             action = "rebalance" if on_target else "partial"
             target = ctx.as_weights(w_plus, cash=solution.cash_plus)
         reasons = explain(self.objective, solution)
         details = {
-            "solver": solution.solver, "status": solution.status, "seconds": solution.seconds,
-            "objective": solution.objective, "turnover": solution.turnover,
+            "solver": solution.solver,
+            "status": solution.status,
+            "seconds": solution.seconds,
+            "objective": solution.objective,
+            "turnover": solution.turnover,
             "terms": _term_values(self.objective, solution),
             "binding": [repr(c) for c in solution.binding],
             "trades": {s: float(x) for s, x in zip(data.symbols, solution.z, strict=True) if x != 0},
         }
         if self.notes:
             details["notes"] = list(self.notes)
-        return Decision(action=action, target_weights=target, reasons=tuple(reasons), policy=self.describe(),
-                        details=details)
+        return Decision(
+            action=action,
+            target_weights=target,
+            reasons=tuple(reasons),
+            policy=self.describe(),
+            details=details,
+        )
 
     def _fallback(self, ctx: DecisionContext, err: OptimizationError) -> Decision:
-        record = {"at": f"{ctx.as_of:%Y-%m-%d}", "failed": self.describe(), "error": type(err).__name__,
-                  "reason": str(err), "used": "hold"}
+        record = {
+            "at": f"{ctx.as_of:%Y-%m-%d}",
+            "failed": self.describe(),
+            "error": type(err).__name__,
+            "reason": str(err),
+            "used": "hold",
+        }
         weights = ctx.as_weights(np.asarray(ctx.weights, dtype=float), cash=float(ctx.cash_weight))
         reason = f"optimizer failed ({type(err).__name__}: {err}); holding the current weights"
-        return Decision(action="hold", target_weights=weights, reasons=(reason,), policy=self.describe(),
-                        details={"fallback": record})
+        return Decision(
+            action="hold",
+            target_weights=weights,
+            reasons=(reason,),
+            policy=self.describe(),
+            details={"fallback": record},
+        )
 
 
 # ------------------------------------------------------------------------------------------------ explanations
@@ -287,8 +342,10 @@ def explain(objective: Term, solution: Solution, *, max_trades: int = 8) -> list
         gains = [f"{label} gain {_bp(-d)}" for label, d in effects if d < 0]
         costs = [f"{label} {_bp(d)}" for label, d in effects if d > 0]
         verb = "buy" if z[i] > 0 else "sell"
-        text = (f"{verb} {_pp(abs(z[i]))} of {data.symbols[i]}: {_deviation(data.d0[i])} target before, "
-                f"{_deviation(data.d0[i] + z[i])} after")
+        text = (
+            f"{verb} {_pp(abs(z[i]))} of {data.symbols[i]}: {_deviation(data.d0[i])} target before, "
+            f"{_deviation(data.d0[i] + z[i])} after"
+        )
         if gains or costs:
             text += "; " + ", ".join(gains) + (" outweighs " if gains and costs else "") + ", ".join(costs)
         reasons.append(text)
@@ -296,8 +353,9 @@ def explain(objective: Term, solution: Solution, *, max_trades: int = 8) -> list
         reasons.append(f"... and {len(traded) - max_trades} smaller trades")
     if traded:
         total = sum(w * t.evaluate(z, data) for w, t in leaves) - sum(base)
-        reasons.append(f"objective falls by {_bp(-total)} of portfolio value "
-                       f"(one-way turnover {_pp(solution.turnover)})")
+        reasons.append(
+            f"objective falls by {_bp(-total)} of portfolio value (one-way turnover {_pp(solution.turnover)})"
+        )
     else:
         grad = objective.gradient(zero, data)
         kink = objective.kink(data)
@@ -308,8 +366,10 @@ def explain(objective: Term, solution: Solution, *, max_trades: int = 8) -> list
             ratio = np.where(np.abs(grad) <= 1e-12, 0.0, ratio)
             j = int(np.argmax(ratio))
             if np.isfinite(ratio[j]) and ratio[j] <= 1 + 1e-6:
-                reasons.append(f"no trade: for every asset the marginal gain from trading is below its marginal "
-                               f"cost (closest: {data.symbols[j]}, gain {100 * ratio[j]:.0f} % of cost)")
+                reasons.append(
+                    f"no trade: for every asset the marginal gain from trading is below its marginal "
+                    f"cost (closest: {data.symbols[j]}, gain {100 * ratio[j]:.0f} % of cost)"
+                )
             else:
                 reasons.append("no trade: the constraints leave no better portfolio")
     for c in solution.binding:
@@ -320,7 +380,10 @@ def explain(objective: Term, solution: Solution, *, max_trades: int = 8) -> list
 # -------------------------------------------------------------------------------------------- portfolio file
 #: Parameters of ``{kind: optimizer, ...}`` with defaults and meaning (documented in docs/optimizer.md).
 OPTIMIZER_PARAMETERS: dict[str, tuple[Any, str]] = {
-    "te_weight": (1.0, "lam_te, multiplier of the squared tracking error (annualised variance of w - target)"),
+    "te_weight": (
+        1.0,
+        "lam_te, multiplier of the squared tracking error (annualised variance of w - target)",
+    ),
     "tc_weight": (1.0, "lam_tc, multiplier of the trading cost (fraction of value) from the costs section"),
     "tax_weight": (0.0, "lam_tax, multiplier of the tax term (needs the tax engine's term)"),
     "long_only": (True, "no short positions"),
@@ -348,8 +411,15 @@ def _where(where: SourceRef | None, key: str) -> SourceRef:
     return SourceRef(where.file, where.row, f"{prefix}.{key}")
 
 
-def _number(params: Mapping[str, Any], key: str, where: SourceRef | None, *, low: float = 0.0,
-            high: float = math.inf, integer: bool = False) -> Any:
+def _number(
+    params: Mapping[str, Any],
+    key: str,
+    where: SourceRef | None,
+    *,
+    low: float = 0.0,
+    high: float = math.inf,
+    integer: bool = False,
+) -> Any:
     value = params.get(key, OPTIMIZER_PARAMETERS[key][0])
     if value is None:
         return None
@@ -358,8 +428,12 @@ def _number(params: Mapping[str, Any], key: str, where: SourceRef | None, *, low
         ok = float(value).is_integer()
     if not ok or not low <= value <= high:
         span = f"between {low} and {high}" if math.isfinite(high) else f"{low} or more"
-        raise ConfigError(f"optimizer {key} must be a {'whole ' if integer else ''}number {span}", got=value,
-                          fix=f"e.g. {key}: {OPTIMIZER_PARAMETERS[key][0] or 0.1}", where=_where(where, key))
+        raise ConfigError(
+            f"optimizer {key} must be a {'whole ' if integer else ''}number {span}",
+            got=value,
+            fix=f"e.g. {key}: {OPTIMIZER_PARAMETERS[key][0] or 0.1}",
+            where=_where(where, key),
+        )
     return int(value) if integer else float(value)
 
 
@@ -371,8 +445,12 @@ def _bound(params: Mapping[str, Any], key: str, where: SourceRef | None) -> floa
         out = {}
         for sym, x in value.items():
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise ConfigError(f"optimizer {key} for {sym} must be a number", got=x, fix="e.g. 0.25",
-                                  where=_where(where, f"{key}.{sym}"))
+                raise ConfigError(
+                    f"optimizer {key} for {sym} must be a number",
+                    got=x,
+                    fix="e.g. 0.25",
+                    where=_where(where, f"{key}.{sym}"),
+                )
             out[str(sym)] = float(x)
         return out
     return _number(params, key, where, low=-10.0, high=10.0)
@@ -383,15 +461,23 @@ def _symbols(params: Mapping[str, Any], key: str, where: SourceRef | None) -> li
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) and s for s in value):
-        raise ConfigError(f"optimizer {key} must be a list of symbols", got=value, fix=f"e.g. {key}: [AAPL, JNJ]",
-                          where=_where(where, key))
+        raise ConfigError(
+            f"optimizer {key} must be a list of symbols",
+            got=value,
+            fix=f"e.g. {key}: [AAPL, JNJ]",
+            where=_where(where, key),
+        )
     return list(value)
 
 
-def build_optimizer_policy(params: Mapping[str, Any], where: SourceRef | None = None, *,
-                           costs: CostSettings | None = None, tax_term: Term | None = None,
-                           extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None
-                           ) -> ConvexRebalancer:
+def build_optimizer_policy(
+    params: Mapping[str, Any],
+    where: SourceRef | None = None,
+    *,
+    costs: CostSettings | None = None,
+    tax_term: Term | None = None,
+    extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None,
+) -> ConvexRebalancer:
     """The policy of ``{kind: optimizer, ...}`` in a portfolio file.
 
     Parameters
@@ -416,17 +502,28 @@ def build_optimizer_policy(params: Mapping[str, Any], where: SourceRef | None = 
     params = {k: v for k, v in dict(params).items() if k != "kind"}
     unknown = sorted(set(params) - set(OPTIMIZER_PARAMETERS))
     if unknown:
-        raise ConfigError(f"unknown optimizer parameter {unknown[0]!r}", got=unknown[0],
-                          fix=f"use one of {', '.join(OPTIMIZER_PARAMETERS)}", where=_where(where, unknown[0]))
+        raise ConfigError(
+            f"unknown optimizer parameter {unknown[0]!r}",
+            got=unknown[0],
+            fix=f"use one of {', '.join(OPTIMIZER_PARAMETERS)}",
+            where=_where(where, unknown[0]),
+        )
     te_weight = _number(params, "te_weight", where)
     tc_weight = _number(params, "tc_weight", where)
     tax_weight = _number(params, "tax_weight", where)
     if tax_weight > 0 and tax_term is None:
-        raise ConfigError("optimizer tax_weight needs the tax term, which is not available here", got=tax_weight,
-                          fix="set tax_weight: 0, or run with the tax engine enabled", where=_where(where, "tax_weight"))
+        raise ConfigError(
+            "optimizer tax_weight needs the tax term, which is not available here",
+            got=tax_weight,
+            fix="set tax_weight: 0, or run with the tax engine enabled",
+            where=_where(where, "tax_weight"),
+        )
     model = CostModel.from_settings(costs) if costs is not None else CostModel()
-    notes = [f"{t!r} is a fixed cost per trade and is not priced by the convex optimizer"
-             for t in model.of_type(FixedCost) if t.per_trade > 0]  # type: ignore[attr-defined]
+    notes = [
+        f"{t!r} is a fixed cost per trade and is not priced by the convex optimizer"
+        for t in model.terms
+        if isinstance(t, FixedCost) and t.per_trade > 0
+    ]
     trading = TradingCost(model).convex_part()
     objective: Term = te_weight * TrackingError()
     if tc_weight > 0 and trading.model.terms:  # type: ignore[union-attr]
@@ -437,15 +534,23 @@ def build_optimizer_policy(params: Mapping[str, Any], where: SourceRef | None = 
     constraints: list[Constraint] = []
     long_only = params.get("long_only", True)
     if not isinstance(long_only, bool):
-        raise ConfigError("optimizer long_only must be true or false", got=long_only, fix="long_only: true",
-                          where=_where(where, "long_only"))
+        raise ConfigError(
+            "optimizer long_only must be true or false",
+            got=long_only,
+            fix="long_only: true",
+            where=_where(where, "long_only"),
+        )
     if long_only:
         constraints.append(LongOnly())
     min_cash = _number(params, "min_cash", where, low=-10.0, high=1.0)
     max_cash = _number(params, "max_cash", where, low=-10.0, high=10.0)
     if min_cash > max_cash:
-        raise ConfigError("optimizer min_cash is above max_cash", got=(min_cash, max_cash), fix="swap them",
-                          where=_where(where, "min_cash"))
+        raise ConfigError(
+            "optimizer min_cash is above max_cash",
+            got=(min_cash, max_cash),
+            fix="swap them",
+            where=_where(where, "min_cash"),
+        )
     constraints.append(CashBounds(min_weight=min_cash, max_weight=max_cash))
     lower, upper = _bound(params, "min_weight", where), _bound(params, "max_weight", where)
     if lower is not None or upper is not None:
@@ -460,25 +565,48 @@ def build_optimizer_policy(params: Mapping[str, Any], where: SourceRef | None = 
 
     risk = params.get("risk", "auto")
     if risk not in ("auto", "dense", "factor"):
-        raise ConfigError("optimizer risk must be auto, dense or factor", got=risk, fix="risk: auto",
-                          where=_where(where, "risk"))
+        raise ConfigError(
+            "optimizer risk must be auto, dense or factor",
+            got=risk,
+            fix="risk: auto",
+            where=_where(where, "risk"),
+        )
     solver = params.get("solver", "clarabel")
     solvers = [solver] if isinstance(solver, str) else solver
-    if not isinstance(solvers, (list, tuple)) or not solvers or \
-            any(not isinstance(s, str) or s.upper() not in cp.installed_solvers() for s in solvers):
-        raise ConfigError("optimizer solver must name installed solvers", got=solver,
-                          fix=f"use one of {', '.join(s.lower() for s in cp.installed_solvers())}",
-                          where=_where(where, "solver"))
+    if (
+        not isinstance(solvers, (list, tuple))
+        or not solvers
+        or any(not isinstance(s, str) or s.upper() not in cp.installed_solvers() for s in solvers)
+    ):
+        raise ConfigError(
+            "optimizer solver must name installed solvers",
+            got=solver,
+            fix=f"use one of {', '.join(s.lower() for s in cp.installed_solvers())}",
+            where=_where(where, "solver"),
+        )
     on_failure = params.get("on_failure", "hold")
     if on_failure not in ("hold", "raise"):
-        raise ConfigError("optimizer on_failure must be hold or raise", got=on_failure, fix="on_failure: hold",
-                          where=_where(where, "on_failure"))
-    shown = ", ".join(f"{k}={params[k]!r}" for k in OPTIMIZER_PARAMETERS if k in params
-                      and params[k] != OPTIMIZER_PARAMETERS[k][0])
+        raise ConfigError(
+            "optimizer on_failure must be hold or raise",
+            got=on_failure,
+            fix="on_failure: hold",
+            where=_where(where, "on_failure"),
+        )
+    shown = ", ".join(
+        f"{k}={params[k]!r}"
+        for k in OPTIMIZER_PARAMETERS
+        if k in params and params[k] != OPTIMIZER_PARAMETERS[k][0]
+    )
     return ConvexRebalancer(
-        objective, constraints, solvers=[s.upper() for s in solvers],
-        on_failure=None if on_failure == "raise" else "hold", risk=risk,
+        objective,
+        constraints,
+        solvers=[s.upper() for s in solvers],
+        on_failure=None if on_failure == "raise" else "hold",
+        risk=risk,
         factor_threshold=_number(params, "factor_threshold", where, low=1, integer=True),
         n_factors=_number(params, "n_factors", where, low=1, integer=True),
         lookback=_number(params, "lookback", where, low=2, integer=True),
-        extra_data=extra_data, spec=f"optimizer({shown})", notes=notes)
+        extra_data=extra_data,
+        spec=f"optimizer({shown})",
+        notes=notes,
+    )
