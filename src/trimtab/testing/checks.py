@@ -56,9 +56,9 @@ def check_term(term: Term, data: ProblemData, z: FloatArray, *, rel: float = 1e-
     v.bind(data)
     term.bind(v, data)
     problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * expr), [v.dv == data.d0 + z, *v.epigraphs])
-    if not problem.is_dcp(dpp=True):
+    if not (problem.is_dcp() and problem.is_dpp()):
         raise TermMismatch(f"{term!r} is not DPP")
-    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10)
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10)  # type: ignore[no-untyped-call]
     if problem.status != cp.OPTIMAL:
         raise TermMismatch(f"{term!r}: Clarabel status {problem.status} at pinned trades")
     exact = term.evaluate(z, data)
