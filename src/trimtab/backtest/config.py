@@ -308,6 +308,10 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
                               fix=f"start on or after {latest:%Y-%m-%d}, or use initial: {{value: ...}}",
                               where=doc.ref("start") if model.start is not None else doc.ref("portfolio"))
     flows = _flows(doc, model, household)
+    if costs.impact is not None and market.volumes is None:
+        raise ConfigError("market impact costs need traded value per period", got="no volumes",
+                          fix="give data.volumes (a wide CSV of dollar volume per period), or drop impact",
+                          where=doc.ref("costs", "impact") if _has(doc, "costs", "impact") else doc.ref("costs"))
     sigmas = None
     if model.data is not None and model.data.sigmas is not None:
         sigmas = _wide_frame(base, model.data.sigmas, doc.ref("data", "sigmas"))
@@ -423,7 +427,9 @@ def _targets(doc: YamlDocument, model: _ConfigModel, fallback: TargetAllocation 
         targets = TargetAllocation(dict(model.targets),
                                    dict(fallback.per_account) if fallback is not None else {})
     except InputError as err:
-        raise relocate(err, doc.ref("targets"), ConfigError) from None
+        got = err.got if err.got is not None else InputError._MISSING  # noqa: SLF001 - "no value" sentinel
+        raise ConfigError(err.problem.removeprefix("targets: "), got=got, fix=err.fix,
+                          where=doc.ref("targets")) from None
     for symbol in targets.symbols:
         if symbol not in market.symbols:
             close = difflib.get_close_matches(symbol, market.symbols, n=1)
@@ -432,6 +438,15 @@ def _targets(doc: YamlDocument, model: _ConfigModel, fallback: TargetAllocation 
                               + f"the data has {', '.join(market.symbols[:20])}"
                               + (" ..." if len(market.symbols) > 20 else ""), where=doc.ref("targets", symbol))
     return targets
+
+
+def _has(doc: YamlDocument, *keys: str) -> bool:
+    node: Any = doc.data
+    for key in keys:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def _costs(doc: YamlDocument, model: _ConfigModel, fallback: CostSettings) -> CostSettings:
@@ -551,9 +566,13 @@ def _policies(doc: YamlDocument, model: _ConfigModel) -> tuple[NamedPolicy, ...]
 
 # -- pydantic errors -> ConfigError --------------------------------------------------------------------------
 def _translate(err: ValidationError, doc: YamlDocument) -> ConfigError:
-    """The first (topmost in the file) pydantic error as one ConfigError naming file, line and key."""
+    """The first (topmost in the file) pydantic error as one ConfigError naming file, line and key.
+
+    A missing key is reported only when nothing else is wrong: a misspelled key shows as both "unknown" and
+    "missing", and the unknown one, on its own line, says more.
+    """
     errors = err.errors(include_url=False)
-    first = min(errors, key=lambda e: doc.line(*e["loc"]) or 0)
+    first = min(errors, key=lambda e: (e["type"] == "missing", doc.line(*e["loc"]) or 0))
     loc: tuple[str | int, ...] = tuple(first["loc"])
     kind: str = first["type"]
     name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
