@@ -148,6 +148,38 @@ def test_issue_json_example_jnj_sell_relieves_long_term_lot() -> None:
     assert p.cash_after() == {"brokerage": D("14835.63")}
 
 
+def test_kat_12c_self_financing_exact_in_decimal() -> None:
+    """KAT-12c: V = $1,000,000; buy $100,000 of A, sell $100,000 of B at 10 bp: fees $200, V_after $999,800.
+
+    Holdings A 3,990 @ $100, B 6,000 @ $100, cash $1,000; targets A 0.49907, B 0.50003, cash 0.0009.
+    B sells 999.7 -> 1,000 shares; cash after the sale 1,000 + 100,000 - 100 = 100,900, of which 100,000 is
+    above the $900 cash target, so A buys 1,000 shares for 100,000 + 100.  Cash after = 800 = 1,000 - 200.
+    """
+    hh = household(lot("brokerage", "A", 3990, 399000), lot("brokerage", "B", 6000, 600000),
+                   cash={"brokerage": "1000"})
+    p = plan(hh, {"A": "100", "B": "100"}, {"A": 0.49907, "B": 0.50003, "CASH": 0.0009},
+             costs=CostSettings(half_spread_bps=10))
+    assert [(t.side, t.symbol, t.value, t.estimated_cost) for t in p.trades] == [
+        (Side.SELL, "B", D("100000"), D("100.00")), (Side.BUY, "A", D("100000"), D("100.00"))]
+    assert p.value_before() == D("1000000") and p.transaction_cost == D("200.00")
+    assert p.value_after() == D("999800.00") and p.cash_after() == {"brokerage": D("800.00")}
+    assert p.notes == ()
+
+
+def test_zero_weight_symbol_needs_no_price_and_pinned_only_symbols_are_bought() -> None:
+    """A zero-weight target without a price is fine; a symbol only a pinned account targets is bought."""
+    hh = household(lot("brokerage", "AAPL", 10, 1000), lot("ira", "AAPL", 10, 1000),
+                   cash={"brokerage": "0", "ira": "0"}, kinds={"ira": AccountKind.TAX_DEFERRED})
+    p = plan(hh, {"AAPL": "100", "BND": "50"}, {"AAPL": 1.0, "GONE": 0.0}, per_account={"ira": {"BND": 1.0}})
+    assert [(t.account, t.side, t.symbol, t.quantity) for t in p.trades] == [
+        ("ira", Side.SELL, "AAPL", D(10)), ("ira", Side.BUY, "BND", D(20))]
+
+
+def test_empty_household_plans_nothing() -> None:
+    p = plan(household(), {"AAPL": "100"}, {"AAPL": 1.0})
+    assert p.trades == () and p.turnover == 0.0 and p.value_after() == 0
+
+
 def test_cash_buffer_sells_to_fund_it_and_caps_buys() -> None:
     """Buffer 5 %: $10,000 account all in AAPL @ $100 keeps $500 cash -> sell 5 shares; an account with
     $1,000 cash and 90 AAPL buys only 5 shares, leaving the $500 buffer (no costs)."""

@@ -67,7 +67,7 @@ def estimate_tax(realized_short: Decimal, realized_long: Decimal, tax: TaxSettin
 
     Examples
     --------
-    >>> from trimtab.domain import TaxSettings
+    >>> from trimtab.domain.settings import TaxSettings
     >>> rates = TaxSettings(short_term_rate=0.37, long_term_rate=0.20)
     >>> estimate_tax(Decimal("-1000"), Decimal("3000"), rates)   # 2,000 long-term left at 20 %
     Decimal('400.00')

@@ -133,7 +133,8 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
     buy_usd: dict[tuple[str, str], Decimal] = {}
     for group in groups:
         buy_usd.update(place_buys(group, household, held_usd, cash, floors))
-    target_rank = {s: i for i, s in enumerate(allocation.weights)}
+    target_order = list(allocation.weights) + [s for w in allocation.per_account.values() for s in w]
+    target_rank = {s: i for i, s in enumerate(dict.fromkeys(target_order))}
     buys: list[Trade] = []
     new_lots: list[TaxLot] = []
     for account in account_ids:
@@ -196,9 +197,9 @@ def _check_prices(household: Household, allocation: TargetAllocation,
                   prices: Mapping[str, Decimal | float | str]) -> dict[str, Decimal]:
     """Prices as Decimal for every held or targeted symbol; raises MissingPriceError."""
     needed = dict.fromkeys(household.symbols)
-    needed.update(dict.fromkeys(allocation.symbols))
+    needed.update(dict.fromkeys(s for s in allocation.symbols if allocation.weight(s) > 0))
     for weights in allocation.per_account.values():
-        needed.update(dict.fromkeys(s for s in weights if s != CASH))
+        needed.update(dict.fromkeys(s for s, w in weights.items() if s != CASH and w > 0))
     out: dict[str, Decimal] = {}
     for symbol in needed:
         raw = prices.get(symbol)
