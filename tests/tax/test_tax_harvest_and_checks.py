@@ -250,3 +250,18 @@ def test_identical_groups_merge_and_default_to_self() -> None:
     assert groups.identical("VTI", "SCHB") and not groups.identical("VTI", "SPY")
     assert groups.identical("XOM", "XOM") and not groups.identical("XOM", "CVX")
     assert groups.members("SCHB") == ("ITOT", "SCHB", "VTI")
+
+
+def test_would_wash_sees_a_recorded_recent_loss_sale() -> None:
+    """A loss sale known only as a pending loss (e.g. from a broker statement) blocks a rebuy for 30 days."""
+    ledger = TaxLedger.from_household(household(lot("brokerage", "KO", 10, "60", date(2020, 1, 2), "k")))
+    ledger.add_pending_loss(
+        "brokerage",
+        "XOM",
+        quantity=D(50),
+        loss=D(500),
+        sold=TODAY - timedelta(days=5),
+        holding_start=date(2023, 1, 3),
+    )
+    check = would_wash(ledger, buy("XOM", 20, "100", account="roth"), on=TODAY)
+    assert check.washes and check.permanent and check.disallowed == D(200)

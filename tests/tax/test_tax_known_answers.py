@@ -88,6 +88,18 @@ def test_kat16b_gains_are_never_washed() -> None:
     assert ledger.wash_sales == []
 
 
+def test_kat16b_purchase_in_another_household_account_washes() -> None:
+    """KAT-16b: a spouse's purchase counts; modelled as another taxable account of the household."""
+    ledger = TaxLedger.from_lines(
+        "2024-01-02 BUY 100 X @ 10 in mine",
+        "2024-06-14 SELL 100 X @ 8 in mine",
+        "2024-06-20 BUY 50 X @ 9 in spouse",
+    )
+    assert only(ledger.realized()).wash_sale_disallowed == D(100)
+    lot = only(ledger.open_lots(account="spouse"))
+    assert (lot.cost_basis, lot.holding_start) == (D(550), date(2024, 1, 8))
+
+
 # -- KAT-17 -------------------------------------------------------------------------------------------------
 def test_kat17_replacements_bought_before_sale_partial_disallowance() -> None:
     """KAT-17 (Pub 550 Example 1): 75 replacement shares bought 21 and 13 days before the sale."""
