@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from trimtab.analytics.drift import Holdings, drift, tracking_error
+from trimtab.analytics.drift import Holdings, drift
+from trimtab.analytics.risk import tracking_error
 from trimtab.data.portfolio_file import PortfolioFile, load_portfolio
 from trimtab.domain.household import Household
 from trimtab.domain.lots import Term
@@ -126,7 +127,7 @@ def view_portfolio(job: Job, household: Household | None = None) -> PortfolioVie
         targets=targets,
         drift={s: float(weights.get(s, 0.0) - targets[s]) for s in (*job.symbols, CASH)},
         relative_drift={s: report.relative.get(s) for s in job.symbols},
-        tracking_error=float(te.tracking_error),
+        tracking_error=float(te.value),
         te_contributions={s: float(c) for s, c in zip(job.symbols, te.contributions, strict=True)},
         cash={a.id: a.cash for a in household.accounts},
         account_values={a.id: holdings.account_value(a.id) for a in household.accounts},
