@@ -182,10 +182,13 @@ def rebalance_cases(draw: st.DrawFn, symbols: tuple[str, ...] = DEFAULT_SYMBOLS,
     targeted = tuple(s for s in symbols if draw(st.booleans())) or symbols[-1:]
     fractional = draw(st.booleans()) if fractional_lots is None else fractional_lots
     household = draw(households(held, max_accounts=max_accounts, fractional=fractional))
-    sigma = {s: draw(st.floats(0.005, 0.05)) for s in symbols}
-    volume = {s: draw(st.floats(1e6, 1e9)) for s in symbols}
+    cost = draw(costs if costs is not None else cost_settings())
+    sigma: dict[str, float] = {}
+    volume: dict[str, float] = {}
+    if cost.impact is not None:  # impact inputs only when the model prices impact
+        sigma = {s: draw(st.floats(0.005, 0.05)) for s in symbols}
+        volume = {s: draw(st.floats(1e6, 1e9)) for s in symbols}
     return RebalanceCase(household=household, prices=draw(prices(symbols)),
-                         weights=draw(target_weights(targeted)),
-                         costs=draw(costs if costs is not None else cost_settings()),
+                         weights=draw(target_weights(targeted)), costs=cost,
                          trading=draw(trading if trading is not None else trading_settings()),
                          tax=draw(tax_settings()), sigma=sigma, volume=volume)

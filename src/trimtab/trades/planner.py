@@ -137,6 +137,7 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
     target_rank = {s: i for i, s in enumerate(dict.fromkeys(target_order))}
     buys: list[Trade] = []
     new_lots: list[TaxLot] = []
+    lot_ids = {lot.lot_id for lot in household.lots}
     for account in account_ids:
         wanted = {s: usd for (a, s), usd in sorted(buy_usd.items(), key=lambda kv: target_rank[kv[0][1]])
                   if a == account}
@@ -150,7 +151,8 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
         for item in sized:
             buys.append(Trade(account=account, symbol=item.symbol, side=Side.BUY, quantity=item.quantity,
                               price=item.price, estimated_cost=item.cost))
-            new_lots.append(_new_lot(item, as_of, household.lots + tuple(new_lots)))
+            new_lots.append(_new_lot(item, as_of, lot_ids))
+            lot_ids.add(new_lots[-1].lot_id)
             cash[account] -= item.value + item.cost
 
     for account, amount in cash.items():
@@ -257,10 +259,9 @@ def _sell(item: SizedTrade, lots: Sequence[TaxLot], as_of: date,
     return trade, out
 
 
-def _new_lot(item: SizedTrade, as_of: date, existing: Sequence[TaxLot]) -> TaxLot:
-    """The lot a buy adds: basis = value + estimated cost, acquired on the trade date."""
+def _new_lot(item: SizedTrade, as_of: date, taken: set[str]) -> TaxLot:
+    """The lot a buy adds: basis = value + estimated cost, acquired on the trade date, id not in ``taken``."""
     stem = f"{item.account}:{item.symbol}:{as_of.isoformat()}"
-    taken = {lot.lot_id for lot in existing}
     n = 1
     while f"{stem}:{n}" in taken:
         n += 1
