@@ -11,8 +11,8 @@ machine load hits all three alike) and prints the ratios measured in this run:
 * ``raw``: ``clarabel.DefaultSolver(P, q, A, b, cones).solve()`` on the identical matrices (set-up + solve,
   what a hand-written Clarabel call costs for a new instance).
 
-Problem: ``TE^2 + TradingCost(5 bp spread + 3/2-power impact)`` with long-only, no borrowing and a 25 %
-turnover cap; dense covariance up to 200 assets, factor form (10 factors) at 200 and 1000.  BLAS is pinned
+Problems: ``TE^2 + TradingCost(5 bp spread)`` (``linear``, a QP) and ``TE^2 + TradingCost(5 bp spread +
+3/2-power impact)`` (``impact``, power cones), each with long-only, no borrowing and a 25 % turnover cap; dense covariance up to 200 assets, factor form (10 factors) at 200 and 1000.  BLAS is pinned
 to one thread before numpy loads.
 """
 
@@ -44,7 +44,10 @@ from trimtab.models.problem import RebalanceProblem
 from trimtab.models.risk import TrackingError
 from trimtab.models.trading_cost import TradingCost
 
-OBJECTIVE = TrackingError() + TradingCost(LinearCost(half_spread_bps=5.0) + MarketImpact(b=1.0, alpha=1.5))
+OBJECTIVES = {
+    "impact": TrackingError() + TradingCost(LinearCost(half_spread_bps=5.0) + MarketImpact(b=1.0, alpha=1.5)),
+    "linear": TrackingError() + TradingCost(LinearCost(half_spread_bps=5.0)),
+}
 CONSTRAINTS = [LongOnly(), CashBounds(), TurnoverAtMost(0.25)]
 
 
@@ -87,14 +90,14 @@ def raw_clarabel(problem: RebalanceProblem) -> tuple[float, np.ndarray, int]:
     return seconds, np.asarray(result.x), int(result.iterations)
 
 
-def run_case(n: int, form: str, repeats: int, seed: int = 0) -> dict[str, float]:
+def run_case(n: int, form: str, repeats: int, costs: str, seed: int = 0) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     first = instance(n, rng, form)
     start = time.perf_counter()
-    ours = RebalanceProblem.for_data(OBJECTIVE, CONSTRAINTS, first)
+    ours = RebalanceProblem.for_data(OBJECTIVES[costs], CONSTRAINTS, first)
     ours.solve(first)
     compile_s = time.perf_counter() - start
-    reference = RebalanceProblem.for_data(OBJECTIVE, CONSTRAINTS, first, fast=False)
+    reference = RebalanceProblem.for_data(OBJECTIVES[costs], CONSTRAINTS, first, fast=False)
     reference.bind(first)
     reference.problem.solve(solver=cp.CLARABEL)
     t_ours, t_cvx, t_raw, iters, gaps = [], [], [], [], []
@@ -130,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--sizes", default="10,50,200,1000")
+    parser.add_argument("--costs", default="linear,impact", help="linear (spread only) and/or impact")
     args = parser.parse_args()
     cases = []
     for n in (int(x) for x in args.sizes.split(",")):
@@ -140,19 +144,20 @@ def main() -> None:
         f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, BLAS threads 1"
     )
     print(
-        "| N | risk form | first solve incl. compile (s) | ours (ms) | cvxpy param. (ms) | raw Clarabel (ms) "
+        "| costs | N | risk form | first solve incl. compile (s) | ours (ms) | cvxpy param. (ms) | raw Clarabel (ms) "
         "| ours / raw | ours / cvxpy | Clarabel iterations | max abs diff of dv |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for n, form in cases:
-        repeats = args.repeats if n <= 200 else max(5, args.repeats // 3)
-        r = run_case(n, form, repeats)
-        print(
-            f"| {n} | {form} | {r['compile_s']:.2f} | {r['ours_ms']:.2f} | {r['cvxpy_ms']:.2f} | "
-            f"{r['raw_ms']:.2f} | {r['ours_ms'] / r['raw_ms']:.2f} | {r['ours_ms'] / r['cvxpy_ms']:.2f} | "
-            f"{r['iterations']:.0f} | {r['max_gap']:.1e} |",
-            flush=True,
-        )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for costs in args.costs.split(","):
+        for n, form in cases:
+            repeats = args.repeats if n <= 200 else max(5, args.repeats // 3)
+            r = run_case(n, form, repeats, costs)
+            print(
+                f"| {costs} | {n} | {form} | {r['compile_s']:.2f} | {r['ours_ms']:.2f} | {r['cvxpy_ms']:.2f} | "
+                f"{r['raw_ms']:.2f} | {r['ours_ms'] / r['raw_ms']:.2f} | {r['ours_ms'] / r['cvxpy_ms']:.2f} | "
+                f"{r['iterations']:.0f} | {r['max_gap']:.1e} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

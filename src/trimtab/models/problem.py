@@ -59,8 +59,8 @@ class Solution:
         Trades as weights (buys positive); entries below ``ZERO_TRADE`` in size are exactly 0.
     data : ProblemData
         What was solved.
-    objective : float
-        Objective value at ``z`` from the exact ``evaluate`` (unscaled).
+    objective_term : Term
+        The objective; :attr:`objective` is its exact value at ``z`` (unscaled), computed on first use.
     status, solver : str
         Solver status and name.
     seconds : float
@@ -72,11 +72,16 @@ class Solution:
 
     z: FloatArray
     data: ProblemData
-    objective: float
+    objective_term: Term
     status: str
     solver: str
     seconds: float
     _binding: Callable[[], tuple[Constraint, ...]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def objective(self) -> float:
+        """Objective value at ``z`` from the exact ``evaluate`` (fraction of value, unscaled)."""
+        return self.objective_term.evaluate(self.z, self.data)
 
     @cached_property
     def binding(self) -> tuple[Constraint, ...]:
@@ -246,7 +251,7 @@ class RebalanceProblem:
             return Solution(
                 z=z,
                 data=data,
-                objective=self.objective.evaluate(z, data),
+                objective_term=self.objective,
                 status=status,
                 solver=solver,
                 seconds=time.perf_counter() - start,
