@@ -233,3 +233,23 @@ def test_factory_accepts_a_tax_term_slot(make_context) -> None:
     stand_in_label = type("TaxStandIn", (TradingCost,), {"label": "tax"})(stand_in.model)
     policy = build_optimizer_policy({"tax_weight": 1.0}, tax_term=stand_in_label)
     assert "tax" in policy.decide(make_context(DRIFTED5, TARGET5)).details["terms"]
+
+
+def test_registered_kind_builds_from_file_and_command_line(make_context) -> None:
+    import trimtab.policies.optimizer  # noqa: F401  (registers the kind)
+    from trimtab.domain.settings import PolicySpec
+    from trimtab.policies.registry import build_policy, parse_policy_option, policy_kinds
+
+    assert "optimizer" in policy_kinds()
+    spec = PolicySpec("optimizer", {"tc_weight": 2, "max_turnover": "10%", "costs": {"half_spread_bps": 3}})
+    policy = build_policy(spec, where=SourceRef("portfolio.yaml", 12))
+    assert policy.describe() == "optimizer(tc_weight=2.0, max_turnover=0.1)"
+    assert "TradingCost(LinearCost(half_spread_bps=3.0))" in repr(policy.objective)
+    option = parse_policy_option("optimizer:2,do_not_sell=S0000+S0001,risk=dense")
+    cli_policy = build_policy(option)
+    decision = cli_policy.decide(make_context(DRIFTED5, TARGET5))
+    assert decision.target_weights["S0000"] >= DRIFTED5[0] - 1e-9
+    with pytest.raises(ConfigError, match=r"portfolio.yaml:12 policy.tc_wieght"):
+        build_policy(PolicySpec("optimizer", {"tc_wieght": 1}), where=SourceRef("portfolio.yaml", 12))
+    with pytest.raises(ConfigError, match=r"policy.costs.spread"):
+        build_policy(PolicySpec("optimizer", {"costs": {"spread": 1}}), where=SourceRef("portfolio.yaml", 3))

@@ -20,14 +20,16 @@ are documented there and in ``docs/optimizer.md``.
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
-from trimtab.domain.settings import CostSettings
+from trimtab.domain.settings import CostSettings, ImpactSettings
 from trimtab.errors import ConfigError, DataError, OptimizationError, SourceRef
 from trimtab.models.base import Constraint, ProblemData, Term
 from trimtab.models.constraints import (
@@ -44,9 +46,11 @@ from trimtab.models.problem import RebalanceProblem, Solution
 from trimtab.models.risk import TrackingError, factor_risk_from_returns
 from trimtab.models.trading_cost import TradingCost
 from trimtab.policies.base import Action, Decision, DecisionContext
+from trimtab.policies.registry import PolicyParams, register_policy
 from trimtab.typing import FloatArray
+from trimtab.units import parse_decimal
 
-__all__ = ["OPTIMIZER_PARAMETERS", "ConvexRebalancer", "build_optimizer_policy", "explain"]
+__all__ = ["OPTIMIZER_KEYS", "OPTIMIZER_PARAMETERS", "ConvexRebalancer", "build_optimizer_policy", "explain"]
 
 #: Weights within this distance of the target count as "on target".
 ON_TARGET = 1e-6
@@ -610,3 +614,110 @@ def build_optimizer_policy(
         spec=f"optimizer({shown})",
         notes=notes,
     )
+
+
+# ------------------------------------------------------------------------------------------ policy registry
+#: Keys of the registered kind: the documented parameters plus ``costs`` (the portfolio's ``costs`` section,
+#: a :class:`CostSettings` or a mapping with the same keys; the caller fills it from the file).
+OPTIMIZER_KEYS = (*OPTIMIZER_PARAMETERS, "costs")
+_SYMBOL_SEPARATORS = re.compile(r"[\s+;|]+")
+
+
+def _cost_settings(params: PolicyParams) -> CostSettings | None:
+    value = params.raw("costs")
+    if value is None or isinstance(value, CostSettings):
+        return value
+    if not isinstance(value, Mapping):
+        raise params.error(
+            "costs", "must be a costs mapping", got=value, fix="e.g. costs: {half_spread_bps: 2}"
+        )
+    allowed = {"commission_per_trade", "commission_per_share", "half_spread_bps", "min_trade_value", "impact"}
+    unknown = sorted(set(map(str, value)) - allowed)
+    if unknown:
+        raise params.error(
+            f"costs.{unknown[0]}", "unknown cost key", got=unknown[0], fix=f"use {', '.join(sorted(allowed))}"
+        )
+    money_fields: dict[str, Decimal] = {}
+    for key in ("commission_per_trade", "commission_per_share", "min_trade_value"):
+        if value.get(key) is not None:
+            amount = parse_decimal(value[key])
+            if amount is None:
+                raise params.error(
+                    f"costs.{key}", "must be a number of dollars", got=value[key], fix="e.g. 0.005"
+                )
+            money_fields[key] = amount
+    impact = value.get("impact")
+    if isinstance(impact, Mapping):
+        impact = ImpactSettings(**{str(k): float(v) for k, v in impact.items()})
+    return CostSettings(
+        half_spread_bps=float(value.get("half_spread_bps", 0.0)), impact=impact, **money_fields
+    )
+
+
+def _symbol_list(params: PolicyParams, key: str) -> list[str]:
+    value = params.raw(key, [])
+    if isinstance(value, str):
+        return [s for s in _SYMBOL_SEPARATORS.split(value.strip()) if s]
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _from_registry(params: PolicyParams) -> ConvexRebalancer:
+    """Factory of the registered ``optimizer`` kind: typed values from files or ``--policy optimizer:...``."""
+    typed: dict[str, Any] = {}
+    ranges = {
+        "te_weight": (0.0, 1e9),
+        "tc_weight": (0.0, 1e9),
+        "tax_weight": (0.0, 1e9),
+        "min_cash": (-10.0, 1.0),
+        "max_cash": (-10.0, 10.0),
+        "max_turnover": (0.0, 10.0),
+    }
+    for key, (low, high) in ranges.items():
+        if params.has(key):
+            typed[key] = params.number(key, 0.0, low=low, high=high)
+    for key in ("min_weight", "max_weight"):
+        if params.has(key):
+            typed[key] = (
+                params.number_map(key, low=-10.0, high=10.0)
+                if isinstance(params.raw(key), Mapping)
+                else params.number(key, 0.0, low=-10.0, high=10.0)
+            )
+    for key in ("factor_threshold", "n_factors", "lookback"):
+        if params.has(key):
+            number = params.number(key, 1.0, low=1.0, high=1e9)
+            if not number.is_integer():
+                raise params.error(key, "must be a whole number", got=params.raw(key), fix=f"e.g. {key}: 10")
+            typed[key] = int(number)
+    if params.has("long_only"):
+        flag = params.raw("long_only")
+        if isinstance(flag, str) and flag.strip().lower() in ("true", "yes", "false", "no"):
+            flag = flag.strip().lower() in ("true", "yes")
+        typed["long_only"] = flag
+    for key in ("do_not_trade", "do_not_buy", "do_not_sell"):
+        if params.has(key):
+            typed[key] = _symbol_list(params, key)
+    if params.has("risk"):
+        typed["risk"] = params.choice("risk", ("auto", "dense", "factor"), "auto")
+    if params.has("on_failure"):
+        typed["on_failure"] = params.choice("on_failure", ("hold", "raise"), "hold")
+    if params.has("solver"):
+        typed["solver"] = params.raw("solver")
+    where = params.where
+    ref = (
+        SourceRef(where.file, where.row, params.prefix)
+        if where is not None
+        else SourceRef("--policy", None, params.prefix)
+    )
+    return build_optimizer_policy(typed, ref, costs=_cost_settings(params))
+
+
+try:
+    register_policy(
+        "optimizer",
+        _from_registry,
+        keys=OPTIMIZER_KEYS,
+        arg="tc_weight",
+        summary="convex optimizer: tracking error² against trading cost (and tax), with constraints",
+    )
+except ValueError:  # already registered (module reloaded)
+    pass
