@@ -27,6 +27,8 @@ takes a :class:`PolicyParams`, which reads and checks values and raises
 
 from __future__ import annotations
 
+import importlib
+
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -249,6 +251,15 @@ class PolicyKind:
 
 PolicyFactory = Callable[[PolicyParams], Policy]
 _KINDS: dict[str, PolicyKind] = {}
+#: Kinds whose module registers them on import; imported only when first asked for, so that the CLI does not
+#: pay for cvxpy (about a second) unless the optimizer is used.
+_LAZY_KINDS: dict[str, str] = {"optimizer": "trimtab.policies.optimizer"}
+
+
+def _load_lazy(name: str) -> None:
+    module = _LAZY_KINDS.get(name)
+    if module is not None and name not in _KINDS:
+        importlib.import_module(module)
 
 
 def register_policy(
@@ -288,8 +299,8 @@ def register_policy(
 
 
 def policy_kinds() -> tuple[str, ...]:
-    """The registered kinds, in registration order."""
-    return tuple(_KINDS)
+    """The registered kinds in registration order, then the kinds loaded on first use (``optimizer``)."""
+    return tuple(dict.fromkeys([*_KINDS, *_LAZY_KINDS]))
 
 
 def policy_kind(kind: str) -> PolicyKind:
@@ -316,16 +327,17 @@ def _lookup(kind: Any, *, where: SourceRef | None, prefix: str) -> PolicyKind:
             f"{prefix}.kind",
             "a policy needs a kind",
             got=kind,
-            fix=f"use one of {', '.join(_KINDS)}",
+            fix=f"use one of {', '.join(policy_kinds())}",
             where=where,
         )
     name = _normal_kind(kind)
+    _load_lazy(name)
     if name not in _KINDS:
         raise _config_error(
             f"{prefix}.kind",
             "unknown policy kind",
             got=kind,
-            fix=f"use one of {', '.join(_KINDS)}",
+            fix=f"use one of {', '.join(policy_kinds())}",
             where=where,
         )
     return _KINDS[name]
@@ -363,7 +375,7 @@ def _spec_from(value: Any, *, where: SourceRef | None, prefix: str) -> PolicySpe
             raise _config_error(
                 f"{prefix}.kind",
                 "a policy needs a kind",
-                fix=f"add kind: one of {', '.join(_KINDS)}",
+                fix=f"add kind: one of {', '.join(policy_kinds())}",
                 where=where,
             )
         kind = _lookup(value["kind"], where=where, prefix=prefix).kind
@@ -419,7 +431,7 @@ def _parse(text: str, *, where: SourceRef | None, prefix: str) -> PolicySpec:
             prefix,
             "empty policy",
             got=text,
-            fix=f"use KIND[:ARG], e.g. threshold:0.05; kinds: {', '.join(_KINDS)}",
+            fix=f"use KIND[:ARG], e.g. threshold:0.05; kinds: {', '.join(policy_kinds())}",
             where=where,
         )
     kind_text, _, arg = text.strip().partition(":")
