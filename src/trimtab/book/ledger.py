@@ -153,24 +153,24 @@ class Book:
                 raise BookMismatchError(
                     f"accounts already in the book: {', '.join(sorted(existing))}", got=household.name,
                     fix="the book continues from fills; use another --db to start a new book")
-            for account in household.accounts:
-                conn.execute(insert(book_accounts).values(account_id=account.id, household=household.name,
-                                                          kind=str(account.kind), cash=account.cash,
-                                                          opened_at=now, as_of=as_of))
-                conn.execute(insert(book_cash_entries).values(account_id=account.id, amount=account.cash,
-                                                              reason="opening", venue=None, execution_id=None,
-                                                              at=now))
+            conn.execute(insert(book_accounts), [
+                dict(account_id=a.id, household=household.name, kind=str(a.kind), cash=a.cash, opened_at=now,
+                     as_of=as_of) for a in household.accounts])
+            conn.execute(insert(book_cash_entries), [
+                dict(account_id=a.id, amount=a.cash, reason="opening", venue=None, execution_id=None, at=now)
+                for a in household.accounts])
             seen: dict[tuple[str, str], int] = defaultdict(int)
+            rows = []
             for lot in household.lots:
                 base = lot.lot_id or f"{lot.account}:{lot.symbol}:{lot.acquired.isoformat()}"
                 seen[(lot.account, base)] += 1
                 count = seen[(lot.account, base)]
-                lot_id = base if count == 1 else f"{base}:{count}"
-                row = dict(account_id=lot.account, lot_id=lot_id, symbol=lot.symbol, quantity=lot.quantity,
-                           cost_basis=lot.cost_basis, acquired=lot.acquired,
-                           holding_period_start=lot.holding_period_start)
-                conn.execute(insert(book_opening_lots).values(**row))
-                conn.execute(insert(book_lots).values(**row, source="import"))
+                rows.append(dict(account_id=lot.account, lot_id=base if count == 1 else f"{base}:{count}",
+                                 symbol=lot.symbol, quantity=lot.quantity, cost_basis=lot.cost_basis,
+                                 acquired=lot.acquired, holding_period_start=lot.holding_period_start))
+            if rows:
+                conn.execute(insert(book_opening_lots), rows)
+                conn.execute(insert(book_lots), [dict(row, source="import") for row in rows])
 
     @staticmethod
     def _existing_accounts(conn: Connection, account_ids: Iterable[str]) -> set[str]:
@@ -223,11 +223,13 @@ class Book:
 
     def positions(self, accounts: Iterable[str] | None = None) -> dict[tuple[str, str], Decimal]:
         """``(account, symbol) -> shares``, summed from the open lots."""
-        wanted = None if accounts is None else set(accounts)
+        query = select(book_lots.c.account_id, book_lots.c.symbol, book_lots.c.quantity)
+        if accounts is not None:
+            query = query.where(book_lots.c.account_id.in_(list(accounts)))
         out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        for lot in self.lots():
-            if wanted is None or lot.account in wanted:
-                out[(lot.account, lot.symbol)] += lot.quantity
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                out[(row.account_id, row.symbol)] += row.quantity
         return dict(out)
 
     def household(self, name: str) -> Household:
@@ -313,16 +315,18 @@ class Book:
         """
         try:
             with self.engine.begin() as conn:
-                if conn.execute(select(book_fills.c.id).where(book_fills.c.venue == fill.venue,
-                                                              book_fills.c.execution_id == fill.execution_id)
-                                ).first() is not None:
+                related = conn.execute(select(book_fills.c.execution_id, book_fills.c.corrects).where(
+                    book_fills.c.venue == fill.venue,
+                    (book_fills.c.execution_id == fill.execution_id) | (book_fills.c.corrects == fill.execution_id),
+                )).all()
+                if any(r.execution_id == fill.execution_id for r in related):
                     return False
                 account = conn.execute(select(book_accounts.c.cash).where(
                     book_accounts.c.account_id == fill.account).with_for_update()).first()
                 if account is None:
                     raise BookError(f"fill {fill.venue}:{fill.execution_id} is for account {fill.account!r}, "
                                     "which is not in the book")
-                superseded_by = self._superseding(conn, fill)
+                superseded_by = next((r.execution_id for r in related if r.corrects == fill.execution_id), None)
                 self._insert_fill(conn, fill, superseded_by=superseded_by)
                 if superseded_by is None:
                     if fill.corrects:
@@ -343,14 +347,6 @@ class Book:
         return sum(1 for fill in fills if self.apply(fill))
 
     # -- internals -------------------------------------------------------------------------------------
-    @staticmethod
-    def _superseding(conn: Connection, fill: Fill) -> str | None:
-        """The execution id of a correction already booked for ``fill`` (it arrived late), else ``None``."""
-        row = conn.execute(select(book_fills.c.execution_id).where(book_fills.c.venue == fill.venue,
-                                                                   book_fills.c.corrects == fill.execution_id)
-                           ).first()
-        return None if row is None else row.execution_id
-
     def _insert_fill(self, conn: Connection, fill: Fill, *, superseded_by: str | None) -> None:
         conn.execute(insert(book_fills).values(
             venue=fill.venue, execution_id=fill.execution_id, client_order_id=fill.client_order_id,

@@ -79,6 +79,7 @@ book_fills = Table(
     ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"]),
     UniqueConstraint("venue", "execution_id", name="uq_book_fills_venue_execution"),
     Index("ix_book_fills_client_order_id", "client_order_id"),
+    Index("ix_book_fills_corrects", "venue", "corrects"),
 )
 
 book_cash_entries = Table(

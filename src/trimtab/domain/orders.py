@@ -40,6 +40,7 @@ __all__ = [
 #: Longest client order id trimtab produces (Saxo ``ExternalReference`` allows 50 characters).
 CLIENT_ORDER_ID_MAX_LEN = 50
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,50}$")
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
 _ZERO = Decimal("0")
 
 
@@ -130,6 +131,8 @@ def client_order_id(run_id: str, leg: int, attempt: int = 1) -> str:
     """
     if leg < 1 or attempt < 1:
         raise OrderError(f"leg and attempt must be >= 1, got leg={leg} attempt={attempt}")
+    if not _RUN_ID_RE.match(run_id or ""):
+        raise OrderError(f"client order id needs a run id of [A-Za-z0-9] only, got {run_id!r}")
     return check_client_order_id(f"{run_id}-{leg:03d}-{attempt}")
 
 

@@ -17,7 +17,9 @@ State machine (one per client id; ``intent`` = planned, ``accepted`` = submitted
 A move is legal when the target can be reached from the current state along these edges (a venue may skip
 states we never saw, e.g. ``SENT -> FILLED``). ``FILLED``, ``CANCELED``, ``REJECTED`` and ``EXPIRED`` absorb.
 :func:`check_transition` enforces this; :func:`merge_status` applies an advisory venue report, ignoring a stale one
-(a state the order has already left) and refusing a contradiction (``FILLED -> CANCELED``).
+(a state the order has already left) and refusing a contradiction (``FILLED -> CANCELED``). A fill during
+``PENDING_CANCEL`` (or a refused cancel of a part-filled order) moves it to ``PARTIALLY_FILLED``; a refused cancel of
+an unfilled order leaves it ``PENDING_CANCEL`` until the venue reports a terminal state.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.UNKNOWN: frozenset({S.SENT, S.ACCEPTED, S.REJECTED}),
     S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED, S.REJECTED}),
     S.PARTIALLY_FILLED: frozenset({S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED}),
-    S.PENDING_CANCEL: frozenset({S.CANCELED, S.FILLED, S.EXPIRED, S.ACCEPTED, S.PARTIALLY_FILLED}),
+    S.PENDING_CANCEL: frozenset({S.CANCELED, S.FILLED, S.EXPIRED, S.PARTIALLY_FILLED}),
     S.FILLED: frozenset(),
     S.CANCELED: frozenset(),
     S.REJECTED: frozenset(),

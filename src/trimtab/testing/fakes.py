@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_DOWN, Decimal
@@ -48,7 +49,7 @@ from trimtab.execution.errors import (
     RateLimited,
 )
 
-__all__ = ["ScriptedBroker"]
+__all__ = ["POSTGRES_TEST_URL_ENV", "ScriptedBroker", "postgres_test_url", "temporary_schema"]
 
 _ZERO = Decimal("0")
 _OPEN = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
@@ -373,3 +374,59 @@ class ScriptedBroker:
                           quantity=record.order.quantity, filled_quantity=record.filled,
                           average_price=record.gross / record.filled if record.filled else None,
                           reject_reason=record.reject_reason, updated_at=record.updated)
+
+
+# -- databases for tests ------------------------------------------------------------------------------------
+#: Environment variable with a PostgreSQL URL for tests (default: the local server at 127.0.0.1:5432, db ``test``).
+POSTGRES_TEST_URL_ENV = "TRIMTAB_TEST_POSTGRES"
+_PG_CANDIDATES = ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "postgresql+psycopg://root@127.0.0.1:5432/test")
+_pg_probe: dict[str, str | None] = {}
+
+
+def postgres_test_url() -> tuple[str | None, str]:
+    """A reachable PostgreSQL URL for tests and, when there is none, the reason (for ``pytest.skip``).
+
+    Tries ``$TRIMTAB_TEST_POSTGRES``, then ``postgres@`` and ``root@`` on 127.0.0.1:5432, database ``test`` (trust
+    authentication), with a 3-second connect timeout; the answer is cached for the process.
+    """
+    if "url" in _pg_probe:
+        return _pg_probe["url"], _pg_probe["reason"] or ""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    candidates = [os.environ[POSTGRES_TEST_URL_ENV]] if os.environ.get(POSTGRES_TEST_URL_ENV) else list(_PG_CANDIDATES)
+    reason = "no PostgreSQL server reachable"
+    for url in candidates:
+        try:
+            engine = create_engine(url, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+            _pg_probe.update(url=url, reason=None)
+            return url, ""
+        except Exception as err:  # noqa: BLE001 - any failure means "skip with this reason"
+            reason = f"PostgreSQL not reachable at {url.split('@')[-1]}: {str(err).splitlines()[0][:120]}"
+    _pg_probe.update(url=None, reason=reason)
+    return None, reason
+
+
+@contextmanager
+def temporary_schema(base_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test: yields a URL whose ``search_path`` is that schema, drops it after."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"tt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

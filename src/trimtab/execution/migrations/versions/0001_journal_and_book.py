@@ -155,6 +155,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("venue", "execution_id", name="uq_book_fills_venue_execution"),
     )
     op.create_index("ix_book_fills_client_order_id", "book_fills", ["client_order_id"])
+    op.create_index("ix_book_fills_corrects", "book_fills", ["venue", "corrects"])
     op.create_table(
         "book_cash_entries",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -193,6 +194,7 @@ def downgrade() -> None:
     op.drop_index("ix_book_realized_account_symbol", table_name="book_realized")
     op.drop_table("book_realized")
     op.drop_table("book_cash_entries")
+    op.drop_index("ix_book_fills_corrects", table_name="book_fills")
     op.drop_index("ix_book_fills_client_order_id", table_name="book_fills")
     op.drop_table("book_fills")
     op.drop_index("ix_book_lots_account_symbol", table_name="book_lots")
