@@ -52,8 +52,8 @@ from trimtab.units import parse_decimal
 
 __all__ = ["OPTIMIZER_KEYS", "OPTIMIZER_PARAMETERS", "ConvexRebalancer", "build_optimizer_policy", "explain"]
 
-#: Weights within this distance of the target count as "on target".
-ON_TARGET = 1e-6
+#: Weights within this distance of the target count as "on target" (solver accuracy on weights is ~1e-6).
+ON_TARGET = 1e-5
 #: Compiled problems kept per policy (one per universe seen recently).
 _CACHE_SIZE = 4
 
@@ -324,23 +324,24 @@ def _term_values(objective: Term, solution: Solution) -> dict[str, dict[str, flo
 def explain(objective: Term, solution: Solution, *, max_trades: int = 8) -> list[str]:
     """Plain-words reasons for a solution, drawn from the terms and the binding constraints.
 
-    For each trade (largest first): the asset's deviation before and after, and what trading it alone
-    changes in each objective term (gains where a term falls, costs where it rises), in basis points of
-    portfolio value.  For a hold: the KKT no-trade condition, i.e. how close the largest marginal gain
+    For each trade (largest first): the asset's deviation before and after, and what this trade adds to each
+    objective term given the other trades (the term at the solution minus the term with this one trade left
+    out: gains where the term falls, costs where it rises), in basis points of portfolio value.  For a hold: the KKT no-trade condition, i.e. how close the largest marginal gain
     comes to the marginal cost of trading.  Then one sentence per binding constraint.
     """
     data, z = solution.data, solution.z
     leaves = _leaves(objective)
     zero = np.zeros(data.n)
     base = [w * t.evaluate(zero, data) for w, t in leaves]
+    at_solution = [w * t.evaluate(z, data) for w, t in leaves]
     reasons: list[str] = []
     traded = [int(i) for i in np.argsort(-np.abs(z), kind="stable") if z[i] != 0]
     for i in traded[:max_trades]:
-        only = np.zeros(data.n)
-        only[i] = z[i]
+        without = z.copy()
+        without[i] = 0.0
         effects: list[tuple[str, float]] = []
-        for (w, t), b in zip(leaves, base, strict=True):
-            delta = w * t.evaluate(only, data) - b
+        for (w, t), value in zip(leaves, at_solution, strict=True):
+            delta = value - w * t.evaluate(without, data)
             if abs(delta) >= 5e-7:
                 effects.append((t.label, delta))
         gains = [f"{label} gain {_bp(-d)}" for label, d in effects if d < 0]
