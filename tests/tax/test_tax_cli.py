@@ -485,3 +485,15 @@ def test_cli_identical_groups_wash_across_symbols(tmp_path: Path) -> None:
     assert out["realized"][0]["wash_sale_disallowed"] == "100.00"
     assert out["open_lots"][0] == {**out["open_lots"][0], "symbol": "ITOT", "cost_basis": "600.00"}
     assert date.fromisoformat(out["open_lots"][0]["holding_period_start"]) < date(2024, 3, 5)
+
+
+def test_cli_main_prints_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the lead's entry point: a sell of more than held is one line on stderr, exit code 2."""
+    main = pytest.importorskip("trimtab.cli.main").main
+    args = write(tmp_path, ["2024-01-02,b,X,buy,10,10,,", "2024-02-01,b,X,sell,11,10,,"])
+    assert main(["tax", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "tx.csv:3 quantity" in err and "only 10 held" in err and "Traceback" not in err
+    ok = write(tmp_path, ["2024-01-02,b,X,buy,10,10,,", "2024-02-01,b,X,sell,10,12,,"])
+    assert main(["tax", *ok, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["short_term"] == "20.00"
