@@ -194,7 +194,10 @@ def _mount_subcommands() -> None:
     except ImportError:  # pragma: no cover - during development only
         tax_app = None
     if tax_app is not None:
-        app.add_typer(tax_app, name="tax", help="Tax reports from transaction files.")
+        from trimtab.cli.tax_commands import harvest
+
+        app.add_typer(tax_app, name="tax", help="Tax reports from transaction files; tax-loss harvesting.")
+        app.command("harvest", help="Propose tax-loss harvests (sell + substitute buy), wash-sale safe.")(harvest)
     try:
         from trimtab.cli.execution_commands import app as execution_app
     except ImportError:  # pragma: no cover
@@ -209,6 +212,9 @@ _mount_subcommands()
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the app, turns user errors into one line on stderr and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
+    if not sys.stdout.isatty():
+        # Piped or captured output: rich would assume 80 columns and squeeze the tables.
+        os.environ.setdefault("COLUMNS", "160")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         result = app(args=args, prog_name="trimtab", standalone_mode=False)
