@@ -147,9 +147,12 @@ def _hold(
     )
 
 
-def _turnover(ctx: DecisionContext, weights: FloatArray, cash: float) -> float:
-    """One-way turnover, fraction of value: half the sum of absolute weight changes, cash included."""
-    return 0.5 * (float(np.abs(weights - ctx.weights).sum()) + abs(cash - float(ctx.cash_weight)))
+def _turnover(ctx: DecisionContext, weights: FloatArray, cash: float) -> float:  # noqa: ARG001
+    """One-way turnover, fraction of value: half the sum of absolute trades in the assets (cash is not traded).
+
+    The same definition as :attr:`trimtab.trades.plan.TradePlan.turnover` and DESIGN's ``turnover(z)``.
+    """
+    return 0.5 * float(np.abs(weights - ctx.weights).sum())
 
 
 def _unchanged(ctx: DecisionContext, weights: FloatArray, cash: float) -> bool:
