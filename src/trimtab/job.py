@@ -26,7 +26,7 @@ from trimtab.estimates.base import CovarianceEstimate
 from trimtab.estimates.covariance import estimate_covariance
 from trimtab.models.costs import CostModel
 from trimtab.policies.base import CostEstimate, Decision, DecisionContext, Policy
-from trimtab.policies.registry import build_policy, parse_policy_option
+from trimtab.policies.registry import build_policy, parse_policy_option, policy_kind
 from trimtab.trades.plan import TradePlan
 from trimtab.trades.planner import plan_trades
 from trimtab.typing import FloatArray
@@ -105,10 +105,16 @@ def load_job(path: str | Path) -> Job:
 
 
 def resolve_policy(job: Job, option: str | None = None) -> Policy:
-    """The policy of the file, or the one given on the command line as ``KIND[:ARG]``."""
-    if option:
-        return build_policy(parse_policy_option(option))
-    return build_policy(job.portfolio.policy, where=job.portfolio.policy_ref)
+    """The policy of the file, or the one given on the command line as ``KIND[:ARG]``.
+
+    A kind that accepts a ``costs`` key (the optimizer prices trades itself) gets the portfolio file's
+    ``costs:`` section unless its own spec sets one.
+    """
+    spec = parse_policy_option(option) if option else job.portfolio.policy
+    where = None if option else job.portfolio.policy_ref
+    if "costs" in policy_kind(spec.kind).keys and "costs" not in spec.params:
+        spec = PolicySpec(spec.kind, {**spec.params, "costs": job.portfolio.costs})
+    return build_policy(spec, where=where)
 
 
 def view_portfolio(job: Job, household: Household | None = None) -> PortfolioView:
