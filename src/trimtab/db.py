@@ -1,8 +1,9 @@
 """The database of record: engine factory, shared metadata, exact column types and migrations.
 
-The order journal (:mod:`trimtab.execution.journal`) and the book (:mod:`trimtab.book.store`) keep their tables in
-one database, declared on :data:`metadata` and created by the Alembic migrations shipped in
-``trimtab/execution/migrations`` (run programmatically by :func:`open_database`; no ``alembic.ini`` is needed).
+The order journal (:mod:`trimtab.execution.journal`) and the book (:mod:`trimtab.book.store`) keep their
+tables in one database, declared on :data:`metadata` and created by the Alembic migrations shipped in
+``trimtab/execution/migrations`` (run programmatically by :func:`open_database`; no ``alembic.ini`` is
+needed).
 
 Where the database is, first match wins:
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -51,21 +52,23 @@ __all__ = [
 DB_ENV = "TRIMTAB_DB"
 
 #: Shared metadata of every table (journal and book), with stable constraint names for migrations.
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 class DatabaseError(InputError):
-    """The database URL is malformed, the server is unreachable, or the schema cannot be brought up to date."""
+    """The database URL is malformed, the server unreachable, or the schema cannot be brought up to date."""
 
 
 class DecimalText(TypeDecorator[Decimal]):
-    """A :class:`~decimal.Decimal` stored as its exact text (no float on SQLite, no scale limit on PostgreSQL)."""
+    """A :class:`~decimal.Decimal` stored as exact text (no float on SQLite, no scale limit on PostgreSQL)."""
 
     impl = String(64)
     cache_ok = True
@@ -94,15 +97,15 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value} cannot be stored: give it a timezone")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def default_database_url() -> str:
@@ -125,7 +128,7 @@ def redact(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE`` transactions.
+    """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE``.
 
     Raises
     ------
@@ -135,28 +138,37 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as err:
-        raise DatabaseError("cannot parse the database URL", got=redact(url),
-                            fix="use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB") from err
+        raise DatabaseError(
+            "cannot parse the database URL",
+            got=redact(url),
+            fix="use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+        ) from err
     try:
         if parsed.get_backend_name() == "sqlite":
             memory = parsed.database in (None, "", ":memory:")
             if not memory:
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False},
-                                   **({"poolclass": StaticPool} if memory else {}))
+                Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                parsed,
+                connect_args={"timeout": 60, "check_same_thread": False},
+                **({"poolclass": StaticPool} if memory else {}),
+            )
             _sqlite_pragmas(engine, wal=not memory)
             return engine
         return create_engine(parsed)
     except (NoSuchModuleError, ImportError) as err:
-        raise DatabaseError(f"no database driver for {parsed.drivername!r}", got=redact(url),
-                            fix="install the driver (pip install 'trimtab[postgres]') or use "
-                                "postgresql+psycopg://... or sqlite:///...") from err
+        raise DatabaseError(
+            f"no database driver for {parsed.drivername!r}",
+            got=redact(url),
+            fix="install the driver (pip install 'trimtab[postgres]') or use "
+            "postgresql+psycopg://... or sqlite:///...",
+        ) from err
 
 
 def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None      # we issue BEGIN ourselves
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
@@ -209,14 +221,20 @@ def open_database(url: str | None = None, *, upgrade: bool = True) -> Engine:
     except (OperationalError, DBAPIError) as err:
         engine.dispose()
         reason = str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
-        raise DatabaseError(f"cannot reach the database ({reason})", got=redact(url),
-                            fix="start the server or correct --db / $TRIMTAB_DB "
-                                "(e.g. sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB)") from err
+        raise DatabaseError(
+            f"cannot reach the database ({reason})",
+            got=redact(url),
+            fix="start the server or correct --db / $TRIMTAB_DB "
+            "(e.g. sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB)",
+        ) from err
     if upgrade:
         try:
             migrate(engine)
         except (OperationalError, DBAPIError) as err:
             engine.dispose()
-            raise DatabaseError("cannot create or upgrade the trimtab tables", got=redact(url),
-                                fix="check that the user may create tables in this database") from err
+            raise DatabaseError(
+                "cannot create or upgrade the trimtab tables",
+                got=redact(url),
+                fix="check that the user may create tables in this database",
+            ) from err
     return engine

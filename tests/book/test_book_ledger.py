@@ -1,9 +1,9 @@
-"""Book of record: known answers (hand-computed), deduplication, corrections, atomic refusals. SQLite and PostgreSQL."""
+"""Book of record: hand-computed answers, deduplication, corrections, atomic refusals; SQLite and Postgres."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from trimtab.domain import Account, AccountKind, Household, ReliefMethod, TaxLot
 from trimtab.domain.orders import Fill
 
 D = Decimal
-AT = datetime(2024, 3, 1, 15, 0, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 1, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -27,29 +27,68 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def household(cash: str = "1000") -> Household:
-    return Household(name="fam", accounts=(Account(id="tax", kind=AccountKind.TAXABLE, cash=D(cash)),), lots=(
-        TaxLot(account="tax", symbol="AAA", quantity=D("10"), cost_basis=D("500"), acquired=date(2020, 1, 2),
-               lot_id="L1"),
-        TaxLot(account="tax", symbol="AAA", quantity=D("10"), cost_basis=D("800"), acquired=date(2023, 6, 1),
-               lot_id="L2"),
-    ))
+    return Household(
+        name="fam",
+        accounts=(Account(id="tax", kind=AccountKind.TAXABLE, cash=D(cash)),),
+        lots=(
+            TaxLot(
+                account="tax",
+                symbol="AAA",
+                quantity=D("10"),
+                cost_basis=D("500"),
+                acquired=date(2020, 1, 2),
+                lot_id="L1",
+            ),
+            TaxLot(
+                account="tax",
+                symbol="AAA",
+                quantity=D("10"),
+                cost_basis=D("800"),
+                acquired=date(2023, 6, 1),
+                lot_id="L2",
+            ),
+        ),
+    )
 
 
-def fill(eid: str, side: str, qty: str, price: str, fee: str = "0", symbol: str = "AAA", *, at: datetime = AT,
-         corrects: str | None = None, account: str = "tax") -> Fill:
-    return Fill(venue="paper", execution_id=eid, client_order_id="T1-001-1", account=account, symbol=symbol,
-                side=side, quantity=D(qty), price=D(price), fee=D(fee), executed_at=at, corrects=corrects)
+def fill(
+    eid: str,
+    side: str,
+    qty: str,
+    price: str,
+    fee: str = "0",
+    symbol: str = "AAA",
+    *,
+    at: datetime = AT,
+    corrects: str | None = None,
+    account: str = "tax",
+) -> Fill:
+    return Fill(
+        venue="paper",
+        execution_id=eid,
+        client_order_id="T1-001-1",
+        account=account,
+        symbol=symbol,
+        side=side,
+        quantity=D(qty),
+        price=D(price),
+        fee=D(fee),
+        executed_at=at,
+        corrects=corrects,
+    )
 
 
 def test_sell_relieves_fifo_lots_with_fee_shared_pro_rata(engine: Engine) -> None:
-    """Hand-computed: sell 15 @ 100, fee 1.50, FIFO -> L1 10 sh long (gain 499.00), L2 5 sh short (gain 99.50)."""
+    """Hand-computed: sell 15 @ 100, fee 1.50, FIFO -> L1 10 long (gain 499.00), L2 5 short (gain 99.50)."""
     book = Book(engine)
     book.import_household(household())
     assert book.apply(fill("X1", "sell", "15", "100", "1.50"))
     assert book.cash("tax") == D("2498.50")
     rows = book.realized("tax")
     assert [(r.lot_id, r.quantity, r.cost_basis, r.proceeds, r.term) for r in rows] == [
-        ("L1", D("10"), D("500"), D("999.0"), Term.LONG), ("L2", D("5"), D("400"), D("499.5"), Term.SHORT)]
+        ("L1", D("10"), D("500"), D("999.0"), Term.LONG),
+        ("L2", D("5"), D("400"), D("499.5"), Term.SHORT),
+    ]
     assert [r.gain for r in rows] == [D("499.0"), D("99.5")]
     (lot,) = book.lots("tax", "AAA")
     assert (lot.lot_id, lot.quantity, lot.cost_basis) == ("L2", D("5"), D("400"))
@@ -61,17 +100,23 @@ def test_hifo_relieves_the_costliest_lot_first(engine: Engine) -> None:
     book.import_household(household())
     book.apply(fill("X1", "sell", "15", "100", "1.50"))
     assert [(r.lot_id, r.gain, r.term) for r in book.realized()] == [
-        ("L2", D("199.0"), Term.SHORT), ("L1", D("249.5"), Term.LONG)]
+        ("L2", D("199.0"), Term.SHORT),
+        ("L1", D("249.5"), Term.LONG),
+    ]
 
 
 def test_buy_opens_a_lot_at_value_plus_fee_dated_new_york_trade_day(engine: Engine) -> None:
     book = Book(engine)
     book.import_household(household())
-    late_evening = datetime(2024, 3, 2, 3, 0, tzinfo=timezone.utc)        # 22:00 on 1 March in New York
+    late_evening = datetime(2024, 3, 2, 3, 0, tzinfo=UTC)  # 22:00 on 1 March in New York
     book.apply(fill("X2", "buy", "3", "20", "1", symbol="BBB", at=late_evening))
     (lot,) = book.lots("tax", "BBB")
-    assert (lot.quantity, lot.cost_basis, lot.acquired, lot.lot_id) == (D("3"), D("61"), date(2024, 3, 1),
-                                                                         "paper:X2")
+    assert (lot.quantity, lot.cost_basis, lot.acquired, lot.lot_id) == (
+        D("3"),
+        D("61"),
+        date(2024, 3, 1),
+        "paper:X2",
+    )
     assert book.cash("tax") == D("939")
 
 
@@ -129,7 +174,7 @@ def test_a_sell_beyond_the_book_is_refused_and_nothing_is_written(engine: Engine
     assert not book.has_fill("paper", "X5")
     assert book.cash("tax") == D("1000")
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(book_cash_entries)).scalar() == 1   # the opening
+        assert conn.execute(select(func.count()).select_from(book_cash_entries)).scalar() == 1  # the opening
 
 
 def test_a_fill_for_an_unknown_account_is_refused(engine: Engine) -> None:

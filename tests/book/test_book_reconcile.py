@@ -28,18 +28,26 @@ def test_each_break_is_listed_with_its_size() -> None:
 
 def test_agreement_gives_an_empty_report_and_tolerance_applies_to_cash_only() -> None:
     positions = {("ira", "VTI"): D("10")}
-    report = reconcile(positions, {"ira": D("100")}, dict(positions), {"ira": D("100.004")},
-                       cash_tolerance=D("0.005"))
+    report = reconcile(
+        positions, {"ira": D("100")}, dict(positions), {"ira": D("100.004")}, cash_tolerance=D("0.005")
+    )
     assert report.ok and report.lines() == []
 
 
 def test_only_the_chosen_accounts_are_compared() -> None:
-    report = reconcile({("a", "X"): D("1")}, {"a": D("0")}, {("a", "X"): D("1"), ("b", "X"): D("3")},
-                       {"a": D("0"), "b": D("7")}, accounts=["a"])
+    report = reconcile(
+        {("a", "X"): D("1")},
+        {"a": D("0")},
+        {("a", "X"): D("1"), ("b", "X"): D("3")},
+        {"a": D("0"), "b": D("7")},
+        accounts=["a"],
+    )
     assert report.ok and report.accounts == ("a",)
 
 
 def test_positions_by_key_sums_a_venues_lines() -> None:
-    lines = [BrokerPosition(account="a", symbol="X", quantity=D("1")),
-             BrokerPosition(account="a", symbol="X", quantity=D("2"))]
+    lines = [
+        BrokerPosition(account="a", symbol="X", quantity=D("1")),
+        BrokerPosition(account="a", symbol="X", quantity=D("2")),
+    ]
     assert positions_by_key(lines) == {("a", "X"): D("3")}

@@ -1,7 +1,7 @@
 """Database fixtures for the execution tests: every ``db_url`` test runs on SQLite and on PostgreSQL.
 
-PostgreSQL is the local server at 127.0.0.1:5432, database ``test`` (or ``$TRIMTAB_TEST_POSTGRES``); each test gets
-its own schema, dropped afterwards. Without a server the PostgreSQL cases skip with the reason.
+PostgreSQL is the local server at 127.0.0.1:5432, database ``test`` (or ``$TRIMTAB_TEST_POSTGRES``); each test
+gets its own schema, dropped afterwards. Without a server the PostgreSQL cases skip with the reason.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """check_broker, the shipped conformance suite: the paper broker and the scripted broker pass it under faults.
 
-Acceptance (issue 7): at least 100 injected faults across the fault kinds, nothing lost or duplicated; the journal and
-book run on SQLite and on PostgreSQL.
+Acceptance (issue 7): at least 100 injected faults across the fault kinds, nothing lost or duplicated; the
+journal and book run on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,16 +17,29 @@ from trimtab.testing.fakes import ScriptedBroker
 
 
 def paper() -> PaperBroker:
-    return PaperBroker(config=PaperConfig(partial_fills=1, max_partial_fills=4, slippage_bps=Decimal("3"),
-                                          price_jitter_bps=Decimal("2"), commission_per_order=Decimal("1"), seed=7))
+    return PaperBroker(
+        config=PaperConfig(
+            partial_fills=1,
+            max_partial_fills=4,
+            slippage_bps=Decimal(3),
+            price_jitter_bps=Decimal(2),
+            commission_per_order=Decimal(1),
+            seed=7,
+        )
+    )
 
 
 def test_paper_broker_passes_check_broker_with_over_100_faults(db_url: str) -> None:
-    small = db_url.startswith("postgresql")           # same suite, a shorter soak on the slower server
-    report = check_broker(paper, db_url=db_url, runs=8 if small else 12, legs_per_run=6 if small else 8,
-                          faults_per_run=18 if small else 12)
+    small = db_url.startswith("postgresql")  # same suite, a shorter soak on the slower server
+    report = check_broker(
+        paper,
+        db_url=db_url,
+        runs=8 if small else 12,
+        legs_per_run=6 if small else 8,
+        faults_per_run=18 if small else 12,
+    )
     assert report.total_faults >= 100
-    assert set(report.faults) == {str(k) for k in FaultKind}, report.faults     # every kind fired
+    assert set(report.faults) == {str(k) for k in FaultKind}, report.faults  # every kind fired
     assert report.scenarios[-1] == "soak" and report.orders >= 30 and report.executions >= report.orders
 
 
@@ -48,8 +61,14 @@ class DoubleBooker(ScriptedBroker):
     def submit(self, order):  # type: ignore[no-untyped-def]
         if order.client_order_id in self._orders:
             self._orders[order.client_order_id + "x"] = self._orders[order.client_order_id]
-            return super().submit(order.__class__(**{**{f: getattr(order, f) for f in order.__slots__},
-                                                     "client_order_id": order.client_order_id + "-2"}))
+            return super().submit(
+                order.__class__(
+                    **{
+                        **{f: getattr(order, f) for f in order.__slots__},
+                        "client_order_id": order.client_order_id + "-2",
+                    }
+                )
+            )
         return super().submit(order)
 
 

@@ -1,10 +1,10 @@
 """Crash safety: SIGKILL the process at each step, restart, and check nothing was sent twice or lost.
 
-The driver (``crash_driver.py``) runs in a subprocess against a paper venue whose state lives in a file (so the venue
-outlives the killed client) and a journal/book database (SQLite file or PostgreSQL schema). It kills itself at a named
-step; the restart runs the same plan in this process. Afterwards: every client id reached the venue exactly once
-(lookups, not resends, settled the unclear ones), the book holds each venue execution exactly once, the book equals
-the venue, and every journal entry is terminal.
+The driver (``crash_driver.py``) runs in a subprocess against a paper venue whose state lives in a file (so
+the venue outlives the killed client) and a journal/book database (SQLite file or PostgreSQL schema). It kills
+itself at a named step; the restart runs the same plan in this process. Afterwards: every client id reached
+the venue exactly once (lookups, not resends, settled the unclear ones), the book holds each venue execution
+exactly once, the book equals the venue, and every journal entry is terminal.
 """
 
 from __future__ import annotations
@@ -35,11 +35,17 @@ KILL_POINTS = [("after_intent", 2), ("after_send", 1), ("after_ack", 3), ("after
 
 
 @pytest.mark.parametrize(("step", "nth"), KILL_POINTS, ids=[f"{s}-{n}" for s, n in KILL_POINTS])
-def test_a_killed_run_restarts_without_duplicates_or_losses(db_url: str, tmp_path: Path, step: str,
-                                                            nth: int) -> None:
+def test_a_killed_run_restarts_without_duplicates_or_losses(
+    db_url: str, tmp_path: Path, step: str, nth: int
+) -> None:
     state = tmp_path / "venue.json"
-    killed = subprocess.run([sys.executable, str(DRIVER), db_url, str(state), step, str(nth)],
-                            capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, str(DRIVER), db_url, str(state), step, str(nth)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert killed.returncode == -signal.SIGKILL, f"driver did not die at {step}: {killed.stderr[-2000:]}"
 
     engine = open_database(db_url)
@@ -47,10 +53,10 @@ def test_a_killed_run_restarts_without_duplicates_or_losses(db_url: str, tmp_pat
         journal = OrderJournal(engine)
         household, plan, broker = crash_driver.scenario(state)
         before = {e.client_order_id: e.status for e in journal.entries()}
-        if step == "after_intent":      # journaled but not sent: the venue has never seen the last entry
+        if step == "after_intent":  # journaled but not sent: the venue has never seen the last entry
             last = journal.entries()[-1]
             assert last.status is OrderStatus.INTENT and broker.lookup(last.client_order_id) is None
-        if step == "after_send":        # sent, the venue has it, the journal still says intent
+        if step == "after_send":  # sent, the venue has it, the journal still says intent
             assert list(before.values()) == [OrderStatus.INTENT]
             assert broker.lookup(next(iter(before))) is not None
 
@@ -58,15 +64,16 @@ def test_a_killed_run_restarts_without_duplicates_or_losses(db_url: str, tmp_pat
         assert summary.status == "done", summary.notes
 
         orders = broker.venue_orders()
-        assert orders and all(o.submissions == 1 for o in orders), [(o.client_order_id, o.submissions)
-                                                                    for o in orders]
+        assert orders and all(o.submissions == 1 for o in orders), [
+            (o.client_order_id, o.submissions) for o in orders
+        ]
         entries = journal.entries()
         assert {e.client_order_id for e in entries} == {o.client_order_id for o in orders}
         assert all(e.status.is_terminal for e in entries)
         book = Book(engine)
         booked = [f.key for f in book.fills()]
-        assert sorted(booked) == sorted(f.key for f in broker.venue_executions())     # each fill exactly once
-        assert reconcile_with_broker(book, broker, household.account_ids).ok            # book = broker
+        assert sorted(booked) == sorted(f.key for f in broker.venue_executions())  # each fill exactly once
+        assert reconcile_with_broker(book, broker, household.account_ids).ok  # book = broker
         again = execute_plan(plan, household, broker=broker, engine=engine)
         assert again.status == "already_done" and len(broker.venue_orders()) == len(orders)
     finally:

@@ -1,9 +1,9 @@
-"""Database of record and order journal: migrations, URLs, exact types, write-ahead entries, legal moves only."""
+"""Database and journal: migrations, URLs, exact types, write-ahead entries, legal moves only."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,12 +13,12 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select
 
 import trimtab.book.store  # noqa: F401  (registers the book tables on the shared metadata)
 from trimtab.db import DatabaseError, DecimalText, UtcDateTime, metadata, open_database, resolve_database_url
+from trimtab.domain import Trade
 from trimtab.domain.orders import Order, OrderError, OrderState, OrderStatus
 from trimtab.domain.trades import Side
 from trimtab.execution.broker import Ack
 from trimtab.execution.journal import OrderJournal, RunPhase
 from trimtab.execution.orders import legs_from_trades
-from trimtab.domain import Trade
 
 D = Decimal
 
@@ -33,16 +33,21 @@ def engine(db_url: str) -> Iterator[Engine]:
 def test_migrations_create_exactly_the_declared_schema(engine: Engine, db_url: str) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-    again = open_database(db_url)                     # idempotent on an up-to-date database
+    again = open_database(db_url)  # idempotent on an up-to-date database
     again.dispose()
 
 
 def test_decimals_and_times_round_trip_exactly(engine: Engine) -> None:
-    scratch = Table("scratch_types", MetaData(), Column("id", Integer, primary_key=True),
-                    Column("amount", DecimalText), Column("at", UtcDateTime))
+    scratch = Table(
+        "scratch_types",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("amount", DecimalText),
+        Column("at", UtcDateTime),
+    )
     scratch.create(engine)
     values = [D("0.1"), D("123456789012345678.000000000123"), D("-5E-12"), D("1") / 3]
-    at = datetime(2024, 1, 5, 9, 30, tzinfo=timezone.utc)
+    at = datetime(2024, 1, 5, 9, 30, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(insert(scratch), [{"id": i, "amount": v, "at": at} for i, v in enumerate(values)])
     with engine.connect() as conn:
@@ -61,11 +66,14 @@ def test_url_precedence_flag_then_env_then_per_user_file(monkeypatch: pytest.Mon
     assert resolve_database_url("sqlite:////flag.db") == "sqlite:////flag.db"
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("nonsense", "cannot parse the database URL"),
-    ("mysql+nodriver://u@h/db", "no database driver"),
-    ("postgresql+psycopg://me:secret@127.0.0.1:1/test", "cannot reach the database"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nonsense", "cannot parse the database URL"),
+        ("mysql+nodriver://u@h/db", "no database driver"),
+        ("postgresql+psycopg://me:secret@127.0.0.1:1/test", "cannot reach the database"),
+    ],
+)
 def test_bad_database_urls_are_input_errors_that_hide_passwords(url: str, message: str) -> None:
     with pytest.raises(DatabaseError, match=message) as err:
         open_database(url)
@@ -73,21 +81,29 @@ def test_bad_database_urls_are_input_errors_that_hide_passwords(url: str, messag
 
 
 def _legs(run_id: str = "Trun1") -> list:
-    trades = [Trade(account="ira", symbol="VTI", side=Side.SELL, quantity=D("3"), price=D("200")),
-              Trade(account="ira", symbol="BND", side=Side.BUY, quantity=D("5"), price=D("70"))]
+    trades = [
+        Trade(account="ira", symbol="VTI", side=Side.SELL, quantity=D("3"), price=D("200")),
+        Trade(account="ira", symbol="BND", side=Side.BUY, quantity=D("5"), price=D("70")),
+    ]
     return legs_from_trades(trades, run_id)
 
 
 def test_runs_and_legs_are_journaled_once(engine: Engine) -> None:
     journal = OrderJournal(engine)
-    run = journal.create_run(run_id="Trun1", household="fam", as_of=date(2024, 1, 5), venue="paper", legs=_legs())
+    run = journal.create_run(
+        run_id="Trun1", household="fam", as_of=date(2024, 1, 5), venue="paper", legs=_legs()
+    )
     assert run.phase == RunPhase.SELLS and not run.is_done
-    assert journal.create_run(run_id="Trun1", household="fam", as_of=date(2024, 1, 5), venue="paper",
-                              legs=_legs()) == run
+    assert (
+        journal.create_run(
+            run_id="Trun1", household="fam", as_of=date(2024, 1, 5), venue="paper", legs=_legs()
+        )
+        == run
+    )
     assert [(leg.leg, leg.symbol) for leg in journal.legs("Trun1")] == [(1, "VTI"), (2, "BND")]
-    assert journal.sized_quantities("Trun1") == {1: D("3"), 2: None}        # sells are sized by the plan
+    assert journal.sized_quantities("Trun1") == {1: D("3"), 2: None}  # sells are sized by the plan
     journal.set_sized_quantities("Trun1", {2: D("4")})
-    journal.set_sized_quantities("Trun1", {2: D("5")})                    # a restart never re-sizes
+    journal.set_sized_quantities("Trun1", {2: D("5")})  # a restart never re-sizes
     assert journal.sized_quantities("Trun1")[2] == D("4")
     journal.set_phase("Trun1", RunPhase.BUYS)
     with pytest.raises(OrderError, match="cannot go back"):
@@ -103,15 +119,35 @@ def test_intent_is_committed_before_anything_else_and_moves_only_legally(engine:
     order = legs[0].order()
     entry = journal.record_intent(order, run_id="Trun1", leg=1, attempt=1)
     assert entry.status is OrderStatus.INTENT and entry.filled_quantity == 0
-    assert journal.record_intent(order, run_id="Trun1", leg=1, attempt=1) == entry        # idempotent
+    assert journal.record_intent(order, run_id="Trun1", leg=1, attempt=1) == entry  # idempotent
     with pytest.raises(OrderError, match="journaled for another order"):
-        journal.record_intent(Order(client_order_id=order.client_order_id, account="ira", symbol="VTI",
-                                    side=Side.SELL, quantity=D("99")), run_id="Trun1", leg=1, attempt=1)
-    journal.record_ack(Ack(client_order_id=order.client_order_id, venue_order_id="V1", status=OrderStatus.ACCEPTED))
-    journal.record_state(OrderState(client_order_id=order.client_order_id, status=OrderStatus.FILLED,
-                                    quantity=D("3"), filled_quantity=D("3"), average_price=D("201")))
-    stale = journal.record_state(OrderState(client_order_id=order.client_order_id, status=OrderStatus.ACCEPTED,
-                                            quantity=D("3")))
+        journal.record_intent(
+            Order(
+                client_order_id=order.client_order_id,
+                account="ira",
+                symbol="VTI",
+                side=Side.SELL,
+                quantity=D("99"),
+            ),
+            run_id="Trun1",
+            leg=1,
+            attempt=1,
+        )
+    journal.record_ack(
+        Ack(client_order_id=order.client_order_id, venue_order_id="V1", status=OrderStatus.ACCEPTED)
+    )
+    journal.record_state(
+        OrderState(
+            client_order_id=order.client_order_id,
+            status=OrderStatus.FILLED,
+            quantity=D("3"),
+            filled_quantity=D("3"),
+            average_price=D("201"),
+        )
+    )
+    stale = journal.record_state(
+        OrderState(client_order_id=order.client_order_id, status=OrderStatus.ACCEPTED, quantity=D("3"))
+    )
     assert (stale.status, stale.filled_quantity, stale.venue_order_id) == (OrderStatus.FILLED, D("3"), "V1")
     with pytest.raises(OrderError, match="illegal order transition filled -> canceled"):
         journal.transition(order.client_order_id, OrderStatus.CANCELED)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +19,14 @@ from trimtab.domain.orders import (
     OrderType,
     client_order_id,
 )
-from trimtab.execution.orders import TRANSITIONS, can_reach, check_transition, legs_from_trades, merge_status, run_id_for
+from trimtab.execution.orders import (
+    TRANSITIONS,
+    can_reach,
+    check_transition,
+    legs_from_trades,
+    merge_status,
+    run_id_for,
+)
 
 D = Decimal
 S = OrderStatus
@@ -48,17 +55,27 @@ def test_run_id_is_deterministic_and_depends_on_the_plan() -> None:
     plan = [trade("ira", "VTI", "sell", "10"), trade("tax", "BND", "buy", "3.5", "70")]
     rid = run_id_for("fam", date(2024, 1, 5), plan)
     assert re.fullmatch(r"T20240105[0-9a-f]{12}", rid)
-    assert run_id_for("fam", date(2024, 1, 5), list(reversed(plan))) == rid                # order does not matter
-    assert run_id_for("fam", date(2024, 1, 5), [trade("ira", "VTI", "sell", "10.0"),
-                                                trade("tax", "BND", "buy", "3.50", "70.00")]) == rid
+    assert run_id_for("fam", date(2024, 1, 5), list(reversed(plan))) == rid  # order does not matter
+    assert (
+        run_id_for(
+            "fam",
+            date(2024, 1, 5),
+            [trade("ira", "VTI", "sell", "10.0"), trade("tax", "BND", "buy", "3.50", "70.00")],
+        )
+        == rid
+    )
     assert run_id_for("fam", date(2024, 1, 6), plan) != rid
     assert run_id_for("other", date(2024, 1, 5), plan) != rid
     assert run_id_for("fam", date(2024, 1, 5), [plan[0], trade("tax", "BND", "buy", "3.6", "70")]) != rid
 
 
 @settings(max_examples=200, deadline=None)
-@given(household=st.text(min_size=1, max_size=80), leg=st.integers(1, 999), attempt=st.integers(1, 10**6),
-       day=st.dates(date(1990, 1, 1), date(2099, 12, 31)))
+@given(
+    household=st.text(min_size=1, max_size=80),
+    leg=st.integers(1, 999),
+    attempt=st.integers(1, 10**6),
+    day=st.dates(date(1990, 1, 1), date(2099, 12, 31)),
+)
 def test_every_client_id_fits_every_venue(household: str, leg: int, attempt: int, day: date) -> None:
     cid = client_order_id(run_id_for(household, day, [trade("a", "X", "buy", "1")]), leg, attempt)
     assert ID_RE.match(cid) and len(cid) <= CLIENT_ORDER_ID_MAX_LEN
@@ -66,22 +83,34 @@ def test_every_client_id_fits_every_venue(household: str, leg: int, attempt: int
 
 # -- legs -------------------------------------------------------------------------------------------------
 def test_legs_net_per_account_and_symbol_sells_first() -> None:
-    trades = [trade("tax", "VTI", "buy", "10", "200"), trade("tax", "VTI", "sell", "4", "210"),
-              trade("ira", "BND", "buy", "5", "70"), trade("tax", "AAA", "sell", "2", "50"),
-              trade("ira", "ZZZ", "sell", "1", "5"), trade("ira", "QQQ", "buy", "1", "5"),
-              trade("ira", "QQQ", "sell", "1", "5")]                           # offsets exactly: dropped
+    trades = [
+        trade("tax", "VTI", "buy", "10", "200"),
+        trade("tax", "VTI", "sell", "4", "210"),
+        trade("ira", "BND", "buy", "5", "70"),
+        trade("tax", "AAA", "sell", "2", "50"),
+        trade("ira", "ZZZ", "sell", "1", "5"),
+        trade("ira", "QQQ", "buy", "1", "5"),
+        trade("ira", "QQQ", "sell", "1", "5"),
+    ]  # offsets exactly: dropped
     legs = legs_from_trades(trades, "Trun")
     assert [(leg.leg, leg.account, leg.symbol, str(leg.side), leg.quantity) for leg in legs] == [
-        (1, "ira", "ZZZ", "sell", D("1")), (2, "tax", "AAA", "sell", D("2")),
-        (3, "ira", "BND", "buy", D("5")), (4, "tax", "VTI", "buy", D("6"))]
-    assert legs[3].price == (D("10") * 200 + D("4") * 210) / 14                # value-weighted over both trades
+        (1, "ira", "ZZZ", "sell", D("1")),
+        (2, "tax", "AAA", "sell", D("2")),
+        (3, "ira", "BND", "buy", D("5")),
+        (4, "tax", "VTI", "buy", D("6")),
+    ]
+    assert legs[3].price == (D("10") * 200 + D("4") * 210) / 14  # value-weighted over both trades
     assert legs[0].client_order_id() == "Trun-001-1"
     assert legs[3].order(attempt=2, quantity=D("5")).client_order_id == "Trun-004-2"
 
 
 def test_limit_legs_get_a_limit_price_away_from_the_reference() -> None:
-    legs = legs_from_trades([trade("a", "X", "buy", "1", "100"), trade("a", "Y", "sell", "1", "50")], "Tr",
-                            order_type=OrderType.LIMIT, limit_offset=D("0.01"))
+    legs = legs_from_trades(
+        [trade("a", "X", "buy", "1", "100"), trade("a", "Y", "sell", "1", "50")],
+        "Tr",
+        order_type=OrderType.LIMIT,
+        limit_offset=D("0.01"),
+    )
     assert [(leg.symbol, leg.limit_price) for leg in legs] == [("Y", D("49.50")), ("X", D("101.00"))]
 
 
@@ -89,24 +118,52 @@ def test_orders_check_themselves() -> None:
     with pytest.raises(OrderError, match="exactly one of quantity and notional"):
         Order(client_order_id="T-001-1", account="a", symbol="X", side=Side.BUY)
     with pytest.raises(OrderError, match="needs limit_price"):
-        Order(client_order_id="T-001-1", account="a", symbol="X", side=Side.BUY, quantity=D(1),
-              order_type=OrderType.LIMIT)
+        Order(
+            client_order_id="T-001-1",
+            account="a",
+            symbol="X",
+            side=Side.BUY,
+            quantity=D(1),
+            order_type=OrderType.LIMIT,
+        )
     with pytest.raises(OrderError, match="must be positive"):
         Order(client_order_id="T-001-1", account="a", symbol="X", side=Side.BUY, quantity=D(-1))
     with pytest.raises(OrderError, match="takes no limit_price"):
-        Order(client_order_id="T-001-1", account="a", symbol="X", side=Side.BUY, quantity=D(1),
-              limit_price=D(1))
+        Order(
+            client_order_id="T-001-1", account="a", symbol="X", side=Side.BUY, quantity=D(1), limit_price=D(1)
+        )
 
 
 # -- state machine -----------------------------------------------------------------------------------------
-LEGAL = [(S.INTENT, S.SENT), (S.INTENT, S.CANCELED), (S.SENT, S.ACCEPTED), (S.SENT, S.REJECTED),
-         (S.SENT, S.UNKNOWN), (S.UNKNOWN, S.SENT), (S.UNKNOWN, S.ACCEPTED), (S.ACCEPTED, S.PARTIALLY_FILLED),
-         (S.ACCEPTED, S.FILLED), (S.PARTIALLY_FILLED, S.FILLED), (S.PARTIALLY_FILLED, S.EXPIRED),
-         (S.ACCEPTED, S.PENDING_CANCEL), (S.PENDING_CANCEL, S.CANCELED), (S.PENDING_CANCEL, S.FILLED),
-         (S.SENT, S.FILLED), (S.INTENT, S.FILLED)]                  # venues may skip states we never saw
-ILLEGAL = [(S.FILLED, S.CANCELED), (S.FILLED, S.ACCEPTED), (S.REJECTED, S.ACCEPTED), (S.CANCELED, S.FILLED),
-           (S.EXPIRED, S.PARTIALLY_FILLED), (S.ACCEPTED, S.INTENT), (S.PARTIALLY_FILLED, S.ACCEPTED),
-           (S.ACCEPTED, S.UNKNOWN), (S.PARTIALLY_FILLED, S.REJECTED)]
+LEGAL = [
+    (S.INTENT, S.SENT),
+    (S.INTENT, S.CANCELED),
+    (S.SENT, S.ACCEPTED),
+    (S.SENT, S.REJECTED),
+    (S.SENT, S.UNKNOWN),
+    (S.UNKNOWN, S.SENT),
+    (S.UNKNOWN, S.ACCEPTED),
+    (S.ACCEPTED, S.PARTIALLY_FILLED),
+    (S.ACCEPTED, S.FILLED),
+    (S.PARTIALLY_FILLED, S.FILLED),
+    (S.PARTIALLY_FILLED, S.EXPIRED),
+    (S.ACCEPTED, S.PENDING_CANCEL),
+    (S.PENDING_CANCEL, S.CANCELED),
+    (S.PENDING_CANCEL, S.FILLED),
+    (S.SENT, S.FILLED),
+    (S.INTENT, S.FILLED),
+]  # venues may skip states we never saw
+ILLEGAL = [
+    (S.FILLED, S.CANCELED),
+    (S.FILLED, S.ACCEPTED),
+    (S.REJECTED, S.ACCEPTED),
+    (S.CANCELED, S.FILLED),
+    (S.EXPIRED, S.PARTIALLY_FILLED),
+    (S.ACCEPTED, S.INTENT),
+    (S.PARTIALLY_FILLED, S.ACCEPTED),
+    (S.ACCEPTED, S.UNKNOWN),
+    (S.PARTIALLY_FILLED, S.REJECTED),
+]
 
 
 @pytest.mark.parametrize(("current", "target"), LEGAL)
@@ -126,7 +183,7 @@ def test_terminal_states_absorb() -> None:
 
 
 def test_a_stale_venue_report_is_ignored_and_a_contradiction_refused() -> None:
-    assert merge_status(S.FILLED, S.ACCEPTED) is S.FILLED            # the lookup lagged a fill
+    assert merge_status(S.FILLED, S.ACCEPTED) is S.FILLED  # the lookup lagged a fill
     assert merge_status(S.PARTIALLY_FILLED, S.FILLED) is S.FILLED
     with pytest.raises(OrderError, match="venue reports canceled for an order already filled"):
         merge_status(S.FILLED, S.CANCELED)

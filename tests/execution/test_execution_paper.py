@@ -1,8 +1,8 @@
-"""PaperBroker: fill prices, partial fills, fees, refusals, limits, expiry, each injected fault, shared state."""
+"""PaperBroker: prices, partial fills, fees, refusals, limits, expiry, each injected fault, shared state."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,10 +21,12 @@ from trimtab.execution.errors import (
 from trimtab.execution.paper import PaperBroker, PaperConfig
 
 D = Decimal
-T0 = datetime(2024, 1, 5, 15, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 5, 15, tzinfo=UTC)
 
 
-def order(cid: str = "T1-001-1", side: str = "buy", qty: str = "10", symbol: str = "XYZ", **kw: object) -> Order:
+def order(
+    cid: str = "T1-001-1", side: str = "buy", qty: str = "10", symbol: str = "XYZ", **kw: object
+) -> Order:
     return Order(client_order_id=cid, account="acct", symbol=symbol, side=side, quantity=D(qty), **kw)
 
 
@@ -36,7 +38,7 @@ def venue(**config: object) -> PaperBroker:
 
 
 def test_fills_at_price_plus_slippage_with_fees() -> None:
-    """Known answer: 100.00 with 10 bps slippage -> buy at 100.10, sell at 99.90; fee 0.005 x 10 + 1.00 = 1.05."""
+    """Known answer: 100.00 with 10 bps slippage -> buy 100.10, sell 99.90; fee 0.005 x 10 + 1.00 = 1.05."""
     broker = venue(slippage_bps=D("10"), commission_per_share=D("0.005"), commission_per_order=D("1"))
     broker.submit(order("T1-001-1", "buy"))
     broker.submit(order("T1-002-1", "sell"))
@@ -52,7 +54,10 @@ def test_partial_fills_come_one_slice_per_poll() -> None:
     broker.submit(order(qty="10"))
     seen = [broker.lookup("T1-001-1") for _ in range(3)]
     assert [(s.status, s.filled_quantity) for s in seen] == [
-        (OrderStatus.PARTIALLY_FILLED, D("3")), (OrderStatus.PARTIALLY_FILLED, D("6")), (OrderStatus.FILLED, D("10"))]
+        (OrderStatus.PARTIALLY_FILLED, D("3")),
+        (OrderStatus.PARTIALLY_FILLED, D("6")),
+        (OrderStatus.FILLED, D("10")),
+    ]
     assert [f.quantity for f in broker.executions(T0)] == [D("3"), D("3"), D("4")]
     assert len({f.execution_id for f in broker.venue_executions()}) == 3
 
@@ -64,13 +69,16 @@ def test_fractional_quantities_split_into_fractional_slices() -> None:
     assert [f.quantity for f in broker.venue_executions()] == [D("0.750000"), D("0.750000")]
 
 
-@pytest.mark.parametrize(("kwargs", "config", "reason"), [
-    ({"symbol": "NOPE"}, {}, RejectReason.UNKNOWN_INSTRUMENT),
-    ({"qty": "0.5"}, {"fractional": False}, RejectReason.NOT_FRACTIONABLE),
-    ({"qty": "1000"}, {}, RejectReason.INSUFFICIENT_FUNDS),
-    ({"side": "sell", "qty": "51"}, {}, RejectReason.INSUFFICIENT_POSITION),
-    ({}, {"reject_rate": 1.0}, RejectReason.OTHER),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "config", "reason"),
+    [
+        ({"symbol": "NOPE"}, {}, RejectReason.UNKNOWN_INSTRUMENT),
+        ({"qty": "0.5"}, {"fractional": False}, RejectReason.NOT_FRACTIONABLE),
+        ({"qty": "1000"}, {}, RejectReason.INSUFFICIENT_FUNDS),
+        ({"side": "sell", "qty": "51"}, {}, RejectReason.INSUFFICIENT_POSITION),
+        ({}, {"reject_rate": 1.0}, RejectReason.OTHER),
+    ],
+)
 def test_refusals_are_typed_and_recorded(kwargs: dict, config: dict, reason: RejectReason) -> None:
     broker = venue(**config)
     with pytest.raises(OrderRejected) as err:
@@ -114,7 +122,9 @@ def test_ioc_fills_what_it_can_at_once_and_cancels_the_rest() -> None:
 def test_day_orders_expire_part_filled_and_gtc_orders_stay() -> None:
     broker = venue(partial_fills=4)
     broker.submit(order("T1-001-1"))
-    broker.submit(order("T1-002-1", order_type=OrderType.LIMIT, limit_price=D("1"), time_in_force=TimeInForce.GTC))
+    broker.submit(
+        order("T1-002-1", order_type=OrderType.LIMIT, limit_price=D("1"), time_in_force=TimeInForce.GTC)
+    )
     broker.lookup("T1-001-1")
     broker.end_day()
     day, gtc = broker.lookup("T1-001-1"), broker.lookup("T1-002-1")
@@ -147,7 +157,7 @@ def test_error_before_accept_leaves_nothing() -> None:
     with pytest.raises(AmbiguousSubmit):
         broker.submit(order())
     assert broker.lookup("T1-001-1") is None
-    broker.submit(order())                                  # the same id, sent again, is taken once
+    broker.submit(order())  # the same id, sent again, is taken once
     assert [o.submissions for o in broker.venue_orders()] == [1]
 
 
@@ -188,7 +198,7 @@ def test_cancel_racing_a_fill_ends_with_the_fill_booked_at_the_venue() -> None:
     broker.cancel("T1-001-1")
     state = broker.lookup("T1-001-1")
     assert (state.status, state.filled_quantity) == (OrderStatus.CANCELED, D("5"))
-    broker.cancel("T1-001-1")                              # terminal: a no-op
+    broker.cancel("T1-001-1")  # terminal: a no-op
 
 
 def test_random_faults_follow_the_seed() -> None:
@@ -200,6 +210,7 @@ def test_random_faults_follow_the_seed() -> None:
             except (RateLimited, BrokerUnavailable):
                 pass
         return dict(broker.injected_faults())
+
     assert fired(3) == fired(3)
     assert 5 < sum(fired(3).values()) < 35
 
@@ -209,7 +220,7 @@ def test_state_in_a_file_is_one_venue_for_every_process(tmp_path: Path) -> None:
     first = PaperBroker({"XYZ": D("100")}, state_path=path)
     first.set_cash("acct", D("1000"))
     first.submit(order(qty="2"))
-    second = PaperBroker(state_path=path)                  # another process would open it the same way
+    second = PaperBroker(state_path=path)  # another process would open it the same way
     assert second.lookup("T1-001-1") is not None
     with pytest.raises(DuplicateClientOrderId):
         second.submit(order(qty="2"))

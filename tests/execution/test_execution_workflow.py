@@ -1,9 +1,9 @@
-"""The execute workflow: plan -> journal -> paper venue -> fills -> book -> summary; refusals write nothing."""
+"""The execute workflow: plan -> journal -> paper venue -> fills -> book; refusals write nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -32,19 +32,34 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def household() -> Household:
-    return Household(name="fam", accounts=(
-        Account(id="tax", kind=AccountKind.TAXABLE, cash=D("1000")),
-        Account(id="ira", kind=AccountKind.TAX_DEFERRED, cash=D("0"))), lots=(
-        TaxLot(account="tax", symbol="VTI", quantity=D("20"), cost_basis=D("3000"), acquired=date(2021, 3, 1)),
-        TaxLot(account="ira", symbol="BND", quantity=D("40"), cost_basis=D("3200"), acquired=date(2022, 3, 1))))
+    return Household(
+        name="fam",
+        accounts=(
+            Account(id="tax", kind=AccountKind.TAXABLE, cash=D("1000")),
+            Account(id="ira", kind=AccountKind.TAX_DEFERRED, cash=D("0")),
+        ),
+        lots=(
+            TaxLot(
+                account="tax", symbol="VTI", quantity=D("20"), cost_basis=D("3000"), acquired=date(2021, 3, 1)
+            ),
+            TaxLot(
+                account="ira", symbol="BND", quantity=D("40"), cost_basis=D("3200"), acquired=date(2022, 3, 1)
+            ),
+        ),
+    )
 
 
 def plan(*trades: Trade) -> SimpleNamespace:
-    return SimpleNamespace(as_of=date(2024, 1, 5), trades=trades or (
-        Trade(account="tax", symbol="VTI", side=Side.SELL, quantity=D("5"), price=D("200")),
-        Trade(account="ira", symbol="BND", side=Side.SELL, quantity=D("10"), price=D("70")),
-        Trade(account="tax", symbol="VXUS", side=Side.BUY, quantity=D("30"), price=D("55")),
-        Trade(account="ira", symbol="VXUS", side=Side.BUY, quantity=D("13.5"), price=D("55"))))
+    return SimpleNamespace(
+        as_of=date(2024, 1, 5),
+        trades=trades
+        or (
+            Trade(account="tax", symbol="VTI", side=Side.SELL, quantity=D("5"), price=D("200")),
+            Trade(account="ira", symbol="BND", side=Side.SELL, quantity=D("10"), price=D("70")),
+            Trade(account="tax", symbol="VXUS", side=Side.BUY, quantity=D("30"), price=D("55")),
+            Trade(account="ira", symbol="VXUS", side=Side.BUY, quantity=D("13.5"), price=D("55")),
+        ),
+    )
 
 
 def venue() -> PaperBroker:
@@ -53,8 +68,10 @@ def venue() -> PaperBroker:
 
 def row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {name: conn.execute(select(func.count()).select_from(table)).scalar() or 0
-                for name, table in metadata.tables.items()}
+        return {
+            name: conn.execute(select(func.count()).select_from(table)).scalar() or 0
+            for name, table in metadata.tables.items()
+        }
 
 
 def test_a_plan_is_executed_booked_and_reconciled(engine: Engine) -> None:
@@ -62,13 +79,17 @@ def test_a_plan_is_executed_booked_and_reconciled(engine: Engine) -> None:
     summary = execute_plan(plan(), household(), broker=broker, engine=engine)
     assert summary.status == "done" and summary.reconciliation is not None and summary.reconciliation.ok
     assert [(line.symbol, str(line.side), line.status) for line in summary.lines] == [
-        ("BND", "sell", "filled"), ("VTI", "sell", "filled"), ("VXUS", "buy", "filled"), ("VXUS", "buy", "filled")]
+        ("BND", "sell", "filled"),
+        ("VTI", "sell", "filled"),
+        ("VXUS", "buy", "filled"),
+        ("VXUS", "buy", "filled"),
+    ]
     assert summary.fills_booked == 8
     book = Book(engine)
     assert summary.cash_after == {a: broker.account(a).cash for a in ("ira", "tax")}
     assert book.positions(["tax"])[("tax", "VTI")] == D("15")
     (ira_buy,) = [line for line in summary.lines if line.account == "ira" and line.side is Side.BUY]
-    assert ira_buy.ordered < ira_buy.planned                 # 13.5 planned (742.50), sized to the ~700 the BND sale raised
+    assert ira_buy.ordered < ira_buy.planned  # 13.5 planned (742.50), sized to the ~700 the BND sale raised
     assert sum(r.quantity for r in book.realized("tax")) == D("5")
     assert summary.to_json()["status"] == "done"
 
@@ -92,18 +113,35 @@ def test_dry_run_writes_nothing_and_sends_nothing(engine: Engine) -> None:
 def test_declining_the_confirmation_writes_nothing(engine: Engine) -> None:
     broker = venue()
     shown = []
-    summary = execute_plan(plan(), household(), broker=broker, engine=engine,
-                           confirm=lambda preview: shown.append(preview) or False)
+    summary = execute_plan(
+        plan(),
+        household(),
+        broker=broker,
+        engine=engine,
+        confirm=lambda preview: shown.append(preview) or False,
+    )
     assert summary.status == "declined" and shown[0].status == "dry_run"
     assert all(n == 0 for name, n in row_counts(engine).items() if name != "alembic_version")
 
 
-def test_a_portfolio_that_does_not_match_the_book_is_refused_before_anything_is_written(engine: Engine) -> None:
+def test_a_portfolio_that_does_not_match_the_book_is_refused_before_anything_is_written(
+    engine: Engine,
+) -> None:
     book = Book(engine)
     book.import_household(household())
-    book.apply(Fill(venue="paper", execution_id="manual1", client_order_id="Tmanual-001-1", account="tax",
-                    symbol="VTI", side=Side.SELL, quantity=D("1"), price=D("200"),
-                    executed_at=datetime(2024, 1, 4, tzinfo=timezone.utc)))
+    book.apply(
+        Fill(
+            venue="paper",
+            execution_id="manual1",
+            client_order_id="Tmanual-001-1",
+            account="tax",
+            symbol="VTI",
+            side=Side.SELL,
+            quantity=D("1"),
+            price=D("200"),
+            executed_at=datetime(2024, 1, 4, tzinfo=UTC),
+        )
+    )
     before = row_counts(engine)
     broker = venue()
     with pytest.raises(BookMismatchError, match="tax VTI: book 19 shares, portfolio file 20 shares") as err:
@@ -117,7 +155,7 @@ def test_an_interrupted_run_is_carried_on_by_the_next_call(engine: Engine) -> No
     class Crash(Exception):
         pass
 
-    def crash_on_third_ack(step: str, seen: list[str] = []) -> None:   # noqa: B006 - a counter on purpose
+    def crash_on_third_ack(step: str, seen: list[str] = []) -> None:  # noqa: B006 - a counter on purpose
         if step == "after_ack":
             seen.append(step)
             if len(seen) == 3:
@@ -147,19 +185,21 @@ def test_a_new_plan_first_finishes_the_unfinished_run_of_the_household(engine: E
     with pytest.raises(BookMismatchError, match="after finishing earlier runs"):
         execute_plan(other, household(), broker=broker, engine=engine)
     (run,) = OrderJournal(engine).runs()
-    assert run.is_done                                       # the interrupted run was finished, then refused
+    assert run.is_done  # the interrupted run was finished, then refused
 
 
 def test_a_plan_without_trades_does_nothing(engine: Engine) -> None:
-    summary = execute_plan(SimpleNamespace(as_of=date(2024, 1, 5), trades=()), household(), broker=venue(),
-                           engine=engine)
+    summary = execute_plan(
+        SimpleNamespace(as_of=date(2024, 1, 5), trades=()), household(), broker=venue(), engine=engine
+    )
     assert summary.status == "nothing_to_do"
 
 
 def test_unknown_brokers_are_input_errors(tmp_path: object) -> None:
     with pytest.raises(UnknownBrokerError, match="unknown broker 'ibkr-live'.*use one of: paper"):
         make_broker("ibkr-live")
-    assert isinstance(make_broker("paper", paper_state=tmp_path / "p.json"), PaperBroker)  # type: ignore[operator]
+    made = make_broker("paper", paper_state=tmp_path / "p.json")  # type: ignore[operator]
+    assert isinstance(made, PaperBroker)
 
 
 def test_paper_state_lives_next_to_a_sqlite_database(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,13 +1,15 @@
 """Book: the book of record. Fills are its only input, deduplicated on ``(venue, execution_id)``.
 
-:meth:`Book.apply` books one execution in one transaction: the fill row, the cash movement, a new lot for a buy or
-the relieved lots and realized gains for a sell. A fill already booked changes nothing, so stream replays, polls
-after reconnects and FIX PossDup resends are harmless. A correcting fill (``Fill.corrects``) supersedes the fill
-it names: the cash effect is reversed and the account's lots of that symbol are replayed from the opening lots.
+:meth:`Book.apply` books one execution in one transaction: the fill row, the cash movement, a new lot for a
+buy or the relieved lots and realized gains for a sell. A fill already booked changes nothing, so stream
+replays, polls after reconnects and FIX PossDup resends are harmless. A correcting fill (``Fill.corrects``)
+supersedes the fill it names: the cash effect is reversed and the account's lots of that symbol are replayed
+from the opening lots.
 
 The opening state comes from :meth:`Book.import_household` (a portfolio file's accounts, cash and lots). Sells
-relieve lots by the book's relief method (FIFO by default; LIFO and HIFO available); bought lots are dated with
-the US trade date (New York) of the execution, cost basis = value + fee; realized proceeds are net of the fee.
+relieve lots by the book's relief method (FIFO by default; LIFO and HIFO available); bought lots are dated
+with the US trade date (New York) of the execution, cost basis = value + fee; realized proceeds are net of the
+fee.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -42,7 +45,7 @@ from trimtab.tax.rules import holding_term
 
 __all__ = ["Book", "BookAccount", "BookError", "BookMismatchError", "RealizedRow"]
 
-_ZERO = Decimal("0")
+_ZERO = Decimal(0)
 _NEW_YORK = ZoneInfo("America/New_York")
 _RELIEF_METHODS = (ReliefMethod.FIFO, ReliefMethod.LIFO, ReliefMethod.HIFO)
 
@@ -102,8 +105,15 @@ class _Lot:
     changed: bool = False
 
     def as_tax_lot(self, account: str) -> TaxLot:
-        return TaxLot(account=account, symbol=self.symbol, quantity=self.quantity, cost_basis=self.cost_basis,
-                      acquired=self.acquired, lot_id=self.lot_id, holding_period_start=self.holding_period_start)
+        return TaxLot(
+            account=account,
+            symbol=self.symbol,
+            quantity=self.quantity,
+            cost_basis=self.cost_basis,
+            acquired=self.acquired,
+            lot_id=self.lot_id,
+            holding_period_start=self.holding_period_start,
+        )
 
 
 def trade_date(at: datetime) -> date:
@@ -127,15 +137,24 @@ class Book:
         Current UTC time (for ``applied_at``).
     """
 
-    def __init__(self, engine: Engine, *, relief_method: ReliefMethod = ReliefMethod.FIFO,
-                 hook: Callable[[str], None] | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        relief_method: ReliefMethod = ReliefMethod.FIFO,
+        hook: Callable[[str], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         if relief_method not in _RELIEF_METHODS:
-            raise ConfigError("the book relieves lots by fifo, lifo or hifo", got=str(relief_method),
-                              fix="choose one of fifo, lifo, hifo")
+            raise ConfigError(
+                "the book relieves lots by fifo, lifo or hifo",
+                got=str(relief_method),
+                fix="choose one of fifo, lifo, hifo",
+            )
         self.engine = engine
         self.relief_method = relief_method
         self._hook = hook or (lambda _step: None)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     # -- opening state ---------------------------------------------------------------------------------
     def import_household(self, household: Household, *, as_of: date | None = None) -> None:
@@ -151,23 +170,55 @@ class Book:
             existing = self._existing_accounts(conn, household.account_ids)
             if existing:
                 raise BookMismatchError(
-                    f"accounts already in the book: {', '.join(sorted(existing))}", got=household.name,
-                    fix="the book continues from fills; use another --db to start a new book")
-            conn.execute(insert(book_accounts), [
-                dict(account_id=a.id, household=household.name, kind=str(a.kind), cash=a.cash, opened_at=now,
-                     as_of=as_of) for a in household.accounts])
-            conn.execute(insert(book_cash_entries), [
-                dict(account_id=a.id, amount=a.cash, reason="opening", venue=None, execution_id=None, at=now)
-                for a in household.accounts])
+                    f"accounts already in the book: {', '.join(sorted(existing))}",
+                    got=household.name,
+                    fix="the book continues from fills; use another --db to start a new book",
+                )
+            conn.execute(
+                insert(book_accounts),
+                [
+                    {
+                        "account_id": a.id,
+                        "household": household.name,
+                        "kind": str(a.kind),
+                        "cash": a.cash,
+                        "opened_at": now,
+                        "as_of": as_of,
+                    }
+                    for a in household.accounts
+                ],
+            )
+            conn.execute(
+                insert(book_cash_entries),
+                [
+                    {
+                        "account_id": a.id,
+                        "amount": a.cash,
+                        "reason": "opening",
+                        "venue": None,
+                        "execution_id": None,
+                        "at": now,
+                    }
+                    for a in household.accounts
+                ],
+            )
             seen: dict[tuple[str, str], int] = defaultdict(int)
             rows = []
             for lot in household.lots:
                 base = lot.lot_id or f"{lot.account}:{lot.symbol}:{lot.acquired.isoformat()}"
                 seen[(lot.account, base)] += 1
                 count = seen[(lot.account, base)]
-                rows.append(dict(account_id=lot.account, lot_id=base if count == 1 else f"{base}:{count}",
-                                 symbol=lot.symbol, quantity=lot.quantity, cost_basis=lot.cost_basis,
-                                 acquired=lot.acquired, holding_period_start=lot.holding_period_start))
+                rows.append(
+                    {
+                        "account_id": lot.account,
+                        "lot_id": base if count == 1 else f"{base}:{count}",
+                        "symbol": lot.symbol,
+                        "quantity": lot.quantity,
+                        "cost_basis": lot.cost_basis,
+                        "acquired": lot.acquired,
+                        "holding_period_start": lot.holding_period_start,
+                    }
+                )
             if rows:
                 conn.execute(insert(book_opening_lots), rows)
                 conn.execute(insert(book_lots), [dict(row, source="import") for row in rows])
@@ -185,18 +236,25 @@ class Book:
         if household is not None:
             query = query.where(book_accounts.c.household == household)
         with self.engine.connect() as conn:
-            return [BookAccount(r.account_id, r.household, AccountKind(r.kind), r.cash) for r in conn.execute(query)]
+            return [
+                BookAccount(r.account_id, r.household, AccountKind(r.kind), r.cash)
+                for r in conn.execute(query)
+            ]
 
     def households(self) -> list[str]:
         """Household names in the book."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(book_accounts.c.household).distinct().order_by(book_accounts.c.household))
+            rows = conn.execute(
+                select(book_accounts.c.household).distinct().order_by(book_accounts.c.household)
+            )
             return [r.household for r in rows]
 
     def cash(self, account: str) -> Decimal:
         """Cash of one account, dollars."""
         with self.engine.connect() as conn:
-            value = conn.execute(select(book_accounts.c.cash).where(book_accounts.c.account_id == account)).scalar()
+            value = conn.execute(
+                select(book_accounts.c.cash).where(book_accounts.c.account_id == account)
+            ).scalar()
         if value is None:
             raise BookError(f"account {account!r} is not in the book")
         return value
@@ -217,9 +275,18 @@ class Book:
         if symbol is not None:
             query = query.where(book_lots.c.symbol == symbol)
         with self.engine.connect() as conn:
-            return [TaxLot(account=r.account_id, symbol=r.symbol, quantity=r.quantity, cost_basis=r.cost_basis,
-                           acquired=r.acquired, lot_id=r.lot_id, holding_period_start=r.holding_period_start)
-                    for r in conn.execute(query)]
+            return [
+                TaxLot(
+                    account=r.account_id,
+                    symbol=r.symbol,
+                    quantity=r.quantity,
+                    cost_basis=r.cost_basis,
+                    acquired=r.acquired,
+                    lot_id=r.lot_id,
+                    holding_period_start=r.holding_period_start,
+                )
+                for r in conn.execute(query)
+            ]
 
     def positions(self, accounts: Iterable[str] | None = None) -> dict[tuple[str, str], Decimal]:
         """``(account, symbol) -> shares``, summed from the open lots."""
@@ -238,19 +305,31 @@ class Book:
         if not accounts:
             raise BookError(f"household {name!r} is not in the book")
         ids = {a.account_id for a in accounts}
-        return Household(name=name, accounts=tuple(Account(id=a.account_id, kind=a.kind, cash=a.cash)
-                                                    for a in accounts),
-                         lots=tuple(lot for lot in self.lots() if lot.account in ids))
+        return Household(
+            name=name,
+            accounts=tuple(Account(id=a.account_id, kind=a.kind, cash=a.cash) for a in accounts),
+            lots=tuple(lot for lot in self.lots() if lot.account in ids),
+        )
 
     def has_fill(self, venue: str, execution_id: str) -> bool:
         """Whether this execution is booked."""
         with self.engine.connect() as conn:
-            return conn.execute(select(book_fills.c.id).where(book_fills.c.venue == venue,
-                                                              book_fills.c.execution_id == execution_id)
-                                ).first() is not None
+            return (
+                conn.execute(
+                    select(book_fills.c.id).where(
+                        book_fills.c.venue == venue, book_fills.c.execution_id == execution_id
+                    )
+                ).first()
+                is not None
+            )
 
-    def fills(self, *, account: str | None = None, client_order_id: str | None = None,
-              include_superseded: bool = False) -> list[Fill]:
+    def fills(
+        self,
+        *,
+        account: str | None = None,
+        client_order_id: str | None = None,
+        include_superseded: bool = False,
+    ) -> list[Fill]:
         """Booked fills in booking order."""
         query = select(book_fills).order_by(book_fills.c.id)
         if account is not None:
@@ -264,9 +343,11 @@ class Book:
 
     def filled_quantity(self, venue: str, client_order_id: str) -> Decimal:
         """Shares booked for one order (superseded fills excluded)."""
-        query = select(book_fills.c.quantity).where(book_fills.c.venue == venue,
-                                                    book_fills.c.client_order_id == client_order_id,
-                                                    book_fills.c.superseded_by.is_(None))
+        query = select(book_fills.c.quantity).where(
+            book_fills.c.venue == venue,
+            book_fills.c.client_order_id == client_order_id,
+            book_fills.c.superseded_by.is_(None),
+        )
         with self.engine.connect() as conn:
             return sum((r.quantity for r in conn.execute(query)), _ZERO)
 
@@ -276,8 +357,22 @@ class Book:
         if account is not None:
             query = query.where(book_realized.c.account_id == account)
         with self.engine.connect() as conn:
-            return [RealizedRow(r.account_id, r.symbol, r.lot_id, r.acquired, r.sold, r.quantity, r.cost_basis,
-                                r.proceeds, Term(r.term), r.venue, r.execution_id) for r in conn.execute(query)]
+            return [
+                RealizedRow(
+                    r.account_id,
+                    r.symbol,
+                    r.lot_id,
+                    r.acquired,
+                    r.sold,
+                    r.quantity,
+                    r.cost_basis,
+                    r.proceeds,
+                    Term(r.term),
+                    r.venue,
+                    r.execution_id,
+                )
+                for r in conn.execute(query)
+            ]
 
     def compare_household(self, household: Household) -> ReconciliationReport:
         """Breaks between the book and a household (e.g. the portfolio file a run is planned from)."""
@@ -285,24 +380,36 @@ class Book:
         other_positions: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         for lot in household.lots:
             other_positions[(lot.account, lot.symbol)] += lot.quantity
-        return reconcile(self.positions(ids), self.cash_by_account(ids), other_positions,
-                         {a.id: a.cash for a in household.accounts}, accounts=ids, other_name="portfolio file")
+        return reconcile(
+            self.positions(ids),
+            self.cash_by_account(ids),
+            other_positions,
+            {a.id: a.cash for a in household.accounts},
+            accounts=ids,
+            other_name="portfolio file",
+        )
 
     def check_matches(self, household: Household, *, source: str = "the portfolio file") -> None:
-        """Raise :class:`BookMismatchError` unless the book holds exactly the household's accounts, cash and shares."""
+        """Raise :class:`BookMismatchError` unless the book holds exactly the household's cash and shares."""
         in_book = {a.account_id for a in self.accounts()} & set(household.account_ids)
         missing = [a for a in household.account_ids if a not in in_book]
         if missing:
-            raise BookMismatchError(f"{source} names accounts the book does not have: {', '.join(missing)}",
-                                    got=household.name, fix="run `trimtab book import` for a new household, "
-                                                            "or use the --db that holds this one")
+            raise BookMismatchError(
+                f"{source} names accounts the book does not have: {', '.join(missing)}",
+                got=household.name,
+                fix="run `trimtab book import` for a new household, or use the --db that holds this one",
+            )
         report = self.compare_household(household)
         if not report.ok:
-            shown = "; ".join(report.lines()[:3]) + (f"; and {len(report.breaks) - 3} more"
-                                                     if len(report.breaks) > 3 else "")
-            raise BookMismatchError(f"{source} does not match the book: {shown}", got=household.name,
-                                    fix="update the file from `trimtab book show` (the book moves with fills), "
-                                        "or use another --db for a new book")
+            shown = "; ".join(report.lines()[:3]) + (
+                f"; and {len(report.breaks) - 3} more" if len(report.breaks) > 3 else ""
+            )
+            raise BookMismatchError(
+                f"{source} does not match the book: {shown}",
+                got=household.name,
+                fix="update the file from `trimtab book show` (the book moves with fills), "
+                "or use another --db for a new book",
+            )
 
     # -- the only writer -------------------------------------------------------------------------------
     def apply(self, fill: Fill) -> bool:
@@ -311,22 +418,33 @@ class Book:
         Raises
         ------
         BookError
-            When the account is not in the book or a sell exceeds the shares the book holds (nothing is booked).
+            When the account is not in the book or a sell exceeds the shares the book holds (nothing is
+            booked).
         """
         try:
             with self.engine.begin() as conn:
-                related = conn.execute(select(book_fills.c.execution_id, book_fills.c.corrects).where(
-                    book_fills.c.venue == fill.venue,
-                    (book_fills.c.execution_id == fill.execution_id) | (book_fills.c.corrects == fill.execution_id),
-                )).all()
+                related = conn.execute(
+                    select(book_fills.c.execution_id, book_fills.c.corrects).where(
+                        book_fills.c.venue == fill.venue,
+                        (book_fills.c.execution_id == fill.execution_id)
+                        | (book_fills.c.corrects == fill.execution_id),
+                    )
+                ).all()
                 if any(r.execution_id == fill.execution_id for r in related):
                     return False
-                account = conn.execute(select(book_accounts.c.cash).where(
-                    book_accounts.c.account_id == fill.account).with_for_update()).first()
+                account = conn.execute(
+                    select(book_accounts.c.cash)
+                    .where(book_accounts.c.account_id == fill.account)
+                    .with_for_update()
+                ).first()
                 if account is None:
-                    raise BookError(f"fill {fill.venue}:{fill.execution_id} is for account {fill.account!r}, "
-                                    "which is not in the book")
-                superseded_by = next((r.execution_id for r in related if r.corrects == fill.execution_id), None)
+                    raise BookError(
+                        f"fill {fill.venue}:{fill.execution_id} is for account {fill.account!r}, "
+                        "which is not in the book"
+                    )
+                superseded_by = next(
+                    (r.execution_id for r in related if r.corrects == fill.execution_id), None
+                )
                 self._insert_fill(conn, fill, superseded_by=superseded_by)
                 if superseded_by is None:
                     if fill.corrects:
@@ -348,19 +466,40 @@ class Book:
 
     # -- internals -------------------------------------------------------------------------------------
     def _insert_fill(self, conn: Connection, fill: Fill, *, superseded_by: str | None) -> None:
-        conn.execute(insert(book_fills).values(
-            venue=fill.venue, execution_id=fill.execution_id, client_order_id=fill.client_order_id,
-            venue_order_id=fill.venue_order_id, account_id=fill.account, symbol=fill.symbol, side=str(fill.side),
-            quantity=fill.quantity, price=fill.price, fee=fill.fee, executed_at=fill.executed_at,
-            applied_at=self._clock(), corrects=fill.corrects, superseded_by=superseded_by))
+        conn.execute(
+            insert(book_fills).values(
+                venue=fill.venue,
+                execution_id=fill.execution_id,
+                client_order_id=fill.client_order_id,
+                venue_order_id=fill.venue_order_id,
+                account_id=fill.account,
+                symbol=fill.symbol,
+                side=str(fill.side),
+                quantity=fill.quantity,
+                price=fill.price,
+                fee=fill.fee,
+                executed_at=fill.executed_at,
+                applied_at=self._clock(),
+                corrects=fill.corrects,
+                superseded_by=superseded_by,
+            )
+        )
 
-    def _move_cash(self, conn: Connection, account: str, cash: Decimal, amount: Decimal, reason: str,
-                   fill: Fill) -> Decimal:
+    def _move_cash(
+        self, conn: Connection, account: str, cash: Decimal, amount: Decimal, reason: str, fill: Fill
+    ) -> Decimal:
         new_cash = cash + amount
         conn.execute(update(book_accounts).where(book_accounts.c.account_id == account).values(cash=new_cash))
-        conn.execute(insert(book_cash_entries).values(account_id=account, amount=amount, reason=reason,
-                                                      venue=fill.venue, execution_id=fill.execution_id,
-                                                      at=self._clock()))
+        conn.execute(
+            insert(book_cash_entries).values(
+                account_id=account,
+                amount=amount,
+                reason=reason,
+                venue=fill.venue,
+                execution_id=fill.execution_id,
+                at=self._clock(),
+            )
+        )
         return new_cash
 
     def _book_lots(self, conn: Connection, fill: Fill) -> None:
@@ -373,13 +512,25 @@ class Book:
         """Change ``lots`` (one account and symbol, in memory) by one fill; the realized rows of a sell."""
         sold = trade_date(fill.executed_at)
         if fill.side is Side.BUY:
-            lots.append(_Lot(None, f"{fill.venue}:{fill.execution_id}", fill.symbol, fill.quantity,
-                             fill.value + fill.fee, sold, None, f"{fill.venue}:{fill.execution_id}"))
+            lots.append(
+                _Lot(
+                    None,
+                    f"{fill.venue}:{fill.execution_id}",
+                    fill.symbol,
+                    fill.quantity,
+                    fill.value + fill.fee,
+                    sold,
+                    None,
+                    f"{fill.venue}:{fill.execution_id}",
+                )
+            )
             return []
         held = sum((lot.quantity for lot in lots), _ZERO)
         if fill.quantity > held:
-            raise BookError(f"fill {fill.venue}:{fill.execution_id} sells {fill.quantity} {fill.symbol} in "
-                            f"{fill.account} but the book holds {held}: run `trimtab reconcile`")
+            raise BookError(
+                f"fill {fill.venue}:{fill.execution_id} sells {fill.quantity} {fill.symbol} in "
+                f"{fill.account} but the book holds {held}: run `trimtab reconcile`"
+            )
         by_id = {lot.lot_id: lot for lot in lots}
         ordered = order_lots([lot.as_tax_lot(fill.account) for lot in lots], self.relief_method)
         left = fill.quantity
@@ -391,9 +542,21 @@ class Book:
             take = min(left, lot.quantity)
             basis = lot.cost_basis if take == lot.quantity else lot.cost_basis * take / lot.quantity
             proceeds = take * fill.price - fill.fee * take / fill.quantity
-            realized.append(RealizedRow(fill.account, fill.symbol, lot.lot_id, lot.acquired, sold, take, basis,
-                                        proceeds, holding_term(lot.holding_period_start or lot.acquired, sold),
-                                        fill.venue, fill.execution_id))
+            realized.append(
+                RealizedRow(
+                    fill.account,
+                    fill.symbol,
+                    lot.lot_id,
+                    lot.acquired,
+                    sold,
+                    take,
+                    basis,
+                    proceeds,
+                    holding_term(lot.holding_period_start or lot.acquired, sold),
+                    fill.venue,
+                    fill.execution_id,
+                )
+            )
             lot.quantity -= take
             lot.cost_basis -= basis
             lot.changed = True
@@ -402,42 +565,87 @@ class Book:
 
     @staticmethod
     def _load_lots(conn: Connection, account: str, symbol: str) -> list[_Lot]:
-        rows = conn.execute(select(book_lots).where(book_lots.c.account_id == account, book_lots.c.symbol == symbol)
-                            .order_by(book_lots.c.id))
-        return [_Lot(r.id, r.lot_id, r.symbol, r.quantity, r.cost_basis, r.acquired, r.holding_period_start,
-                     r.source) for r in rows]
+        rows = conn.execute(
+            select(book_lots)
+            .where(book_lots.c.account_id == account, book_lots.c.symbol == symbol)
+            .order_by(book_lots.c.id)
+        )
+        return [
+            _Lot(
+                r.id,
+                r.lot_id,
+                r.symbol,
+                r.quantity,
+                r.cost_basis,
+                r.acquired,
+                r.holding_period_start,
+                r.source,
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def _save_lots(conn: Connection, account: str, symbol: str, lots: Sequence[_Lot]) -> None:
         for lot in lots:
             if lot.row_id is None:
                 if lot.quantity > 0:
-                    conn.execute(insert(book_lots).values(
-                        account_id=account, lot_id=lot.lot_id, symbol=symbol, quantity=lot.quantity,
-                        cost_basis=lot.cost_basis, acquired=lot.acquired,
-                        holding_period_start=lot.holding_period_start, source=lot.source))
+                    conn.execute(
+                        insert(book_lots).values(
+                            account_id=account,
+                            lot_id=lot.lot_id,
+                            symbol=symbol,
+                            quantity=lot.quantity,
+                            cost_basis=lot.cost_basis,
+                            acquired=lot.acquired,
+                            holding_period_start=lot.holding_period_start,
+                            source=lot.source,
+                        )
+                    )
             elif lot.quantity <= 0:
                 conn.execute(delete(book_lots).where(book_lots.c.id == lot.row_id))
             elif lot.changed:
-                conn.execute(update(book_lots).where(book_lots.c.id == lot.row_id)
-                             .values(quantity=lot.quantity, cost_basis=lot.cost_basis))
+                conn.execute(
+                    update(book_lots)
+                    .where(book_lots.c.id == lot.row_id)
+                    .values(quantity=lot.quantity, cost_basis=lot.cost_basis)
+                )
 
     @staticmethod
     def _save_realized(conn: Connection, account: str, symbol: str, rows: Sequence[RealizedRow]) -> None:
         if rows:
-            conn.execute(insert(book_realized), [
-                dict(account_id=account, symbol=symbol, lot_id=r.lot_id, acquired=r.acquired, sold=r.sold,
-                     quantity=r.quantity, cost_basis=r.cost_basis, proceeds=r.proceeds, term=str(r.term),
-                     venue=r.venue, execution_id=r.execution_id) for r in rows])
+            conn.execute(
+                insert(book_realized),
+                [
+                    {
+                        "account_id": account,
+                        "symbol": symbol,
+                        "lot_id": r.lot_id,
+                        "acquired": r.acquired,
+                        "sold": r.sold,
+                        "quantity": r.quantity,
+                        "cost_basis": r.cost_basis,
+                        "proceeds": r.proceeds,
+                        "term": str(r.term),
+                        "venue": r.venue,
+                        "execution_id": r.execution_id,
+                    }
+                    for r in rows
+                ],
+            )
 
     def _correct(self, conn: Connection, fill: Fill, cash: Decimal) -> None:
         """Book a correcting fill: supersede the fill it names, move cash by the difference, replay lots."""
-        old = conn.execute(select(book_fills).where(book_fills.c.venue == fill.venue,
-                                                    book_fills.c.execution_id == fill.corrects,
-                                                    book_fills.c.superseded_by.is_(None))).first()
+        old = conn.execute(
+            select(book_fills).where(
+                book_fills.c.venue == fill.venue,
+                book_fills.c.execution_id == fill.corrects,
+                book_fills.c.superseded_by.is_(None),
+            )
+        ).first()
         if old is not None:
-            conn.execute(update(book_fills).where(book_fills.c.id == old.id)
-                         .values(superseded_by=fill.execution_id))
+            conn.execute(
+                update(book_fills).where(book_fills.c.id == old.id).values(superseded_by=fill.execution_id)
+            )
             cash = self._move_cash(conn, fill.account, cash, -self._fill(old).cash_change, "reversal", fill)
         self._move_cash(conn, fill.account, cash, fill.cash_change, "fill", fill)
         symbols = {fill.symbol} | ({old.symbol} if old is not None else set())
@@ -448,29 +656,52 @@ class Book:
 
     def _rebuild(self, conn: Connection, account: str, symbol: str) -> None:
         """Replay one account and symbol from its opening lots and every fill still in force."""
-        opening = conn.execute(select(book_opening_lots).where(book_opening_lots.c.account_id == account,
-                                                               book_opening_lots.c.symbol == symbol)
-                               .order_by(book_opening_lots.c.id))
-        lots = [_Lot(None, r.lot_id, symbol, r.quantity, r.cost_basis, r.acquired, r.holding_period_start, "import")
-                for r in opening]
-        fills = conn.execute(select(book_fills).where(book_fills.c.account_id == account,
-                                                      book_fills.c.symbol == symbol,
-                                                      book_fills.c.superseded_by.is_(None))
-                             .order_by(book_fills.c.executed_at, book_fills.c.id))
+        opening = conn.execute(
+            select(book_opening_lots)
+            .where(book_opening_lots.c.account_id == account, book_opening_lots.c.symbol == symbol)
+            .order_by(book_opening_lots.c.id)
+        )
+        lots = [
+            _Lot(
+                None, r.lot_id, symbol, r.quantity, r.cost_basis, r.acquired, r.holding_period_start, "import"
+            )
+            for r in opening
+        ]
+        fills = conn.execute(
+            select(book_fills)
+            .where(
+                book_fills.c.account_id == account,
+                book_fills.c.symbol == symbol,
+                book_fills.c.superseded_by.is_(None),
+            )
+            .order_by(book_fills.c.executed_at, book_fills.c.id)
+        )
         realized: list[RealizedRow] = []
         for row in fills:
             realized.extend(self._replay(lots, self._fill(row)))
             lots = [lot for lot in lots if lot.quantity > 0]
         conn.execute(delete(book_lots).where(book_lots.c.account_id == account, book_lots.c.symbol == symbol))
-        conn.execute(delete(book_realized).where(book_realized.c.account_id == account,
-                                                 book_realized.c.symbol == symbol))
+        conn.execute(
+            delete(book_realized).where(
+                book_realized.c.account_id == account, book_realized.c.symbol == symbol
+            )
+        )
         self._save_lots(conn, account, symbol, [lot for lot in lots if lot.quantity > 0])
         self._save_realized(conn, account, symbol, realized)
 
     @staticmethod
-    def _fill(row: object) -> Fill:
-        r = row
-        return Fill(venue=r.venue, execution_id=r.execution_id, client_order_id=r.client_order_id,  # type: ignore[attr-defined]
-                    venue_order_id=r.venue_order_id, account=r.account_id, symbol=r.symbol,  # type: ignore[attr-defined]
-                    side=Side(r.side), quantity=r.quantity, price=r.price, fee=r.fee,  # type: ignore[attr-defined]
-                    executed_at=r.executed_at, corrects=r.corrects)  # type: ignore[attr-defined]
+    def _fill(row: Any) -> Fill:
+        return Fill(
+            venue=row.venue,
+            execution_id=row.execution_id,
+            client_order_id=row.client_order_id,
+            venue_order_id=row.venue_order_id,
+            account=row.account_id,
+            symbol=row.symbol,
+            side=Side(row.side),
+            quantity=row.quantity,
+            price=row.price,
+            fee=row.fee,
+            executed_at=row.executed_at,
+            corrects=row.corrects,
+        )

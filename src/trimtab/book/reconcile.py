@@ -16,12 +16,12 @@ __all__ = ["CASH_KEY", "Break", "ReconciliationReport", "positions_by_key", "rec
 
 #: Symbol shown for a cash break.
 CASH_KEY = "CASH"
-_ZERO = Decimal("0")
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Break:
-    """One difference: ``book`` and ``other`` are shares (or dollars for cash); ``difference = other - book``."""
+    """One difference: ``book``, ``other`` in shares (dollars for cash); ``difference = other - book``."""
 
     account: str
     symbol: str
@@ -41,8 +41,10 @@ class Break:
     def describe(self, other_name: str = "broker") -> str:
         """One line: ``account symbol: book X, broker Y (difference +Z)``."""
         unit = "USD" if self.is_cash else "shares"
-        return (f"{self.account} {self.symbol}: book {_fmt(self.book)} {unit}, {other_name} {_fmt(self.other)} "
-                f"{unit} (difference {_fmt(self.difference, signed=True)})")
+        return (
+            f"{self.account} {self.symbol}: book {_fmt(self.book)} {unit}, {other_name} {_fmt(self.other)} "
+            f"{unit} (difference {_fmt(self.difference, signed=True)})"
+        )
 
 
 def _fmt(value: Decimal, *, signed: bool = False) -> str:
@@ -77,10 +79,16 @@ def positions_by_key(positions: Iterable[BrokerPosition]) -> dict[tuple[str, str
     return out
 
 
-def reconcile(book_positions: Mapping[tuple[str, str], Decimal], book_cash: Mapping[str, Decimal],
-              other_positions: Mapping[tuple[str, str], Decimal], other_cash: Mapping[str, Decimal], *,
-              accounts: Iterable[str] | None = None, cash_tolerance: Decimal = _ZERO,
-              other_name: str = "broker") -> ReconciliationReport:
+def reconcile(
+    book_positions: Mapping[tuple[str, str], Decimal],
+    book_cash: Mapping[str, Decimal],
+    other_positions: Mapping[tuple[str, str], Decimal],
+    other_cash: Mapping[str, Decimal],
+    *,
+    accounts: Iterable[str] | None = None,
+    cash_tolerance: Decimal = _ZERO,
+    other_name: str = "broker",
+) -> ReconciliationReport:
     """Compare positions (shares, exact) and cash (dollars, within ``cash_tolerance``) account by account.
 
     Parameters
@@ -96,8 +104,9 @@ def reconcile(book_positions: Mapping[tuple[str, str], Decimal], book_cash: Mapp
     other_name : str
         How the other side is called in messages ("broker", "portfolio file").
     """
-    chosen = tuple(dict.fromkeys(accounts if accounts is not None else
-                                 [*book_cash, *(a for a, _ in book_positions)]))
+    chosen = tuple(
+        dict.fromkeys(accounts if accounts is not None else [*book_cash, *(a for a, _ in book_positions)])
+    )
     wanted = set(chosen)
     breaks: list[Break] = []
     keys = sorted({k for k in (*book_positions, *other_positions) if k[0] in wanted})

@@ -17,10 +17,18 @@ from sqlalchemy import Column, Date, ForeignKeyConstraint, Index, Integer, Strin
 
 from trimtab.db import DecimalText, UtcDateTime, metadata
 
-__all__ = ["book_accounts", "book_cash_entries", "book_fills", "book_lots", "book_opening_lots", "book_realized"]
+__all__ = [
+    "book_accounts",
+    "book_cash_entries",
+    "book_fills",
+    "book_lots",
+    "book_opening_lots",
+    "book_realized",
+]
 
 book_accounts = Table(
-    "book_accounts", metadata,
+    "book_accounts",
+    metadata,
     Column("account_id", String(100), primary_key=True),
     Column("household", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
@@ -31,7 +39,8 @@ book_accounts = Table(
 )
 
 book_opening_lots = Table(
-    "book_opening_lots", metadata,
+    "book_opening_lots",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(100), nullable=False),
     Column("lot_id", String(200), nullable=False),
@@ -44,7 +53,8 @@ book_opening_lots = Table(
 )
 
 book_lots = Table(
-    "book_lots", metadata,
+    "book_lots",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(100), nullable=False),
     Column("lot_id", String(200), nullable=False),
@@ -60,7 +70,8 @@ book_lots = Table(
 )
 
 book_fills = Table(
-    "book_fills", metadata,
+    "book_fills",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("venue", String(40), nullable=False),
     Column("execution_id", String(100), nullable=False),
@@ -83,7 +94,8 @@ book_fills = Table(
 )
 
 book_cash_entries = Table(
-    "book_cash_entries", metadata,
+    "book_cash_entries",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(100), nullable=False),
     Column("amount", DecimalText, nullable=False),
@@ -95,7 +107,8 @@ book_cash_entries = Table(
 )
 
 book_realized = Table(
-    "book_realized", metadata,
+    "book_realized",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(100), nullable=False),
     Column("symbol", String(40), nullable=False),

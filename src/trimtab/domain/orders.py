@@ -1,19 +1,20 @@
-"""Orders, order states, executions (fills) and the venue's view of an account: the values that cross the broker
-protocol.
+"""Orders, order states, executions (fills) and the venue's view of an account: what crosses the broker.
 
-Everything here is frozen and validated when built; quantities and prices are :class:`~decimal.Decimal`, times are
-timezone-aware UTC :class:`~datetime.datetime`. The execution layer (``trimtab.execution``) sends :class:`Order` and
-receives :class:`OrderState` and :class:`Fill`; the book (``trimtab.book``) is changed only by :class:`Fill`.
+Everything here is frozen and validated when built; quantities and prices are :class:`~decimal.Decimal`, times
+are timezone-aware UTC :class:`~datetime.datetime`. The execution layer (``trimtab.execution``) sends
+:class:`Order` and receives :class:`OrderState` and :class:`Fill`; the book (``trimtab.book``) is changed only
+by :class:`Fill`.
 
-Client order ids are ``f"{run_id}-{leg:03d}-{attempt}"``: at most 50 characters of ``[A-Za-z0-9-]`` (the strictest
-venue, Saxo ``ExternalReference``), built by :func:`client_order_id` and checked by :func:`check_client_order_id`.
+Client order ids are ``f"{run_id}-{leg:03d}-{attempt}"``: at most 50 characters of ``[A-Za-z0-9-]`` (the
+strictest venue, Saxo ``ExternalReference``), built by :func:`client_order_id` and checked by
+:func:`check_client_order_id`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -41,11 +42,11 @@ __all__ = [
 CLIENT_ORDER_ID_MAX_LEN = 50
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,50}$")
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
-_ZERO = Decimal("0")
+_ZERO = Decimal(0)
 
 
 class OrderError(TradeError):
-    """An order, order state or fill that breaks an invariant (bad id, non-positive quantity, illegal transition)."""
+    """An order, state or fill breaking an invariant (bad id, non-positive quantity, illegal transition)."""
 
 
 class OrderType(StrEnum):
@@ -56,7 +57,7 @@ class OrderType(StrEnum):
 
 
 class TimeInForce(StrEnum):
-    """How long an order may rest: the trading day, until cancelled, immediate-or-cancel, at the open or close."""
+    """How long an order may rest: the day, until cancelled, immediate-or-cancel, at the open or close."""
 
     DAY = "day"
     GTC = "gtc"
@@ -69,8 +70,8 @@ class OrderStatus(StrEnum):
     """State of one client order id (see :mod:`trimtab.execution.orders` for the legal transitions).
 
     ``intent`` is journaled but maybe not sent (the issue's *planned*); ``sent`` went out, no answer yet;
-    ``accepted`` the venue acknowledged it (*submitted*); ``unknown`` the send had an unclear outcome and only a
-    lookup may leave this state. ``filled``, ``canceled``, ``rejected`` and ``expired`` are terminal.
+    ``accepted`` the venue acknowledged it (*submitted*); ``unknown`` the send had an unclear outcome and only
+    a lookup may leave this state. ``filled``, ``canceled``, ``rejected`` and ``expired`` are terminal.
     """
 
     INTENT = "intent"
@@ -139,8 +140,9 @@ def client_order_id(run_id: str, leg: int, attempt: int = 1) -> str:
 def check_client_order_id(value: str) -> str:
     """Return ``value`` when it is a valid client order id, else raise :class:`OrderError`."""
     if not isinstance(value, str) or not _CLIENT_ID_RE.match(value):
-        raise OrderError(f"client order id must be 1..{CLIENT_ORDER_ID_MAX_LEN} characters of [A-Za-z0-9-], "
-                         f"got {value!r}")
+        raise OrderError(
+            f"client order id must be 1..{CLIENT_ORDER_ID_MAX_LEN} characters of [A-Za-z0-9-], got {value!r}"
+        )
     return value
 
 
@@ -159,7 +161,7 @@ def _as_decimal(name: str, value: object) -> Decimal:
 def _utc(name: str, value: datetime) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise OrderError(f"{name} must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,8 +236,9 @@ class Order:
 class OrderState:
     """The venue's view of one order, as returned by ``Broker.lookup``.
 
-    ``quantity`` ordered shares (``None`` for a notional order not yet filled), ``filled_quantity`` shares filled so
-    far, ``average_price`` dollars per share over the fills (``None`` before the first), ``updated_at`` UTC.
+    ``quantity`` ordered shares (``None`` for a notional order not yet filled), ``filled_quantity`` shares
+    filled so far, ``average_price`` dollars per share over the fills (``None`` before the first),
+    ``updated_at`` UTC.
     """
 
     client_order_id: str
@@ -253,8 +256,9 @@ class OrderState:
         if self.filled_quantity < 0:
             raise OrderError(f"order {self.client_order_id}: filled quantity must not be negative")
         if self.quantity is not None and self.filled_quantity > self.quantity:
-            raise OrderError(f"order {self.client_order_id}: filled {self.filled_quantity} exceeds ordered "
-                             f"{self.quantity}")
+            raise OrderError(
+                f"order {self.client_order_id}: filled {self.filled_quantity} exceeds ordered {self.quantity}"
+            )
         if self.updated_at is not None:
             object.__setattr__(self, "updated_at", _utc("updated_at", self.updated_at))
 
@@ -308,13 +312,19 @@ class Fill:
 
     def __post_init__(self) -> None:
         if not self.venue or not self.execution_id:
-            raise OrderError(f"a fill needs a venue and an execution id, got {self.venue!r}, {self.execution_id!r}")
+            raise OrderError(
+                f"a fill needs a venue and an execution id, got {self.venue!r}, {self.execution_id!r}"
+            )
         object.__setattr__(self, "side", Side(self.side))
         for name in ("quantity", "price", "fee"):
-            object.__setattr__(self, name, _as_decimal(f"fill {self.execution_id} {name}", getattr(self, name)))
+            object.__setattr__(
+                self, name, _as_decimal(f"fill {self.execution_id} {name}", getattr(self, name))
+            )
         if self.quantity <= 0 or self.price <= 0:
-            raise OrderError(f"fill {self.execution_id}: quantity and price must be positive, "
-                             f"got {self.quantity} @ {self.price}")
+            raise OrderError(
+                f"fill {self.execution_id}: quantity and price must be positive, "
+                f"got {self.quantity} @ {self.price}"
+            )
         if self.fee < 0:
             raise OrderError(f"fill {self.execution_id}: fee must not be negative, got {self.fee}")
         object.__setattr__(self, "executed_at", _utc("executed_at", self.executed_at))
@@ -331,7 +341,7 @@ class Fill:
 
     @property
     def cash_change(self) -> Decimal:
-        """Change of the account's cash in dollars: ``-(value + fee)`` for a buy, ``value - fee`` for a sell."""
+        """Change of the account's cash, dollars: ``-(value + fee)`` for a buy, ``value - fee`` for a sell."""
         return -(self.value + self.fee) if self.side is Side.BUY else self.value - self.fee
 
 

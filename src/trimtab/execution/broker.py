@@ -1,12 +1,12 @@
 """The Broker protocol: the one narrow, typed, synchronous interface every venue sits behind (BROKERS.md §1).
 
-An adapter implements :class:`Broker`. Quantities and prices are :class:`~decimal.Decimal`; vendor types never leave
-the adapter. ``submit`` is idempotent on the client order id; ``lookup`` answers ``None`` only when the venue has
-definitely never seen the id and raises when the request itself fails. Errors are the typed subtree of
-:mod:`trimtab.execution.errors`.
+An adapter implements :class:`Broker`. Quantities and prices are :class:`~decimal.Decimal`; vendor types never
+leave the adapter. ``submit`` is idempotent on the client order id; ``lookup`` answers ``None`` only when the
+venue has definitely never seen the id and raises when the request itself fails. Errors are the typed subtree
+of :mod:`trimtab.execution.errors`.
 
-A venue used in tests (the paper broker, :class:`trimtab.testing.fakes.ScriptedBroker`, every adapter's local fake)
-also implements :class:`VenueControl`, the in-process control interface through which
+A venue used in tests (the paper broker, :class:`trimtab.testing.fakes.ScriptedBroker`, every adapter's local
+fake) also implements :class:`VenueControl`, the in-process control interface through which
 :func:`trimtab.testing.checks.check_broker` injects faults and reads the venue's own record.
 """
 
@@ -80,7 +80,8 @@ class Capabilities:
     fractional: bool = True
     notional_orders: bool = False
     fractional_order_kinds: frozenset[tuple[OrderType, TimeInForce]] = frozenset(
-        {(OrderType.MARKET, TimeInForce.DAY)})
+        {(OrderType.MARKET, TimeInForce.DAY)}
+    )
     order_types: frozenset[OrderType] = frozenset({OrderType.MARKET, OrderType.LIMIT})
     time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.DAY, TimeInForce.GTC})
     extended_hours_types: frozenset[OrderType] = frozenset()
@@ -118,9 +119,9 @@ class InstrumentRules:
     symbol: str
     tradable: bool
     fractionable: bool
-    increment: Decimal = Decimal("1")
-    minimum: Decimal = Decimal("0")
-    round_lot: Decimal = Decimal("1")
+    increment: Decimal = Decimal(1)
+    minimum: Decimal = Decimal(0)
+    round_lot: Decimal = Decimal(1)
     venue_id: str | None = None
 
 

@@ -15,8 +15,8 @@
     trimtab.errors.ConfigError (an InputError, exit code 2 in the CLI)
      └─ UnknownBrokerError         ``--broker`` names no known broker
 
-Every broker error keeps the venue's raw code and text (``raw_code``, ``raw_text``) and, when known, the client order
-id it concerns.
+Every broker error keeps the venue's raw code and text (``raw_code``, ``raw_text``) and, when known, the
+client order id it concerns.
 """
 
 from __future__ import annotations
@@ -41,8 +41,14 @@ __all__ = [
 class _VenueError(BrokerError):
     """A broker error that keeps the venue's raw code and text."""
 
-    def __init__(self, message: str = "", *, client_order_id: str | None = None, raw_code: str | None = None,
-                 raw_text: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        client_order_id: str | None = None,
+        raw_code: str | None = None,
+        raw_text: str | None = None,
+    ) -> None:
         text = message or type(self).__name__
         if client_order_id:
             text = f"{text} (order {client_order_id})"
@@ -69,7 +75,7 @@ class OrderRejected(_VenueError):
 
 
 class RateLimited(_VenueError):
-    """Too many requests; ``retry_after`` seconds to wait when the venue said so (``None`` when it did not)."""
+    """Too many requests; wait ``retry_after`` seconds (``None`` when the venue did not say)."""
 
     def __init__(self, message: str = "", *, retry_after: float | None = None, **raw: str | None) -> None:
         self.retry_after = retry_after
@@ -97,7 +103,7 @@ class DuplicateClientOrderId(_VenueError):
 
 
 class UnresolvedOrderError(ReconciliationError):
-    """An order's outcome cannot be settled automatically (the venue does not refuse reused ids): reconcile."""
+    """An order's outcome cannot be settled automatically (reused ids are not refused): reconcile."""
 
 
 class UnknownBrokerError(ConfigError):

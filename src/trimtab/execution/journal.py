@@ -1,15 +1,15 @@
 """OrderJournal: the write-ahead log of runs, legs and orders (SQLAlchemy 2 Core).
 
 Every order is committed as ``intent`` *before* any byte of it leaves the process; every later state is
-committed as it is learnt, with an event row per transition. After a crash the journal alone says what may be at
-the venue: ``intent``, ``sent`` and ``unknown`` entries are looked up by client order id before anything is sent
-again. Status is advisory; fills (in the book) are the truth.
+committed as it is learnt, with an event row per transition. After a crash the journal alone says what may be
+at the venue: ``intent``, ``sent`` and ``unknown`` entries are looked up by client order id before anything is
+sent again. Status is advisory; fills (in the book) are the truth.
 
 Tables (created by the migrations in ``trimtab/execution/migrations``):
 
 ``journal_runs``    one row per run: household, date, venue, phase (``sells`` -> ``buys`` -> ``done``)
-``journal_legs``    the planned trades of a run; ``sized_quantity`` is fixed once the leg's order size is decided
-``journal_orders``  one row per client order id: the order, its status, venue id, filled quantity, average price
+``journal_legs``    the planned trades of a run; ``sized_quantity`` is fixed once an order size is decided
+``journal_orders``  one row per client order id: order, status, venue id, filled quantity, average price
 ``journal_events``  one row per status change (and notes), for the audit trail
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -51,11 +51,20 @@ from trimtab.domain.trades import Side
 from trimtab.execution.broker import Ack
 from trimtab.execution.orders import Leg, check_transition, merge_status
 
-__all__ = ["JournalEntry", "OrderJournal", "RunPhase", "RunRecord", "journal_events", "journal_legs",
-           "journal_orders", "journal_runs"]
+__all__ = [
+    "JournalEntry",
+    "OrderJournal",
+    "RunPhase",
+    "RunRecord",
+    "journal_events",
+    "journal_legs",
+    "journal_orders",
+    "journal_runs",
+]
 
 journal_runs = Table(
-    "journal_runs", metadata,
+    "journal_runs",
+    metadata,
     Column("run_id", String(40), primary_key=True),
     Column("household", String(200), nullable=False),
     Column("as_of", Date, nullable=False),
@@ -66,7 +75,8 @@ journal_runs = Table(
 )
 
 journal_legs = Table(
-    "journal_legs", metadata,
+    "journal_legs",
+    metadata,
     Column("run_id", String(40), primary_key=True),
     Column("leg", Integer, primary_key=True, autoincrement=False),
     Column("account", String(100), nullable=False),
@@ -84,7 +94,8 @@ journal_legs = Table(
 )
 
 journal_orders = Table(
-    "journal_orders", metadata,
+    "journal_orders",
+    metadata,
     Column("client_order_id", String(50), primary_key=True),
     Column("run_id", String(40), nullable=False),
     Column("leg", Integer, nullable=False),
@@ -111,7 +122,8 @@ journal_orders = Table(
 )
 
 journal_events = Table(
-    "journal_events", metadata,
+    "journal_events",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("client_order_id", String(50), nullable=False),
     Column("at", UtcDateTime, nullable=False),
@@ -151,7 +163,7 @@ class RunRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JournalEntry:
-    """One client order id as journaled: the order, where it is in the state machine and what the venue said."""
+    """One client order id as journaled: the order, its state-machine status and what the venue said."""
 
     order: Order
     run_id: str
@@ -172,7 +184,7 @@ class JournalEntry:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class OrderJournal:
@@ -197,7 +209,9 @@ class OrderJournal:
         return self._clock()  # type: ignore[no-any-return]
 
     # -- runs and legs ---------------------------------------------------------------------------------
-    def create_run(self, *, run_id: str, household: str, as_of: date, venue: str, legs: Sequence[Leg]) -> RunRecord:
+    def create_run(
+        self, *, run_id: str, household: str, as_of: date, venue: str, legs: Sequence[Leg]
+    ) -> RunRecord:
         """Record a new run and its legs in one transaction; return the existing run when the id is known.
 
         Raises
@@ -209,13 +223,23 @@ class OrderJournal:
             existing = self._run(conn, run_id)
             if existing is not None:
                 known = self._legs(conn, run_id)
-                if [(k.account, k.symbol, k.side, k.quantity) for k in known] != \
-                        [(x.account, x.symbol, x.side, x.quantity) for x in legs]:
+                if [(k.account, k.symbol, k.side, k.quantity) for k in known] != [
+                    (x.account, x.symbol, x.side, x.quantity) for x in legs
+                ]:
                     raise OrderError(f"run {run_id} is already journaled with other legs")
                 return existing
             now = self.now()
-            conn.execute(insert(journal_runs).values(run_id=run_id, household=household, as_of=as_of, venue=venue,
-                                                     phase=RunPhase.SELLS, created_at=now, finished_at=None))
+            conn.execute(
+                insert(journal_runs).values(
+                    run_id=run_id,
+                    household=household,
+                    as_of=as_of,
+                    venue=venue,
+                    phase=RunPhase.SELLS,
+                    created_at=now,
+                    finished_at=None,
+                )
+            )
             if legs:
                 conn.execute(insert(journal_legs), [self._leg_row(leg) for leg in legs])
             record = self._run(conn, run_id)
@@ -224,12 +248,21 @@ class OrderJournal:
 
     @staticmethod
     def _leg_row(leg: Leg) -> dict[str, object]:
-        return {"run_id": leg.run_id, "leg": leg.leg, "account": leg.account, "symbol": leg.symbol,
-                "side": str(leg.side), "quantity": leg.quantity, "price": leg.price,
-                "estimated_cost": leg.estimated_cost, "lot_ids": json.dumps(list(leg.lot_ids)) if leg.lot_ids else None,
-                "order_type": str(leg.order_type), "limit_price": leg.limit_price,
-                "time_in_force": str(leg.time_in_force),
-                "sized_quantity": leg.quantity if leg.side is Side.SELL else None}
+        return {
+            "run_id": leg.run_id,
+            "leg": leg.leg,
+            "account": leg.account,
+            "symbol": leg.symbol,
+            "side": str(leg.side),
+            "quantity": leg.quantity,
+            "price": leg.price,
+            "estimated_cost": leg.estimated_cost,
+            "lot_ids": json.dumps(list(leg.lot_ids)) if leg.lot_ids else None,
+            "order_type": str(leg.order_type),
+            "limit_price": leg.limit_price,
+            "time_in_force": str(leg.time_in_force),
+            "sized_quantity": leg.quantity if leg.side is Side.SELL else None,
+        }
 
     def run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or ``None``."""
@@ -267,7 +300,9 @@ class OrderJournal:
 
     def sized_quantities(self, run_id: str) -> dict[int, Decimal | None]:
         """Leg number -> decided order quantity (``None`` while undecided, 0 when the leg was dropped)."""
-        query = select(journal_legs.c.leg, journal_legs.c.sized_quantity).where(journal_legs.c.run_id == run_id)
+        query = select(journal_legs.c.leg, journal_legs.c.sized_quantity).where(
+            journal_legs.c.run_id == run_id
+        )
         with self.engine.connect() as conn:
             return {row.leg: row.sized_quantity for row in conn.execute(query)}
 
@@ -275,14 +310,19 @@ class OrderJournal:
         """Fix the order quantity of several legs in one transaction (legs already sized keep their size)."""
         with self.engine.begin() as conn:
             for leg, size in sizes.items():
-                conn.execute(update(journal_legs)
-                             .where(journal_legs.c.run_id == run_id, journal_legs.c.leg == leg,
-                                    journal_legs.c.sized_quantity.is_(None))
-                             .values(sized_quantity=size))
+                conn.execute(
+                    update(journal_legs)
+                    .where(
+                        journal_legs.c.run_id == run_id,
+                        journal_legs.c.leg == leg,
+                        journal_legs.c.sized_quantity.is_(None),
+                    )
+                    .values(sized_quantity=size)
+                )
 
     # -- orders ----------------------------------------------------------------------------------------
     def record_intent(self, order: Order, *, run_id: str, leg: int, attempt: int) -> JournalEntry:
-        """Commit ``order`` as ``intent`` (before it is sent). Idempotent: an existing entry is returned as is."""
+        """Commit ``order`` as ``intent`` (before it is sent); idempotent: an existing entry is returned."""
         with self.engine.begin() as conn:
             known = self._entry(conn, order.client_order_id)
             if known is not None:
@@ -290,16 +330,39 @@ class OrderJournal:
                     raise OrderError(f"client id {order.client_order_id} is journaled for another order")
                 return known
             now = self.now()
-            conn.execute(insert(journal_orders).values(
-                client_order_id=order.client_order_id, run_id=run_id, leg=leg, attempt=attempt,
-                account=order.account, symbol=order.symbol, side=str(order.side), quantity=order.quantity,
-                notional=order.notional, order_type=str(order.order_type), limit_price=order.limit_price,
-                time_in_force=str(order.time_in_force), extended_hours=order.extended_hours,
-                status=str(OrderStatus.INTENT), venue_order_id=None, filled_quantity=Decimal("0"),
-                average_price=None, reject_reason=None, created_at=now, updated_at=now))
-            conn.execute(insert(journal_events).values(client_order_id=order.client_order_id, at=now,
-                                                       from_status=None, to_status=str(OrderStatus.INTENT),
-                                                       detail=None))
+            conn.execute(
+                insert(journal_orders).values(
+                    client_order_id=order.client_order_id,
+                    run_id=run_id,
+                    leg=leg,
+                    attempt=attempt,
+                    account=order.account,
+                    symbol=order.symbol,
+                    side=str(order.side),
+                    quantity=order.quantity,
+                    notional=order.notional,
+                    order_type=str(order.order_type),
+                    limit_price=order.limit_price,
+                    time_in_force=str(order.time_in_force),
+                    extended_hours=order.extended_hours,
+                    status=str(OrderStatus.INTENT),
+                    venue_order_id=None,
+                    filled_quantity=Decimal(0),
+                    average_price=None,
+                    reject_reason=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                insert(journal_events).values(
+                    client_order_id=order.client_order_id,
+                    at=now,
+                    from_status=None,
+                    to_status=str(OrderStatus.INTENT),
+                    detail=None,
+                )
+            )
             entry = self._entry(conn, order.client_order_id)
             assert entry is not None
             return entry
@@ -315,7 +378,9 @@ class OrderJournal:
         if run_id is not None:
             query = query.where(journal_orders.c.run_id == run_id)
         if open_only:
-            query = query.where(journal_orders.c.status.notin_([str(s) for s in OrderStatus if s.is_terminal]))
+            query = query.where(
+                journal_orders.c.status.notin_([str(s) for s in OrderStatus if s.is_terminal])
+            )
         with self.engine.connect() as conn:
             return [self._entry_record(row) for row in conn.execute(query).mappings()]
 
@@ -328,8 +393,14 @@ class OrderJournal:
             entries = [self._entry_record(row) for row in conn.execute(query).mappings()]
         return {e.client_order_id: e for e in entries}
 
-    def transition(self, client_order_id: str, status: OrderStatus, *, detail: str | None = None,
-                   reject_reason: str | None = None) -> JournalEntry:
+    def transition(
+        self,
+        client_order_id: str,
+        status: OrderStatus,
+        *,
+        detail: str | None = None,
+        reject_reason: str | None = None,
+    ) -> JournalEntry:
         """Move an entry to ``status`` (legal transitions only, see :mod:`trimtab.execution.orders`)."""
         with self.engine.begin() as conn:
             entry = self._require(conn, client_order_id)
@@ -344,18 +415,34 @@ class OrderJournal:
             return self._write(conn, entry, status=status, venue_order_id=ack.venue_order_id, detail="ack")
 
     def record_state(self, state: OrderState, *, detail: str | None = None) -> JournalEntry:
-        """Record the venue's view of an order (from ``lookup`` or a pushed event); stale reports are ignored."""
+        """Record the venue's view of an order (``lookup`` or a pushed event); stale reports are ignored."""
         with self.engine.begin() as conn:
             entry = self._require(conn, state.client_order_id)
             status = merge_status(entry.status, state.status)
-            filled = max(entry.filled_quantity, state.filled_quantity)   # drops only through corrections
-            return self._write(conn, entry, status=status, venue_order_id=state.venue_order_id,
-                               filled_quantity=filled, average_price=state.average_price,
-                               reject_reason=state.reject_reason, detail=detail)
+            filled = max(entry.filled_quantity, state.filled_quantity)  # drops only through corrections
+            return self._write(
+                conn,
+                entry,
+                status=status,
+                venue_order_id=state.venue_order_id,
+                filled_quantity=filled,
+                average_price=state.average_price,
+                reject_reason=state.reject_reason,
+                detail=detail,
+            )
 
-    def _write(self, conn: Connection, entry: JournalEntry, *, status: OrderStatus, detail: str | None = None,
-               venue_order_id: str | None = None, filled_quantity: Decimal | None = None,
-               average_price: Decimal | None = None, reject_reason: str | None = None) -> JournalEntry:
+    def _write(
+        self,
+        conn: Connection,
+        entry: JournalEntry,
+        *,
+        status: OrderStatus,
+        detail: str | None = None,
+        venue_order_id: str | None = None,
+        filled_quantity: Decimal | None = None,
+        average_price: Decimal | None = None,
+        reject_reason: str | None = None,
+    ) -> JournalEntry:
         now = self.now()
         values: dict[str, object] = {"status": str(status), "updated_at": now}
         if venue_order_id and venue_order_id != entry.venue_order_id:
@@ -369,20 +456,36 @@ class OrderJournal:
         changed = status is not entry.status or len(values) > 2
         if not changed:
             return entry
-        conn.execute(update(journal_orders).where(journal_orders.c.client_order_id == entry.client_order_id)
-                     .values(**values))
+        conn.execute(
+            update(journal_orders)
+            .where(journal_orders.c.client_order_id == entry.client_order_id)
+            .values(**values)
+        )
         if status is not entry.status or detail:
-            conn.execute(insert(journal_events).values(client_order_id=entry.client_order_id, at=now,
-                                                       from_status=str(entry.status), to_status=str(status),
-                                                       detail=detail))
+            conn.execute(
+                insert(journal_events).values(
+                    client_order_id=entry.client_order_id,
+                    at=now,
+                    from_status=str(entry.status),
+                    to_status=str(status),
+                    detail=detail,
+                )
+            )
         values["status"] = status
         return replace(entry, **values)  # type: ignore[arg-type]
 
     def events(self, client_order_id: str) -> list[tuple[datetime, str | None, str, str | None]]:
         """Audit trail of one order: ``(at, from_status, to_status, detail)`` rows in order."""
-        query = (select(journal_events.c.at, journal_events.c.from_status, journal_events.c.to_status,
-                        journal_events.c.detail)
-                 .where(journal_events.c.client_order_id == client_order_id).order_by(journal_events.c.id))
+        query = (
+            select(
+                journal_events.c.at,
+                journal_events.c.from_status,
+                journal_events.c.to_status,
+                journal_events.c.detail,
+            )
+            .where(journal_events.c.client_order_id == client_order_id)
+            .order_by(journal_events.c.id)
+        )
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
 
@@ -401,35 +504,73 @@ class OrderJournal:
     @staticmethod
     def _run_record(row: object) -> RunRecord:
         r = dict(row)  # type: ignore[call-overload]
-        return RunRecord(run_id=r["run_id"], household=r["household"], as_of=r["as_of"], venue=r["venue"],
-                         phase=r["phase"], created_at=r["created_at"], finished_at=r["finished_at"])
+        return RunRecord(
+            run_id=r["run_id"],
+            household=r["household"],
+            as_of=r["as_of"],
+            venue=r["venue"],
+            phase=r["phase"],
+            created_at=r["created_at"],
+            finished_at=r["finished_at"],
+        )
 
     @staticmethod
     def _legs(conn: Connection, run_id: str) -> list[Leg]:
-        rows = conn.execute(select(journal_legs).where(journal_legs.c.run_id == run_id)
-                            .order_by(journal_legs.c.leg)).mappings()
-        return [Leg(run_id=r["run_id"], leg=r["leg"], account=r["account"], symbol=r["symbol"], side=Side(r["side"]),
-                    quantity=r["quantity"], price=r["price"], estimated_cost=r["estimated_cost"],
-                    lot_ids=tuple(json.loads(r["lot_ids"])) if r["lot_ids"] else (),
-                    order_type=OrderType(r["order_type"]), limit_price=r["limit_price"],
-                    time_in_force=TimeInForce(r["time_in_force"])) for r in rows]
+        rows = conn.execute(
+            select(journal_legs).where(journal_legs.c.run_id == run_id).order_by(journal_legs.c.leg)
+        ).mappings()
+        return [
+            Leg(
+                run_id=r["run_id"],
+                leg=r["leg"],
+                account=r["account"],
+                symbol=r["symbol"],
+                side=Side(r["side"]),
+                quantity=r["quantity"],
+                price=r["price"],
+                estimated_cost=r["estimated_cost"],
+                lot_ids=tuple(json.loads(r["lot_ids"])) if r["lot_ids"] else (),
+                order_type=OrderType(r["order_type"]),
+                limit_price=r["limit_price"],
+                time_in_force=TimeInForce(r["time_in_force"]),
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def _entry(conn: Connection, client_order_id: str) -> JournalEntry | None:
-        row = conn.execute(select(journal_orders).where(journal_orders.c.client_order_id == client_order_id)
-                           ).mappings().first()
+        row = (
+            conn.execute(select(journal_orders).where(journal_orders.c.client_order_id == client_order_id))
+            .mappings()
+            .first()
+        )
         return None if row is None else OrderJournal._entry_record(row)
 
     @staticmethod
     def _entry_record(row: object) -> JournalEntry:
         r = dict(row)  # type: ignore[call-overload]
-        order = Order(client_order_id=r["client_order_id"], account=r["account"], symbol=r["symbol"],
-                      side=Side(r["side"]), quantity=r["quantity"], notional=r["notional"],
-                      order_type=OrderType(r["order_type"]), limit_price=r["limit_price"],
-                      time_in_force=TimeInForce(r["time_in_force"]), extended_hours=bool(r["extended_hours"]))
-        return JournalEntry(order=order, run_id=r["run_id"], leg=r["leg"], attempt=r["attempt"],
-                            status=OrderStatus(r["status"]), venue_order_id=r["venue_order_id"],
-                            filled_quantity=r["filled_quantity"], average_price=r["average_price"],
-                            reject_reason=r["reject_reason"], created_at=r["created_at"],
-                            updated_at=r["updated_at"])
-
+        order = Order(
+            client_order_id=r["client_order_id"],
+            account=r["account"],
+            symbol=r["symbol"],
+            side=Side(r["side"]),
+            quantity=r["quantity"],
+            notional=r["notional"],
+            order_type=OrderType(r["order_type"]),
+            limit_price=r["limit_price"],
+            time_in_force=TimeInForce(r["time_in_force"]),
+            extended_hours=bool(r["extended_hours"]),
+        )
+        return JournalEntry(
+            order=order,
+            run_id=r["run_id"],
+            leg=r["leg"],
+            attempt=r["attempt"],
+            status=OrderStatus(r["status"]),
+            venue_order_id=r["venue_order_id"],
+            filled_quantity=r["filled_quantity"],
+            average_price=r["average_price"],
+            reject_reason=r["reject_reason"],
+            created_at=r["created_at"],
+            updated_at=r["updated_at"],
+        )

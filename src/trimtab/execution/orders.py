@@ -1,10 +1,10 @@
 """Trades -> legs -> orders, deterministic ids, and the order state machine.
 
-A *run* is one execution of one trade plan. Its id is a hash of the household, the date and the netted trades, so
-the same plan gives the same run id and therefore the same client order ids: a rerun after a crash recognises its
-own orders at the venue. Each run has *legs*, one per account, symbol and side (trades in one account and symbol are
-netted to one order), numbered sells first, then buys, each group by account then symbol. A leg's orders have
-client ids ``f"{run_id}-{leg:03d}-{attempt}"``.
+A *run* is one execution of one trade plan. Its id is a hash of the household, the date and the netted trades,
+so the same plan gives the same run id and therefore the same client order ids: a rerun after a crash
+recognises its own orders at the venue. Each run has *legs*, one per account, symbol and side (trades in one
+account and symbol are netted to one order), numbered sells first, then buys, each group by account then
+symbol. A leg's orders have client ids ``f"{run_id}-{leg:03d}-{attempt}"``.
 
 State machine (one per client id; ``intent`` = planned, ``accepted`` = submitted)::
 
@@ -16,10 +16,10 @@ State machine (one per client id; ``intent`` = planned, ``accepted`` = submitted
 
 A move is legal when the target can be reached from the current state along these edges (a venue may skip
 states we never saw, e.g. ``SENT -> FILLED``). ``FILLED``, ``CANCELED``, ``REJECTED`` and ``EXPIRED`` absorb.
-:func:`check_transition` enforces this; :func:`merge_status` applies an advisory venue report, ignoring a stale one
-(a state the order has already left) and refusing a contradiction (``FILLED -> CANCELED``). A fill during
-``PENDING_CANCEL`` (or a refused cancel of a part-filled order) moves it to ``PARTIALLY_FILLED``; a refused cancel of
-an unfilled order leaves it ``PENDING_CANCEL`` until the venue reports a terminal state.
+:func:`check_transition` enforces this; :func:`merge_status` applies an advisory venue report, ignoring a
+stale one (a state the order has already left) and refusing a contradiction (``FILLED -> CANCELED``). A fill
+during ``PENDING_CANCEL`` (or a refused cancel of a part-filled order) moves it to ``PARTIALLY_FILLED``; a
+refused cancel of an unfilled order leaves it ``PENDING_CANCEL`` until the venue reports a terminal state.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.INTENT: frozenset({S.SENT, S.CANCELED}),
     S.SENT: frozenset({S.ACCEPTED, S.REJECTED, S.UNKNOWN}),
     S.UNKNOWN: frozenset({S.SENT, S.ACCEPTED, S.REJECTED}),
-    S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED, S.REJECTED}),
+    S.ACCEPTED: frozenset(
+        {S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED, S.REJECTED}
+    ),
     S.PARTIALLY_FILLED: frozenset({S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED}),
     S.PENDING_CANCEL: frozenset({S.CANCELED, S.FILLED, S.EXPIRED, S.PARTIALLY_FILLED}),
     S.FILLED: frozenset(),
@@ -102,8 +104,8 @@ def check_transition(current: OrderStatus, target: OrderStatus) -> None:
 def merge_status(current: OrderStatus, reported: OrderStatus) -> OrderStatus:
     """The status after a venue reports ``reported`` for an order now in ``current``.
 
-    A legal move is taken; a stale report (``current`` is reachable from ``reported``: the order has moved on) is
-    ignored; anything else is a contradiction and raises :class:`~trimtab.domain.orders.OrderError`.
+    A legal move is taken; a stale report (``current`` is reachable from ``reported``: the order has moved on)
+    is ignored; anything else is a contradiction and raises :class:`~trimtab.domain.orders.OrderError`.
     """
     if reported is current or can_reach(current, reported):
         return reported
@@ -115,12 +117,20 @@ def merge_status(current: OrderStatus, reported: OrderStatus) -> OrderStatus:
 class TradeLike(Protocol):
     """What :func:`legs_from_trades` reads from a trade (:class:`trimtab.domain.Trade` fits)."""
 
-    account: str
-    symbol: str
-    side: Side
-    quantity: Decimal
-    price: Decimal
-    estimated_cost: Decimal
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def side(self) -> Side: ...
+
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def price(self) -> Decimal: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +148,7 @@ class Leg:
     side: Side
     quantity: Decimal
     price: Decimal
-    estimated_cost: Decimal = Decimal("0")
+    estimated_cost: Decimal = Decimal(0)
     lot_ids: tuple[str, ...] = ()
     order_type: OrderType = OrderType.MARKET
     limit_price: Decimal | None = None
@@ -147,7 +157,7 @@ class Leg:
     def __post_init__(self) -> None:
         if self.quantity <= 0 or self.price <= 0:
             raise OrderError(f"leg {self.leg} {self.side} {self.symbol}: quantity and price must be positive")
-        client_order_id(self.run_id, self.leg, 1)   # checks the id fits
+        client_order_id(self.run_id, self.leg, 1)  # checks the id fits
 
     def client_order_id(self, attempt: int = 1) -> str:
         """The client order id of this leg's ``attempt``."""
@@ -155,9 +165,16 @@ class Leg:
 
     def order(self, *, attempt: int = 1, quantity: Decimal | None = None) -> Order:
         """The order for ``attempt``, for ``quantity`` shares (default: the planned quantity)."""
-        return Order(client_order_id=self.client_order_id(attempt), account=self.account, symbol=self.symbol,
-                     side=self.side, quantity=self.quantity if quantity is None else quantity,
-                     order_type=self.order_type, limit_price=self.limit_price, time_in_force=self.time_in_force)
+        return Order(
+            client_order_id=self.client_order_id(attempt),
+            account=self.account,
+            symbol=self.symbol,
+            side=self.side,
+            quantity=self.quantity if quantity is None else quantity,
+            order_type=self.order_type,
+            limit_price=self.limit_price,
+            time_in_force=self.time_in_force,
+        )
 
     @property
     def value(self) -> Decimal:
@@ -179,24 +196,31 @@ class _Net:
 def net_trades(trades: Iterable[TradeLike]) -> list[_Net]:
     """Net trades to one per account and symbol, ordered sells first, then buys, each by account and symbol.
 
-    A buy and a sell of the same symbol in one account become one trade of the difference at the value-weighted
-    price; an exact offset disappears.
+    A buy and a sell of the same symbol in one account become one trade of the difference at the
+    value-weighted price; an exact offset disappears.
     """
     groups: dict[tuple[str, str], list[TradeLike]] = defaultdict(list)
     for trade in trades:
         groups[(trade.account, trade.symbol)].append(trade)
     out: list[_Net] = []
     for (account, symbol), group in groups.items():
-        signed = sum((t.quantity if Side(t.side) is Side.BUY else -t.quantity for t in group), Decimal("0"))
+        signed = sum((t.quantity if Side(t.side) is Side.BUY else -t.quantity for t in group), Decimal(0))
         if signed == 0:
             continue
         side = Side.BUY if signed > 0 else Side.SELL
-        volume = sum((t.quantity for t in group), Decimal("0"))
-        price = sum((t.quantity * t.price for t in group), Decimal("0")) / volume
-        cost = sum((Decimal(getattr(t, "estimated_cost", 0) or 0) for t in group), Decimal("0"))
-        lot_ids = tuple(r.lot_id for t in group if Side(t.side) is Side.SELL
-                        for r in getattr(t, "lots", ()) if getattr(r, "lot_id", ""))
-        out.append(_Net(account, symbol, side, abs(signed), price, cost, lot_ids if side is Side.SELL else ()))
+        volume = sum((t.quantity for t in group), Decimal(0))
+        price = sum((t.quantity * t.price for t in group), Decimal(0)) / volume
+        cost = sum((Decimal(getattr(t, "estimated_cost", 0) or 0) for t in group), Decimal(0))
+        lot_ids = tuple(
+            r.lot_id
+            for t in group
+            if Side(t.side) is Side.SELL
+            for r in getattr(t, "lots", ())
+            if getattr(r, "lot_id", "")
+        )
+        out.append(
+            _Net(account, symbol, side, abs(signed), price, cost, lot_ids if side is Side.SELL else ())
+        )
     out.sort(key=lambda n: (n.side is Side.BUY, n.account, n.symbol))
     return out
 
@@ -206,24 +230,31 @@ def _canonical(value: Decimal) -> str:
 
 
 def run_id_for(household: str, as_of: date | datetime, trades: Sequence[TradeLike]) -> str:
-    """The deterministic run id of a plan: ``"T" + YYYYMMDD + 12 hex digits`` (21 characters, ``[A-Za-z0-9]``).
+    """The deterministic run id of a plan: ``"T" + YYYYMMDD + 12 hex digits`` (21 characters).
 
-    The digits hash the household name, the date and the netted trades (account, symbol, side, quantity, price),
-    so the same plan always gets the same id and client order ids stay within 50 characters.
+    The digits hash the household name, the date and the netted trades (account, symbol, side, quantity,
+    price), so the same plan always gets the same id and client order ids stay within 50 characters.
     """
     day = as_of.date() if isinstance(as_of, datetime) else as_of
     digest = hashlib.sha256()
     digest.update(household.encode())
     digest.update(day.isoformat().encode())
     for net in net_trades(trades):
-        digest.update(f"|{net.account}|{net.symbol}|{net.side}|{_canonical(net.quantity)}|"
-                      f"{_canonical(net.price)}".encode())
+        digest.update(
+            f"|{net.account}|{net.symbol}|{net.side}|{_canonical(net.quantity)}|"
+            f"{_canonical(net.price)}".encode()
+        )
     return f"T{day:%Y%m%d}{digest.hexdigest()[:12]}"
 
 
-def legs_from_trades(trades: Sequence[TradeLike], run_id: str, *, order_type: OrderType = OrderType.MARKET,
-                     time_in_force: TimeInForce = TimeInForce.DAY,
-                     limit_offset: Decimal = Decimal("0")) -> list[Leg]:
+def legs_from_trades(
+    trades: Sequence[TradeLike],
+    run_id: str,
+    *,
+    order_type: OrderType = OrderType.MARKET,
+    time_in_force: TimeInForce = TimeInForce.DAY,
+    limit_offset: Decimal = Decimal(0),
+) -> list[Leg]:
     """Net ``trades`` and number the legs (sells first).
 
     Parameters
@@ -246,10 +277,22 @@ def legs_from_trades(trades: Sequence[TradeLike], run_id: str, *, order_type: Or
         if order_type is OrderType.LIMIT:
             factor = 1 + limit_offset if net.side is Side.BUY else 1 - limit_offset
             limit = (net.price * factor).quantize(Decimal("0.01"))
-        legs.append(Leg(run_id=run_id, leg=number, account=net.account, symbol=net.symbol, side=net.side,
-                        quantity=net.quantity, price=net.price, estimated_cost=net.estimated_cost,
-                        lot_ids=net.lot_ids, order_type=order_type, limit_price=limit,
-                        time_in_force=time_in_force))
+        legs.append(
+            Leg(
+                run_id=run_id,
+                leg=number,
+                account=net.account,
+                symbol=net.symbol,
+                side=net.side,
+                quantity=net.quantity,
+                price=net.price,
+                estimated_cost=net.estimated_cost,
+                lot_ids=net.lot_ids,
+                order_type=order_type,
+                limit_price=limit,
+                time_in_force=time_in_force,
+            )
+        )
     if len(legs) > 999:
         raise OrderError(f"a run holds at most 999 legs, the plan has {len(legs)}: split it")
     return legs

@@ -1,19 +1,21 @@
 """PaperBroker: a simulated venue behind the Broker protocol, with fault injection.
 
 Fills happen at a price source (a price per symbol, set at construction or with :meth:`PaperBroker.set_price`)
-moved by a configurable slippage (buys pay up, sells receive less) and an optional deterministic jitter, in one or
-several partial executions per order. Time passes at the venue whenever the client polls it: each ``lookup``,
-``executions`` or ``drain_events`` call executes the next slice of every open order (``release_fills`` executes all
-of them). Limit orders fill only at their limit or better; DAY orders expire at :meth:`PaperBroker.end_day`.
+moved by a configurable slippage (buys pay up, sells receive less) and an optional deterministic jitter, in
+one or several partial executions per order. Time passes at the venue whenever the client polls it: each
+``lookup``, ``executions`` or ``drain_events`` call executes the next slice of every open order
+(``release_fills`` executes all of them). Limit orders fill only at their limit or better; DAY orders expire
+at :meth:`PaperBroker.end_day`.
 
-Orders are refused like a real venue would (unknown instrument, insufficient funds or shares, fractional quantity
-when fractional trading is off, a random rejection rate) and faults are injected on cue (:meth:`inject`) or at a
-seeded random rate (``PaperConfig.fault_rate``): timeouts after accepting, 5xx before accepting, duplicate execution
-reports, disconnects (pushed events in flight are lost), rate-limit errors and cancels racing a fill.
+Orders are refused like a real venue would (unknown instrument, insufficient funds or shares, fractional
+quantity when fractional trading is off, a random rejection rate) and faults are injected on cue
+(:meth:`inject`) or at a seeded random rate (``PaperConfig.fault_rate``): timeouts after accepting, 5xx before
+accepting, duplicate execution reports, disconnects (pushed events in flight are lost), rate-limit errors and
+cancels racing a fill.
 
 The venue's state lives in memory by default. With ``state_path`` it lives in a JSON file, changed under an
-exclusive file lock and replaced atomically, so it survives the client process being killed (crash tests) and is
-shared by every process that opens the same file, like a real venue.
+exclusive file lock and replaced atomically, so it survives the client process being killed (crash tests) and
+is shared by every process that opens the same file, like a real venue.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -68,10 +70,10 @@ from trimtab.units import money
 
 __all__ = ["PaperBroker", "PaperConfig"]
 
-_ZERO = Decimal("0")
+_ZERO = Decimal(0)
 _PRICE_STEP = Decimal("0.0001")
 _SHARE_STEP = Decimal("0.000001")
-_BPS = Decimal("10000")
+_BPS = Decimal(10000)
 _OPEN = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)
 
 #: Which calls each fault kind can hit.
@@ -79,10 +81,12 @@ _FAULT_METHODS: Mapping[FaultKind, frozenset[str]] = {
     FaultKind.TIMEOUT_AFTER_ACCEPT: frozenset({"submit"}),
     FaultKind.ERROR_BEFORE_ACCEPT: frozenset({"submit"}),
     FaultKind.DUPLICATE_EXECUTIONS: frozenset({"executions", "drain_events"}),
-    FaultKind.DISCONNECT: frozenset({"submit", "lookup", "cancel", "executions", "drain_events", "account",
-                                     "positions"}),
-    FaultKind.RATE_LIMIT: frozenset({"submit", "lookup", "cancel", "executions", "drain_events", "account",
-                                     "positions"}),
+    FaultKind.DISCONNECT: frozenset(
+        {"submit", "lookup", "cancel", "executions", "drain_events", "account", "positions"}
+    ),
+    FaultKind.RATE_LIMIT: frozenset(
+        {"submit", "lookup", "cancel", "executions", "drain_events", "account", "positions"}
+    ),
     FaultKind.CANCEL_RACE: frozenset({"cancel"}),
 }
 
@@ -98,7 +102,8 @@ class PaperConfig:
     slippage_bps : Decimal
         Fill price moves this many basis points against the order (buys higher, sells lower).
     price_jitter_bps : Decimal
-        Each execution's price moves by up to this many basis points either way (deterministic per order and slice).
+        Each execution's price moves by up to this many basis points either way (deterministic per order and
+        slice).
     partial_fills : int
         Executions per order (>= 1); ``max_partial_fills`` > ``partial_fills`` draws the count per order.
     max_partial_fills : int, optional
@@ -122,12 +127,12 @@ class PaperConfig:
     """
 
     venue: str = "paper"
-    slippage_bps: Decimal = Decimal("0")
-    price_jitter_bps: Decimal = Decimal("0")
+    slippage_bps: Decimal = Decimal(0)
+    price_jitter_bps: Decimal = Decimal(0)
     partial_fills: int = 1
     max_partial_fills: int | None = None
-    commission_per_share: Decimal = Decimal("0")
-    commission_per_order: Decimal = Decimal("0")
+    commission_per_share: Decimal = Decimal(0)
+    commission_per_order: Decimal = Decimal(0)
     reject_rate: float = 0.0
     fractional: bool = True
     latency_seconds: float = 0.0
@@ -137,8 +142,9 @@ class PaperConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.partial_fills < 1 or (self.max_partial_fills is not None
-                                      and self.max_partial_fills < self.partial_fills):
+        if self.partial_fills < 1 or (
+            self.max_partial_fills is not None and self.max_partial_fills < self.partial_fills
+        ):
             raise ValueError("partial_fills must be >= 1 and <= max_partial_fills")
         if not 0.0 <= self.reject_rate <= 1.0 or not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("reject_rate and fault_rate are probabilities in [0, 1]")
@@ -146,8 +152,17 @@ class PaperConfig:
 
 # -- state stores ------------------------------------------------------------------------------------------
 def _empty_state() -> dict[str, Any]:
-    return {"version": 1, "seq": 0, "cash": {}, "positions": {}, "prices": {}, "session": "regular",
-            "orders": {}, "executions": [], "events": []}
+    return {
+        "version": 1,
+        "seq": 0,
+        "cash": {},
+        "positions": {},
+        "prices": {},
+        "session": "regular",
+        "orders": {},
+        "executions": [],
+        "events": [],
+    }
 
 
 class _MemoryStore:
@@ -192,17 +207,37 @@ def _d(text: str | None) -> Decimal | None:
 
 
 def _fill_to_json(fill: Fill) -> dict[str, Any]:
-    return {"venue": fill.venue, "execution_id": fill.execution_id, "client_order_id": fill.client_order_id,
-            "venue_order_id": fill.venue_order_id, "account": fill.account, "symbol": fill.symbol,
-            "side": str(fill.side), "quantity": str(fill.quantity), "price": str(fill.price), "fee": str(fill.fee),
-            "executed_at": fill.executed_at.isoformat(), "corrects": fill.corrects}
+    return {
+        "venue": fill.venue,
+        "execution_id": fill.execution_id,
+        "client_order_id": fill.client_order_id,
+        "venue_order_id": fill.venue_order_id,
+        "account": fill.account,
+        "symbol": fill.symbol,
+        "side": str(fill.side),
+        "quantity": str(fill.quantity),
+        "price": str(fill.price),
+        "fee": str(fill.fee),
+        "executed_at": fill.executed_at.isoformat(),
+        "corrects": fill.corrects,
+    }
 
 
 def _fill_from_json(d: Mapping[str, Any]) -> Fill:
-    return Fill(venue=d["venue"], execution_id=d["execution_id"], client_order_id=d["client_order_id"],
-                venue_order_id=d["venue_order_id"], account=d["account"], symbol=d["symbol"], side=Side(d["side"]),
-                quantity=Decimal(d["quantity"]), price=Decimal(d["price"]), fee=Decimal(d["fee"]),
-                executed_at=datetime.fromisoformat(d["executed_at"]), corrects=d.get("corrects"))
+    return Fill(
+        venue=d["venue"],
+        execution_id=d["execution_id"],
+        client_order_id=d["client_order_id"],
+        venue_order_id=d["venue_order_id"],
+        account=d["account"],
+        symbol=d["symbol"],
+        side=Side(d["side"]),
+        quantity=Decimal(d["quantity"]),
+        price=Decimal(d["price"]),
+        fee=Decimal(d["fee"]),
+        executed_at=datetime.fromisoformat(d["executed_at"]),
+        corrects=d.get("corrects"),
+    )
 
 
 class PaperBroker:
@@ -233,12 +268,19 @@ class PaperBroker:
     (<OrderStatus.FILLED: 'filled'>, Decimal('500.0000'))
     """
 
-    def __init__(self, prices: Mapping[str, Decimal] | None = None, *, config: PaperConfig | None = None,
-                 state_path: str | os.PathLike[str] | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        prices: Mapping[str, Decimal] | None = None,
+        *,
+        config: PaperConfig | None = None,
+        state_path: str | os.PathLike[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.config = config or PaperConfig()
-        self._store: _MemoryStore | _FileStore = _FileStore(Path(state_path)) if state_path else _MemoryStore()
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._store: _MemoryStore | _FileStore = (
+            _FileStore(Path(state_path)) if state_path else _MemoryStore()
+        )
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._queued: list[FaultKind] = []
         self._fired: Counter[str] = Counter()
         self._fault_rng = random.Random(f"{self.config.seed}:faults")
@@ -250,16 +292,25 @@ class PaperBroker:
 
     # -- Broker protocol -------------------------------------------------------------------------------
     def capabilities(self) -> Capabilities:
-        """Fractional (if configured), market and limit orders, DAY/GTC/IOC, pushed events, unique client ids."""
-        return Capabilities(venue=self.config.venue, fractional=self.config.fractional, notional_orders=False,
-                            fractional_order_kinds=frozenset((t, f) for t in OrderType
-                                                             for f in (TimeInForce.DAY, TimeInForce.GTC,
-                                                                       TimeInForce.IOC)),
-                            order_types=frozenset(OrderType),
-                            time_in_force=frozenset({TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC}),
-                            extended_hours_types=frozenset({OrderType.LIMIT}), replace=False, pushes_events=True,
-                            client_id_max_len=128, client_id_unique=True, lookup_by_client_id=True,
-                            requests_per_second=1000.0, orders_per_second=1000.0)
+        """Fractional (if configured), market and limit, DAY/GTC/IOC, pushed events, unique client ids."""
+        return Capabilities(
+            venue=self.config.venue,
+            fractional=self.config.fractional,
+            notional_orders=False,
+            fractional_order_kinds=frozenset(
+                (t, f) for t in OrderType for f in (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC)
+            ),
+            order_types=frozenset(OrderType),
+            time_in_force=frozenset({TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC}),
+            extended_hours_types=frozenset({OrderType.LIMIT}),
+            replace=False,
+            pushes_events=True,
+            client_id_max_len=128,
+            client_id_unique=True,
+            lookup_by_client_id=True,
+            requests_per_second=1000.0,
+            orders_per_second=1000.0,
+        )
 
     def account(self, account_id: str | None = None) -> AccountSnapshot:
         """Cash and buying power (cash minus open buy commitments) of one account."""
@@ -272,25 +323,43 @@ class PaperBroker:
             if account_id not in state["cash"]:
                 raise BrokerError(f"paper: no account {account_id!r}")
             cash = Decimal(state["cash"][account_id])
-            committed = sum((self._buy_commitment(state, o) for o in state["orders"].values()
-                             if o["account"] == account_id and o["side"] == "buy" and o["status"] in _OPEN), _ZERO)
-            return AccountSnapshot(account=account_id, cash=cash, settled_cash=None, buying_power=cash - committed)
+            committed = sum(
+                (
+                    self._buy_commitment(state, o)
+                    for o in state["orders"].values()
+                    if o["account"] == account_id and o["side"] == "buy" and o["status"] in _OPEN
+                ),
+                _ZERO,
+            )
+            return AccountSnapshot(
+                account=account_id, cash=cash, settled_cash=None, buying_power=cash - committed
+            )
 
     def positions(self) -> list[BrokerPosition]:
         """Every non-zero position."""
         self._gate("positions")
         with self._store.transaction() as state:
-            return [BrokerPosition(account=account, symbol=symbol, quantity=Decimal(qty))
-                    for account, held in sorted(state["positions"].items())
-                    for symbol, qty in sorted(held.items()) if Decimal(qty) != 0]
+            return [
+                BrokerPosition(account=account, symbol=symbol, quantity=Decimal(qty))
+                for account, held in sorted(state["positions"].items())
+                for symbol, qty in sorted(held.items())
+                if Decimal(qty) != 0
+            ]
 
     def instrument_rules(self, symbols: Sequence[str]) -> Mapping[str, InstrumentRules]:
         """Symbols with a price are tradable; fractionable when the venue is."""
         with self._store.transaction() as state:
-            step = _SHARE_STEP if self.config.fractional else Decimal("1")
-            return {s: InstrumentRules(symbol=s, tradable=s in state["prices"],
-                                       fractionable=self.config.fractional, increment=step, minimum=step)
-                    for s in symbols}
+            step = _SHARE_STEP if self.config.fractional else Decimal(1)
+            return {
+                s: InstrumentRules(
+                    symbol=s,
+                    tradable=s in state["prices"],
+                    fractionable=self.config.fractional,
+                    increment=step,
+                    minimum=step,
+                )
+                for s in symbols
+            }
 
     def trading_session(self, symbols: Sequence[str], at: datetime) -> TradingSession:
         """The session set with :meth:`set_session` (regular by default)."""
@@ -298,11 +367,12 @@ class PaperBroker:
             return TradingSession(status=SessionStatus(state["session"]))
 
     def submit(self, order: Order) -> Ack:
-        """Accept or refuse one order (idempotent on the client id: a reused id raises DuplicateClientOrderId)."""
+        """Accept or refuse one order (idempotent: a reused client id raises DuplicateClientOrderId)."""
         fault = self._gate("submit")
         if fault is FaultKind.ERROR_BEFORE_ACCEPT:
-            raise AmbiguousSubmit("paper: injected 502 before acceptance", client_order_id=order.client_order_id,
-                                  raw_code="502")
+            raise AmbiguousSubmit(
+                "paper: injected 502 before acceptance", client_order_id=order.client_order_id, raw_code="502"
+            )
         now = self._clock()
         closed = duplicate = False
         reason: RejectReason | None = None
@@ -316,13 +386,24 @@ class PaperBroker:
                 duplicate = True
             else:
                 state["seq"] += 1
-                record = {"venue_order_id": f"PO{state['seq']:08d}", "account": order.account,
-                          "symbol": order.symbol, "side": str(order.side), "quantity": str(order.quantity),
-                          "order_type": str(order.order_type),
-                          "limit_price": None if order.limit_price is None else str(order.limit_price),
-                          "tif": str(order.time_in_force), "status": str(OrderStatus.ACCEPTED), "filled": "0",
-                          "gross": "0", "slices": [], "submissions": 1, "reject_reason": None,
-                          "created": now.isoformat(), "updated": now.isoformat()}
+                record: dict[str, Any] = {
+                    "venue_order_id": f"PO{state['seq']:08d}",
+                    "account": order.account,
+                    "symbol": order.symbol,
+                    "side": str(order.side),
+                    "quantity": str(order.quantity),
+                    "order_type": str(order.order_type),
+                    "limit_price": None if order.limit_price is None else str(order.limit_price),
+                    "tif": str(order.time_in_force),
+                    "status": str(OrderStatus.ACCEPTED),
+                    "filled": "0",
+                    "gross": "0",
+                    "slices": [],
+                    "submissions": 1,
+                    "reject_reason": None,
+                    "created": now.isoformat(),
+                    "updated": now.isoformat(),
+                }
                 reason, text = self._refusal(state, order)
                 if reason is not None:
                     record["status"] = str(OrderStatus.REJECTED)
@@ -334,15 +415,25 @@ class PaperBroker:
         if closed:
             raise MarketClosed("paper: the market is closed", client_order_id=order.client_order_id)
         if duplicate:
-            raise DuplicateClientOrderId("paper: client order id already used",
-                                         client_order_id=order.client_order_id, raw_code="duplicate")
+            raise DuplicateClientOrderId(
+                "paper: client order id already used",
+                client_order_id=order.client_order_id,
+                raw_code="duplicate",
+            )
         if fault is FaultKind.TIMEOUT_AFTER_ACCEPT:
-            raise AmbiguousSubmit("paper: injected timeout after the venue accepted",
-                                  client_order_id=order.client_order_id, raw_code="timeout")
+            raise AmbiguousSubmit(
+                "paper: injected timeout after the venue accepted",
+                client_order_id=order.client_order_id,
+                raw_code="timeout",
+            )
         if reason is not None:
             raise OrderRejected(reason, text, client_order_id=order.client_order_id, raw_text=text)
-        return Ack(client_order_id=order.client_order_id, venue_order_id=record["venue_order_id"],
-                   status=OrderStatus.ACCEPTED, venue_time=now)
+        return Ack(
+            client_order_id=order.client_order_id,
+            venue_order_id=str(record["venue_order_id"]),
+            status=OrderStatus.ACCEPTED,
+            venue_time=now,
+        )
 
     def lookup(self, client_order_id: str) -> OrderState | None:
         """The venue's state of an order (time passes: open orders execute their next slice first)."""
@@ -370,8 +461,11 @@ class PaperBroker:
         fault = self._gate("executions")
         with self._store.transaction() as state:
             self._advance(state)
-            fills = [_fill_from_json(f) for f in state["executions"]
-                     if datetime.fromisoformat(f["executed_at"]) >= since]
+            fills = [
+                _fill_from_json(f)
+                for f in state["executions"]
+                if datetime.fromisoformat(f["executed_at"]) >= since
+            ]
         return fills + fills if fault is FaultKind.DUPLICATE_EXECUTIONS else fills
 
     def drain_events(self) -> list[OrderEvent]:
@@ -384,7 +478,9 @@ class PaperBroker:
                 if "fill" in raw:
                     events.append(OrderEvent(fill=_fill_from_json(raw["fill"])))
                 elif raw["state"] in state["orders"]:
-                    events.append(OrderEvent(state=self._state_of(raw["state"], state["orders"][raw["state"]])))
+                    events.append(
+                        OrderEvent(state=self._state_of(raw["state"], state["orders"][raw["state"]]))
+                    )
             state["events"] = []
             if fault is FaultKind.DUPLICATE_EXECUTIONS:
                 events += [e for e in events if e.fill is not None]
@@ -458,10 +554,20 @@ class PaperBroker:
     def venue_orders(self) -> list[VenueOrder]:
         """Every order the venue holds, in arrival order, with the number of submits that carried its id."""
         with self._store.transaction() as state:
-            return [VenueOrder(client_order_id=cid, venue_order_id=r["venue_order_id"], account=r["account"],
-                               symbol=r["symbol"], side=r["side"], quantity=Decimal(r["quantity"]),
-                               status=OrderStatus(r["status"]), filled_quantity=Decimal(r["filled"]),
-                               submissions=r["submissions"]) for cid, r in state["orders"].items()]
+            return [
+                VenueOrder(
+                    client_order_id=cid,
+                    venue_order_id=r["venue_order_id"],
+                    account=r["account"],
+                    symbol=r["symbol"],
+                    side=r["side"],
+                    quantity=Decimal(r["quantity"]),
+                    status=OrderStatus(r["status"]),
+                    filled_quantity=Decimal(r["filled"]),
+                    submissions=r["submissions"],
+                )
+                for cid, r in state["orders"].items()
+            ]
 
     def venue_executions(self) -> list[Fill]:
         """Every execution, each once, in time order."""
@@ -479,18 +585,25 @@ class PaperBroker:
                 if method in _FAULT_METHODS[kind]:
                     fault = self._queued.pop(i)
                     break
-            if fault is None and self.config.fault_rate > 0 and self._fault_rng.random() < self.config.fault_rate:
+            if (
+                fault is None
+                and self.config.fault_rate > 0
+                and self._fault_rng.random() < self.config.fault_rate
+            ):
                 kinds = [k for k in self.config.fault_kinds if method in _FAULT_METHODS[k]]
                 fault = self._fault_rng.choice(kinds) if kinds else None
             if fault is not None:
                 self._fired[str(fault)] += 1
         if fault is FaultKind.DISCONNECT:
             with self._store.transaction() as state:
-                state["events"] = []          # pushes in flight are lost; executions() still has them
+                state["events"] = []  # pushes in flight are lost; executions() still has them
             raise BrokerUnavailable(f"paper: injected disconnect during {method}", raw_code="disconnect")
         if fault is FaultKind.RATE_LIMIT:
-            raise RateLimited(f"paper: injected rate limit on {method}",
-                              retry_after=self.config.retry_after_seconds, raw_code="429")
+            raise RateLimited(
+                f"paper: injected rate limit on {method}",
+                retry_after=self.config.retry_after_seconds,
+                raw_code="429",
+            )
         return fault
 
     def _rng(self, *parts: object) -> random.Random:
@@ -509,20 +622,39 @@ class PaperBroker:
             return RejectReason.BAD_INCREMENT, "more than six decimal places"
         if order.side is Side.SELL:
             held = Decimal(state["positions"].get(order.account, {}).get(order.symbol, "0"))
-            selling = sum((Decimal(o["quantity"]) - Decimal(o["filled"]) for o in state["orders"].values()
-                           if o["account"] == order.account and o["symbol"] == order.symbol and o["side"] == "sell"
-                           and o["status"] in _OPEN), _ZERO)
+            selling = sum(
+                (
+                    Decimal(o["quantity"]) - Decimal(o["filled"])
+                    for o in state["orders"].values()
+                    if o["account"] == order.account
+                    and o["symbol"] == order.symbol
+                    and o["side"] == "sell"
+                    and o["status"] in _OPEN
+                ),
+                _ZERO,
+            )
             if order.quantity > held - selling:
                 return RejectReason.INSUFFICIENT_POSITION, f"holds {held - selling} {order.symbol} to sell"
         else:
             cash = Decimal(state["cash"][order.account])
-            committed = sum((self._buy_commitment(state, o) for o in state["orders"].values()
-                             if o["account"] == order.account and o["side"] == "buy" and o["status"] in _OPEN), _ZERO)
-            need = self._buy_commitment(state, {"symbol": order.symbol, "quantity": str(order.quantity),
-                                                "filled": "0", "limit_price": None})
+            committed = sum(
+                (
+                    self._buy_commitment(state, o)
+                    for o in state["orders"].values()
+                    if o["account"] == order.account and o["side"] == "buy" and o["status"] in _OPEN
+                ),
+                _ZERO,
+            )
+            need = self._buy_commitment(
+                state,
+                {"symbol": order.symbol, "quantity": str(order.quantity), "filled": "0", "limit_price": None},
+            )
             if need > cash - committed:
                 return RejectReason.INSUFFICIENT_FUNDS, f"needs {money(need)}, has {money(cash - committed)}"
-        if self.config.reject_rate > 0 and self._rng(order.client_order_id, "reject").random() < self.config.reject_rate:
+        if (
+            self.config.reject_rate > 0
+            and self._rng(order.client_order_id, "reject").random() < self.config.reject_rate
+        ):
             return RejectReason.OTHER, "random rejection (paper reject_rate)"
         return None, ""
 
@@ -530,7 +662,8 @@ class PaperBroker:
         """Dollars an open buy may still spend: leaves x worst price (slippage and jitter) + fees."""
         leaves = Decimal(record["quantity"]) - Decimal(record["filled"])
         worst = Decimal(state["prices"][record["symbol"]]) * (
-            1 + (self.config.slippage_bps + self.config.price_jitter_bps) / _BPS)
+            1 + (self.config.slippage_bps + self.config.price_jitter_bps) / _BPS
+        )
         if record.get("limit_price"):
             worst = max(worst, Decimal(record["limit_price"]))
         fees = leaves * self.config.commission_per_share + self.config.commission_per_order
@@ -542,7 +675,7 @@ class PaperBroker:
         count = self.config.partial_fills
         if self.config.max_partial_fills and self.config.max_partial_fills > count:
             count = self._rng(order.client_order_id, "slices").randint(count, self.config.max_partial_fills)
-        step = Decimal("1") if not order.is_fractional else _SHARE_STEP
+        step = Decimal(1) if not order.is_fractional else _SHARE_STEP
         base = (order.quantity / count / step).to_integral_value(rounding=ROUND_DOWN) * step
         if base <= 0:
             return [order.quantity]
@@ -566,25 +699,40 @@ class PaperBroker:
         side = Side(record["side"])
         sign = 1 if side is Side.BUY else -1
         index = len(record["slices"])
-        jitter = Decimal("0")
+        jitter = Decimal(0)
         if self.config.price_jitter_bps:
-            jitter = Decimal(str(round(self._rng(cid, "jitter", index).uniform(-1, 1), 6))) \
+            jitter = (
+                Decimal(str(round(self._rng(cid, "jitter", index).uniform(-1, 1), 6)))
                 * self.config.price_jitter_bps
+            )
         base = Decimal(state["prices"][record["symbol"]])
         price = (base * (1 + (sign * self.config.slippage_bps + jitter) / _BPS)).quantize(
-            _PRICE_STEP, rounding=ROUND_HALF_UP)
+            _PRICE_STEP, rounding=ROUND_HALF_UP
+        )
         if record["limit_price"] is not None:
             limit = Decimal(record["limit_price"])
             if (side is Side.BUY and price > limit) or (side is Side.SELL and price < limit):
                 return False
         quantity = Decimal(record["slices"].pop(0))
         first = Decimal(record["filled"]) == 0
-        fee = money(quantity * self.config.commission_per_share
-                    + (self.config.commission_per_order if first else _ZERO))
+        fee = money(
+            quantity * self.config.commission_per_share
+            + (self.config.commission_per_order if first else _ZERO)
+        )
         state["seq"] += 1
-        fill = Fill(venue=self.config.venue, execution_id=f"PX{state['seq']:08d}", client_order_id=cid,
-                    venue_order_id=record["venue_order_id"], account=record["account"], symbol=record["symbol"],
-                    side=side, quantity=quantity, price=price, fee=fee, executed_at=self._clock())
+        fill = Fill(
+            venue=self.config.venue,
+            execution_id=f"PX{state['seq']:08d}",
+            client_order_id=cid,
+            venue_order_id=record["venue_order_id"],
+            account=record["account"],
+            symbol=record["symbol"],
+            side=side,
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            executed_at=self._clock(),
+        )
         cash = Decimal(state["cash"][record["account"]]) + fill.cash_change
         state["cash"][record["account"]] = str(cash)
         held = state["positions"].setdefault(record["account"], {})
@@ -597,7 +745,9 @@ class PaperBroker:
         self._set_status(state, cid, record, OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED)
         return True
 
-    def _set_status(self, state: dict[str, Any], cid: str, record: dict[str, Any], status: OrderStatus) -> None:
+    def _set_status(
+        self, state: dict[str, Any], cid: str, record: dict[str, Any], status: OrderStatus
+    ) -> None:
         record["status"] = str(status)
         record["updated"] = self._clock().isoformat()
         if status.is_terminal:
@@ -607,8 +757,13 @@ class PaperBroker:
     @staticmethod
     def _state_of(cid: str, record: Mapping[str, Any]) -> OrderState:
         filled = Decimal(record["filled"])
-        return OrderState(client_order_id=cid, status=OrderStatus(record["status"]),
-                          venue_order_id=record["venue_order_id"], quantity=Decimal(record["quantity"]),
-                          filled_quantity=filled,
-                          average_price=(Decimal(record["gross"]) / filled).quantize(_PRICE_STEP) if filled else None,
-                          reject_reason=record["reject_reason"], updated_at=datetime.fromisoformat(record["updated"]))
+        return OrderState(
+            client_order_id=cid,
+            status=OrderStatus(record["status"]),
+            venue_order_id=record["venue_order_id"],
+            quantity=Decimal(record["quantity"]),
+            filled_quantity=filled,
+            average_price=(Decimal(record["gross"]) / filled).quantize(_PRICE_STEP) if filled else None,
+            reject_reason=record["reject_reason"],
+            updated_at=datetime.fromisoformat(record["updated"]),
+        )

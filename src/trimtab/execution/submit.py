@@ -1,24 +1,27 @@
-"""The send loop: journal before send, retries that never duplicate, lookups after unclear outcomes, sells first.
+"""The send loop: journal before send, retries that never duplicate, lookups after unclear outcomes.
 
 :class:`SendLoop` carries a journaled run to the end:
 
 1. **Sells.** Each sell leg's order is committed as ``intent`` and only then sent. A rate limit or a refused
-   connection sent nothing, so the same call is retried after the wait. A timeout or 5xx after the request left
-   (``AmbiguousSubmit``) or a "duplicate id" answer moves the entry to ``unknown`` and the order is looked up by
-   client id: found, its state is recorded; never seen, the *same* id is sent again (only on venues that refuse
-   reused ids; elsewhere the loop stops with :class:`~trimtab.execution.errors.UnresolvedOrderError`).
-2. **Wait.** Pushed events and lookups are applied until every sell is terminal *and* the fills booked for it add up
-   to what the venue reports filled (executions are pulled whenever the book is behind), or a deadline passes.
-3. **Buys.** Each account's buys are sized from the cash the venue reports now (the cash actually raised), keeping
-   a buffer for slippage; the sizes are journaled once, so a restart never re-sizes. Then send and wait as above.
+   connection sent nothing, so the same call is retried after the wait. A timeout or 5xx after the request
+   left (``AmbiguousSubmit``) or a "duplicate id" answer moves the entry to ``unknown`` and the order is
+   looked up by client id: found, its state is recorded; never seen, the *same* id is sent again (only on
+   venues that refuse reused ids; elsewhere the loop stops with
+   :class:`~trimtab.execution.errors.UnresolvedOrderError`).
+2. **Wait.** Pushed events and lookups are applied until every sell is terminal *and* the fills booked for it
+   add up to what the venue reports filled (executions are pulled whenever the book is behind), or a deadline
+   passes.
+3. **Buys.** Each account's buys are sized from the cash the venue reports now (the cash actually raised),
+   keeping a buffer for slippage; the sizes are journaled once, so a restart never re-sizes. Then send and
+   wait as above.
 4. **Sweep.** Executions since the run began are pulled once more and the run is marked done.
 
 Every step is restartable: a new process calling :meth:`SendLoop.run` on the same journal and venue continues
-where the last one stopped; ``intent``, ``sent`` and ``unknown`` entries are looked up before anything is sent.
-Fills go to a :class:`FillSink` (the book), which deduplicates on ``(venue, execution_id)``.
+where the last one stopped; ``intent``, ``sent`` and ``unknown`` entries are looked up before anything is
+sent. Fills go to a :class:`FillSink` (the book), which deduplicates on ``(venue, execution_id)``.
 
-Hooks: ``hook(step)`` is called at ``"after_intent"``, ``"after_send"`` (the venue answered, nothing journaled yet),
-``"after_ack"`` and ``"after_fill"`` (a fill was booked); crash tests kill the process there.
+Hooks: ``hook(step)`` is called at ``"after_intent"``, ``"after_send"`` (the venue answered, nothing journaled
+yet), ``"after_ack"`` and ``"after_fill"`` (a fill was booked); crash tests kill the process there.
 """
 
 from __future__ import annotations
@@ -49,12 +52,12 @@ from trimtab.execution.orders import Leg
 __all__ = ["FillSink", "RunOutcome", "SendLoop", "SubmitSettings", "size_buys"]
 
 T = TypeVar("T")
-_ZERO = Decimal("0")
+_ZERO = Decimal(0)
 _SHARE_STEP = Decimal("0.000001")
 
 
 class FillSink(Protocol):
-    """Where fills go (the book): ``apply`` books a fill once; ``filled_quantity`` sums an order's booked fills."""
+    """Where fills go (the book): ``apply`` books a fill once; ``filled_quantity`` sums an order's fills."""
 
     def apply(self, fill: Fill) -> bool:
         """Book one fill; ``False`` when ``(venue, execution_id)`` was already booked."""
@@ -104,8 +107,9 @@ class SubmitSettings:
 class RunOutcome:
     """What one call of :meth:`SendLoop.run` achieved.
 
-    ``phase`` is the run's phase afterwards (``done`` when finished); ``unsettled`` the client ids still open when
-    the deadline passed; ``booked`` fills newly booked by this call; ``sizes`` the decided buy quantities by leg.
+    ``phase`` is the run's phase afterwards (``done`` when finished); ``unsettled`` the client ids still open
+    when the deadline passed; ``booked`` fills newly booked by this call; ``sizes`` the decided buy quantities
+    by leg.
     """
 
     run_id: str
@@ -121,13 +125,14 @@ class RunOutcome:
         return self.phase == RunPhase.DONE
 
 
-def size_buys(legs: Sequence[Leg], available: dict[str, Decimal], *, cash_buffer: Decimal,
-              fractional: bool = True) -> dict[int, Decimal]:
+def size_buys(
+    legs: Sequence[Leg], available: dict[str, Decimal], *, cash_buffer: Decimal, fractional: bool = True
+) -> dict[int, Decimal]:
     """Order quantities of buy legs from the cash each account has now.
 
-    Per account, the planned buys cost ``sum(quantity * price) * (1 + cash_buffer) + estimated costs``; when that
-    exceeds ``available[account]`` every buy is scaled by the same factor and rounded down (whole shares stay whole;
-    fractional ones keep six places). Never more than planned; 0 drops the leg.
+    Per account, the planned buys cost ``sum(quantity * price) * (1 + cash_buffer) + estimated costs``; when
+    that exceeds ``available[account]`` every buy is scaled by the same factor and rounded down (whole shares
+    stay whole; fractional ones keep six places). Never more than planned; 0 drops the leg.
     """
     by_account: dict[str, list[Leg]] = defaultdict(list)
     for leg in legs:
@@ -136,11 +141,13 @@ def size_buys(legs: Sequence[Leg], available: dict[str, Decimal], *, cash_buffer
     for account, group in by_account.items():
         need = sum((leg.value * (1 + cash_buffer) + leg.estimated_cost for leg in group), _ZERO)
         cash = max(available.get(account, _ZERO), _ZERO)
-        scale = Decimal("1") if need <= cash else (cash / need if need > 0 else _ZERO)
+        scale = Decimal(1) if need <= cash else (cash / need if need > 0 else _ZERO)
         for leg in group:
             whole = leg.quantity == leg.quantity.to_integral_value() or not fractional
-            step = Decimal("1") if whole else _SHARE_STEP
-            sizes[leg.leg] = min(leg.quantity, (leg.quantity * scale / step).to_integral_value(ROUND_DOWN) * step)
+            step = Decimal(1) if whole else _SHARE_STEP
+            sizes[leg.leg] = min(
+                leg.quantity, (leg.quantity * scale / step).to_integral_value(ROUND_DOWN) * step
+            )
     return sizes
 
 
@@ -160,8 +167,15 @@ class SendLoop:
         Called with a step name at the crash points listed in the module docstring.
     """
 
-    def __init__(self, broker: Broker, journal: OrderJournal, sink: FillSink, *,
-                 settings: SubmitSettings | None = None, hook: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        journal: OrderJournal,
+        sink: FillSink,
+        *,
+        settings: SubmitSettings | None = None,
+        hook: Callable[[str], None] | None = None,
+    ) -> None:
         self.broker = broker
         self.journal = journal
         self.sink = sink
@@ -174,10 +188,10 @@ class SendLoop:
 
     # -- retries ---------------------------------------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: object) -> T:
-        """Call the broker, retrying after ``RateLimited`` (its ``retry_after``) and ``BrokerUnavailable`` (backoff).
+        """Call the broker; retry after ``RateLimited`` (``retry_after``) and ``BrokerUnavailable`` (backoff).
 
-        Only for calls that change nothing at the venue or are safe to repeat (lookups, polls); ``submit`` has its
-        own handling in :meth:`send`.
+        Only for calls that change nothing at the venue or are safe to repeat (lookups, polls); ``submit`` has
+        its own handling in :meth:`send`.
         """
         for attempt in range(self.settings.max_retries + 1):
             try:
@@ -207,13 +221,15 @@ class SendLoop:
         return entry
 
     def _resolve(self, entry: JournalEntry) -> JournalEntry:
-        """An entry that may or may not be at the venue: look it up; send (same id) only if the venue never saw it."""
+        """An entry maybe at the venue: look it up; send (same id) only if the venue never saw it."""
         known = self.call(self.broker.lookup, entry.client_order_id)
         if known is not None:
             return self.journal.record_state(known, detail="lookup")
         if entry.status is not OrderStatus.INTENT and not self.capabilities.client_id_unique:
-            raise UnresolvedOrderError(f"order {entry.client_order_id} had an unclear outcome and the venue does not "
-                                       "refuse reused ids: reconcile before sending it again")
+            raise UnresolvedOrderError(
+                f"order {entry.client_order_id} had an unclear outcome and the venue does not "
+                "refuse reused ids: reconcile before sending it again"
+            )
         return self._submit(entry.order)
 
     def _submit(self, order: Order) -> JournalEntry:
@@ -221,7 +237,7 @@ class SendLoop:
         for attempt in range(self.settings.max_retries + 1):
             try:
                 ack = self.broker.submit(order)
-            except (RateLimited, BrokerUnavailable) as err:      # nothing was sent
+            except (RateLimited, BrokerUnavailable) as err:  # nothing was sent
                 if attempt == self.settings.max_retries:
                     raise
                 self._wait(err, attempt)
@@ -229,8 +245,14 @@ class SendLoop:
             except OrderRejected as err:
                 self._hook("after_send")
                 return self.journal.record_state(
-                    OrderState(client_order_id=cid, status=OrderStatus.REJECTED, quantity=order.quantity,
-                               reject_reason=f"{err.reason}: {err}"), detail="rejected on submit")
+                    OrderState(
+                        client_order_id=cid,
+                        status=OrderStatus.REJECTED,
+                        quantity=order.quantity,
+                        reject_reason=f"{err.reason}: {err}",
+                    ),
+                    detail="rejected on submit",
+                )
             except (AmbiguousSubmit, DuplicateClientOrderId) as err:
                 self._hook("after_send")
                 self.journal.transition(cid, OrderStatus.UNKNOWN, detail=f"{type(err).__name__}: {err}")
@@ -238,16 +260,20 @@ class SendLoop:
                 if known is not None:
                     return self.journal.record_state(known, detail="lookup after unclear submit")
                 if not self.capabilities.client_id_unique:
-                    raise UnresolvedOrderError(f"order {cid}: unclear submit and the venue does not refuse reused "
-                                               "ids: reconcile before sending it again") from err
+                    raise UnresolvedOrderError(
+                        f"order {cid}: unclear submit and the venue does not refuse reused "
+                        "ids: reconcile before sending it again"
+                    ) from err
                 self.journal.transition(cid, OrderStatus.SENT, detail="resubmit: the venue never saw it")
                 continue
             self._hook("after_send")
             entry = self.journal.record_ack(ack)
             self._hook("after_ack")
             return entry
-        raise UnresolvedOrderError(f"order {cid}: the venue answered neither with the order nor without it after "
-                                   f"{self.settings.max_retries} tries; reconcile")
+        raise UnresolvedOrderError(
+            f"order {cid}: the venue answered neither with the order nor without it after "
+            f"{self.settings.max_retries} tries; reconcile"
+        )
 
     # -- fills and states ------------------------------------------------------------------------------
     def book(self, fills: Iterable[Fill], ours: set[str]) -> None:
@@ -261,12 +287,15 @@ class SendLoop:
             self._seen.add(fill.key)
 
     def pump(self, cids: Sequence[str], since: datetime) -> None:
-        """One poll: pushed events, a lookup of every open order, and pulled executions when the book is behind."""
+        """One poll: pushed events, a lookup of each open order, pulled executions when the book is behind."""
         ours = set(cids)
         events = self.call(self.broker.drain_events)
         self.book([e.fill for e in events if e.fill is not None], ours)
-        latest = {e.state.client_order_id: e.state for e in events
-                  if e.state is not None and e.state.client_order_id in ours}
+        latest = {
+            e.state.client_order_id: e.state
+            for e in events
+            if e.state is not None and e.state.client_order_id in ours
+        }
         behind = False
         entries = self.journal.entries_for(cids)
         for cid in cids:
@@ -288,7 +317,8 @@ class SendLoop:
 
     def cancel(self, client_order_id: str) -> JournalEntry | None:
         """Request a cancel: an order never sent is withdrawn (``intent -> canceled``); an open one goes to
-        ``pending_cancel`` and the venue is asked; the outcome (canceled, or filled after all) comes from polls."""
+        ``pending_cancel`` and the venue is asked; the outcome (canceled, or filled after all) comes from
+        polls."""
         entry = self.journal.entry(client_order_id)
         if entry is None or entry.status.is_terminal:
             return entry
@@ -296,20 +326,27 @@ class SendLoop:
             known = self.call(self.broker.lookup, client_order_id)
             if known is None:
                 if entry.status is OrderStatus.INTENT:
-                    return self.journal.transition(client_order_id, OrderStatus.CANCELED, detail="withdrawn unsent")
+                    return self.journal.transition(
+                        client_order_id, OrderStatus.CANCELED, detail="withdrawn unsent"
+                    )
                 return self._resolve(entry)
             entry = self.journal.record_state(known, detail="lookup before cancel")
             if entry.status.is_terminal:
                 return entry
-        entry = self.journal.transition(client_order_id, OrderStatus.PENDING_CANCEL, detail="cancel requested")
+        entry = self.journal.transition(
+            client_order_id, OrderStatus.PENDING_CANCEL, detail="cancel requested"
+        )
         self.call(self.broker.cancel, client_order_id)
         return entry
 
     def settled(self, cid: str, entry: JournalEntry | None = None) -> bool:
         """Terminal, and the booked fills add up to what the venue reports filled."""
         entry = entry or self.journal.entry(cid)
-        return entry is not None and entry.status.is_terminal and \
-            self.sink.filled_quantity(self.venue, cid) >= entry.filled_quantity
+        return (
+            entry is not None
+            and entry.status.is_terminal
+            and self.sink.filled_quantity(self.venue, cid) >= entry.filled_quantity
+        )
 
     def await_settled(self, cids: Sequence[str], since: datetime) -> list[str]:
         """Poll until every order is settled or the deadline passes; the ids still unsettled."""
@@ -330,9 +367,12 @@ class SendLoop:
             return
         session = self.broker.trading_session(sorted({o.symbol for o in unsent}), self.journal.now())
         if session.status is SessionStatus.CLOSED or (
-                session.status is SessionStatus.EXTENDED and any(o.order_type is OrderType.MARKET for o in unsent)):
-            raise MarketClosed(f"the venue's session is {session.status}: nothing was sent; run again when the "
-                               "market is open")
+            session.status is SessionStatus.EXTENDED and any(o.order_type is OrderType.MARKET for o in unsent)
+        ):
+            raise MarketClosed(
+                f"the venue's session is {session.status}: nothing was sent; run again when the "
+                "market is open"
+            )
 
     def run(self, run_id: str) -> RunOutcome:
         """Carry a journaled run on from wherever it stands (see the module docstring)."""
@@ -359,11 +399,20 @@ class SendLoop:
             available: dict[str, Decimal] = {}
             for account in sorted({leg.account for leg in buys}):
                 snapshot = self.call(self.broker.account, account)
-                available[account] = snapshot.cash if snapshot.buying_power is None else \
-                    min(snapshot.cash, snapshot.buying_power)
-            self.journal.set_sized_quantities(run_id, size_buys(buys, available,
-                                                                cash_buffer=self.settings.cash_buffer,
-                                                                fractional=self.capabilities.fractional))
+                available[account] = (
+                    snapshot.cash
+                    if snapshot.buying_power is None
+                    else min(snapshot.cash, snapshot.buying_power)
+                )
+            self.journal.set_sized_quantities(
+                run_id,
+                size_buys(
+                    buys,
+                    available,
+                    cash_buffer=self.settings.cash_buffer,
+                    fractional=self.capabilities.fractional,
+                ),
+            )
             sizes = self.journal.sized_quantities(run_id)
         outcome.sizes = {leg.leg: sizes[leg.leg] or _ZERO for leg in buys}
         orders = [leg.order(quantity=sizes[leg.leg]) for leg in buys if (sizes[leg.leg] or _ZERO) > 0]

@@ -1,16 +1,16 @@
 """The execute workflow: a trade plan -> journaled run -> orders at a broker -> fills -> book -> summary.
 
-``trimtab execute PORTFOLIO`` plans with :func:`trimtab.job.plan_rebalance` and calls :func:`execute_plan` with the
-plan and the portfolio's household. :func:`execute_plan`:
+``trimtab execute PORTFOLIO`` plans with :func:`trimtab.job.plan_rebalance` and calls :func:`execute_plan`
+with the plan and the portfolio's household. :func:`execute_plan`:
 
-1. names the run after the plan (:func:`~trimtab.execution.orders.run_id_for`); a run of the same plan that already
-   finished is reported, not repeated; one that is unfinished (a crash, a deadline) is carried on;
+1. names the run after the plan (:func:`~trimtab.execution.orders.run_id_for`); a run of the same plan that
+   already finished is reported, not repeated; one that is unfinished (a crash, a deadline) is carried on;
 2. finishes any other unfinished run of the household first (the journal alone says what to do);
 3. for a new run: imports the household into an empty book, or checks that the book matches it exactly
-   (:class:`~trimtab.book.ledger.BookMismatchError` otherwise, before anything is written), shows the orders and
-   asks for confirmation;
-4. journals the run and its legs, and hands it to :class:`~trimtab.execution.submit.SendLoop` (sells first, then
-   buys sized from the cash actually raised);
+   (:class:`~trimtab.book.ledger.BookMismatchError` otherwise, before anything is written), shows the orders
+   and asks for confirmation;
+4. journals the run and its legs, and hands it to :class:`~trimtab.execution.submit.SendLoop` (sells first,
+   then buys sized from the cash actually raised);
 5. reconciles the book against the broker and returns an :class:`ExecutionSummary`.
 
 This module is where execution meets the book (like ``cycle``); the send loop itself only sees a ``FillSink``.
@@ -94,9 +94,9 @@ class OrderLine:
 class ExecutionSummary:
     """What :func:`execute_plan` did.
 
-    ``status`` is one of ``dry_run`` (nothing written or sent), ``declined`` (not confirmed), ``nothing_to_do``,
-    ``already_done`` (this plan ran before), ``done`` or ``unfinished`` (orders still open at the deadline; run
-    again to continue). Cash is in dollars per account.
+    ``status`` is one of ``dry_run`` (nothing written or sent), ``declined`` (not confirmed),
+    ``nothing_to_do``, ``already_done`` (this plan ran before), ``done`` or ``unfinished`` (orders still open
+    at the deadline; run again to continue). Cash is in dollars per account.
     """
 
     run_id: str
@@ -113,14 +113,29 @@ class ExecutionSummary:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready document (decimals as strings)."""
+
         def s(x: Decimal | None) -> str | None:
             return None if x is None else str(x)
+
         return {
-            "run_id": self.run_id, "household": self.household, "status": self.status, "venue": self.venue,
-            "orders": [{"client_order_id": line.client_order_id, "account": line.account, "symbol": line.symbol,
-                        "side": str(line.side), "planned": s(line.planned), "ordered": s(line.ordered),
-                        "filled": s(line.filled), "average_price": s(line.average_price), "status": line.status}
-                       for line in self.lines],
+            "run_id": self.run_id,
+            "household": self.household,
+            "status": self.status,
+            "venue": self.venue,
+            "orders": [
+                {
+                    "client_order_id": line.client_order_id,
+                    "account": line.account,
+                    "symbol": line.symbol,
+                    "side": str(line.side),
+                    "planned": s(line.planned),
+                    "ordered": s(line.ordered),
+                    "filled": s(line.filled),
+                    "average_price": s(line.average_price),
+                    "status": line.status,
+                }
+                for line in self.lines
+            ],
             "fills_booked": self.fills_booked,
             "cash_before": {k: s(v) for k, v in self.cash_before.items()},
             "cash_after": {k: s(v) for k, v in self.cash_after.items()},
@@ -136,22 +151,38 @@ def _as_date(value: date | datetime) -> date:
     return value
 
 
-def _lines(legs: Sequence[Leg], entries: Sequence[JournalEntry], sizes: Mapping[int, Decimal | None]) -> list[OrderLine]:
+def _lines(
+    legs: Sequence[Leg], entries: Sequence[JournalEntry], sizes: Mapping[int, Decimal | None]
+) -> list[OrderLine]:
     latest: dict[int, JournalEntry] = {}
     for entry in entries:
         if entry.leg not in latest or entry.attempt > latest[entry.leg].attempt:
             latest[entry.leg] = entry
     out = []
     for leg in legs:
-        entry = latest.get(leg.leg)
-        if entry is None:
+        found = latest.get(leg.leg)
+        if found is None:
             size = sizes.get(leg.leg)
             status = "dropped (no cash)" if size is not None and size == 0 else "not sent"
-            out.append(OrderLine(None, leg.account, leg.symbol, leg.side, leg.quantity, size, Decimal("0"), None,
-                                 status))
+            out.append(
+                OrderLine(
+                    None, leg.account, leg.symbol, leg.side, leg.quantity, size, Decimal(0), None, status
+                )
+            )
         else:
-            out.append(OrderLine(entry.client_order_id, leg.account, leg.symbol, leg.side, leg.quantity,
-                                 entry.order.quantity, entry.filled_quantity, entry.average_price, str(entry.status)))
+            out.append(
+                OrderLine(
+                    found.client_order_id,
+                    leg.account,
+                    leg.symbol,
+                    leg.side,
+                    leg.quantity,
+                    found.order.quantity,
+                    found.filled_quantity,
+                    found.average_price,
+                    str(found.status),
+                )
+            )
     return out
 
 
@@ -160,12 +191,18 @@ def reconcile_with_broker(book: Book, broker: Broker, accounts: Sequence[str]) -
     cash = {}
     for account in accounts:
         cash[account] = broker.account(account).cash
-    return reconcile(book.positions(accounts), book.cash_by_account(accounts), positions_by_key(broker.positions()),
-                     cash, accounts=accounts, other_name=broker.capabilities().venue)
+    return reconcile(
+        book.positions(accounts),
+        book.cash_by_account(accounts),
+        positions_by_key(broker.positions()),
+        cash,
+        accounts=accounts,
+        other_name=broker.capabilities().venue,
+    )
 
 
 def open_paper_accounts(broker: PaperBroker, book: Book, household: Household) -> None:
-    """Open the household's accounts at the paper venue that it does not know yet, from the book (its truth)."""
+    """Open the household's accounts the paper venue does not know yet, from the book (its truth)."""
     positions = book.positions(household.account_ids)
     cash = book.cash_by_account(household.account_ids)
     for account in household.account_ids:
@@ -177,19 +214,37 @@ def open_paper_accounts(broker: PaperBroker, book: Book, household: Household) -
                 broker.set_position(account, symbol, quantity)
 
 
-def resume_runs(household: str, *, broker: Broker, engine: Engine, settings: SubmitSettings | None = None,
-                hook: Callable[[str], None] | None = None, skip: str | None = None) -> list[RunOutcome]:
+def resume_runs(
+    household: str,
+    *,
+    broker: Broker,
+    engine: Engine,
+    settings: SubmitSettings | None = None,
+    hook: Callable[[str], None] | None = None,
+    skip: str | None = None,
+) -> list[RunOutcome]:
     """Carry on every unfinished run of ``household`` (except ``skip``) from the journal alone."""
     journal = OrderJournal(engine)
     loop = SendLoop(broker, journal, Book(engine, hook=hook), settings=settings, hook=hook)
-    return [loop.run(run.run_id) for run in journal.runs(household=household, unfinished=True)
-            if run.run_id != skip]
+    return [
+        loop.run(run.run_id)
+        for run in journal.runs(household=household, unfinished=True)
+        if run.run_id != skip
+    ]
 
 
-def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine: Engine,
-                 dry_run: bool = False, confirm: Callable[[ExecutionSummary], bool] | None = None,
-                 settings: SubmitSettings | None = None, hook: Callable[[str], None] | None = None,
-                 run_id: str | None = None) -> ExecutionSummary:
+def execute_plan(
+    plan: PlanLike,
+    household: Household,
+    *,
+    broker: Broker,
+    engine: Engine,
+    dry_run: bool = False,
+    confirm: Callable[[ExecutionSummary], bool] | None = None,
+    settings: SubmitSettings | None = None,
+    hook: Callable[[str], None] | None = None,
+    run_id: str | None = None,
+) -> ExecutionSummary:
     """Execute a trade plan for a household through ``broker``, journaled and booked in ``engine``'s database.
 
     Parameters
@@ -199,8 +254,8 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
     household : Household
         The household the plan was made from (its accounts, cash and lots must match the book).
     broker : Broker
-        The venue; a :class:`~trimtab.execution.paper.PaperBroker` gets the household's accounts opened from the
-        book if it does not know them.
+        The venue; a :class:`~trimtab.execution.paper.PaperBroker` gets the household's accounts opened from
+        the book if it does not know them.
     engine : sqlalchemy.Engine
         The database of record (:func:`trimtab.db.open_database`).
     dry_run : bool
@@ -235,9 +290,12 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
 
     if existing is not None and existing.is_done:
         summary.status = "already_done"
-        summary.lines = _lines(journal.legs(run_id), journal.entries(run_id=run_id), journal.sized_quantities(run_id))
-        summary.notes.append(f"run {run_id} already finished on {existing.finished_at:%Y-%m-%d %H:%M} UTC; "
-                             "nothing sent")
+        summary.lines = _lines(
+            journal.legs(run_id), journal.entries(run_id=run_id), journal.sized_quantities(run_id)
+        )
+        summary.notes.append(
+            f"run {run_id} already finished on {existing.finished_at:%Y-%m-%d %H:%M} UTC; nothing sent"
+        )
         return summary
 
     in_book = {a.account_id for a in book.accounts()}
@@ -247,13 +305,25 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
         if not unfinished:
             book.check_matches(household)
     if dry_run:
-        summary.lines = [OrderLine(leg.client_order_id(), leg.account, leg.symbol, leg.side, leg.quantity,
-                                   leg.quantity if leg.side is Side.SELL else None, Decimal("0"), None,
-                                   "would send" if leg.side is Side.SELL else "sized after sells")
-                         for leg in legs]
+        summary.lines = [
+            OrderLine(
+                leg.client_order_id(),
+                leg.account,
+                leg.symbol,
+                leg.side,
+                leg.quantity,
+                leg.quantity if leg.side is Side.SELL else None,
+                Decimal(0),
+                None,
+                "would send" if leg.side is Side.SELL else "sized after sells",
+            )
+            for leg in legs
+        ]
         summary.cash_before = {a.id: a.cash for a in household.accounts}
         if fresh:
-            summary.notes.append("the book has no accounts of this household yet: a real run imports them first")
+            summary.notes.append(
+                "the book has no accounts of this household yet: a real run imports them first"
+            )
         return summary
     if existing is None and not legs:
         summary.status = "nothing_to_do"
@@ -271,7 +341,9 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
     if isinstance(broker, PaperBroker):
         open_paper_accounts(broker, book, household)
     summary.cash_before = book.cash_by_account(household.account_ids)
-    outcomes = resume_runs(household.name, broker=broker, engine=engine, settings=settings, hook=hook, skip=run_id)
+    outcomes = resume_runs(
+        household.name, broker=broker, engine=engine, settings=settings, hook=hook, skip=run_id
+    )
     summary.resumed = [o.run_id for o in outcomes]
     if existing is None:
         if outcomes:
@@ -288,11 +360,15 @@ def execute_plan(plan: PlanLike, household: Household, *, broker: Broker, engine
     summary.cash_after = book.cash_by_account(household.account_ids)
     summary.reconciliation = reconcile_with_broker(book, broker, household.account_ids)
     if outcome.unsettled:
-        summary.notes.append(f"{len(outcome.unsettled)} orders still open at the deadline: run the same command "
-                             "again to continue, or `trimtab reconcile`")
+        summary.notes.append(
+            f"{len(outcome.unsettled)} orders still open at the deadline: run the same command "
+            "again to continue, or `trimtab reconcile`"
+        )
     rejected = [line for line in summary.lines if line.status == str(OrderStatus.REJECTED)]
     if rejected:
-        summary.notes.append(f"{len(rejected)} orders rejected by the venue; the next plan starts from the book")
+        summary.notes.append(
+            f"{len(rejected)} orders rejected by the venue; the next plan starts from the book"
+        )
     return summary
 
 
@@ -310,8 +386,14 @@ def default_paper_state_path(database_url: str | None = None) -> Path:
     return Path(str(default_db)).with_name("paper-broker.json")
 
 
-def make_broker(name: str, *, prices: Mapping[str, Decimal] | None = None, paper_state: Path | None = None,
-                database_url: str | None = None, paper_config: PaperConfig | None = None) -> Broker:
+def make_broker(
+    name: str,
+    *,
+    prices: Mapping[str, Decimal] | None = None,
+    paper_state: Path | None = None,
+    database_url: str | None = None,
+    paper_config: PaperConfig | None = None,
+) -> Broker:
     """The broker called ``name`` (``--broker``).
 
     ``paper``: a :class:`~trimtab.execution.paper.PaperBroker` whose state lives in ``paper_state`` (default
@@ -329,5 +411,8 @@ def make_broker(name: str, *, prices: Mapping[str, Decimal] | None = None, paper
         for symbol, price in (prices or {}).items():
             broker.set_price(symbol, price)
         return broker
-    raise UnknownBrokerError(f"unknown broker {name!r}", got=name,
-                             fix=f"use one of: {', '.join(BROKER_NAMES)} (live adapters come as extras)")
+    raise UnknownBrokerError(
+        f"unknown broker {name!r}",
+        got=name,
+        fix=f"use one of: {', '.join(BROKER_NAMES)} (live adapters come as extras)",
+    )

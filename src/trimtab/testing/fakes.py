@@ -1,11 +1,12 @@
 """ScriptedBroker: a small in-memory venue that rejects, part-fills and fails on cue.
 
-Unlike :class:`~trimtab.execution.paper.PaperBroker` it pushes no events (``drain_events`` is always empty), so code
-under test must poll ``lookup`` and pull ``executions``; it fills at fixed prices in ``fills_per_order`` equal parts,
-one part per poll. Cues (:meth:`ScriptedBroker.cue`) script the next answers: a rejection with a given reason, an
-ambiguous submit before or after acceptance, a rate limit, a disconnect, repeated execution reports, or a fill
-racing the next cancel. It implements :class:`~trimtab.execution.broker.Broker` and
-:class:`~trimtab.execution.broker.VenueControl`, and passes :func:`trimtab.testing.checks.check_broker`.
+Unlike :class:`~trimtab.execution.paper.PaperBroker` it pushes no events (``drain_events`` is always empty),
+so code under test must poll ``lookup`` and pull ``executions``; it fills at fixed prices in
+``fills_per_order`` equal parts, one part per poll. Cues (:meth:`ScriptedBroker.cue`) script the next answers:
+a rejection with a given reason, an ambiguous submit before or after acceptance, a rate limit, a disconnect,
+repeated execution reports, or a fill racing the next cancel. It implements
+:class:`~trimtab.execution.broker.Broker` and :class:`~trimtab.execution.broker.VenueControl`, and passes
+:func:`trimtab.testing.checks.check_broker`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 
 from trimtab.domain.orders import (
@@ -51,7 +52,7 @@ from trimtab.execution.errors import (
 
 __all__ = ["POSTGRES_TEST_URL_ENV", "ScriptedBroker", "postgres_test_url", "temporary_schema"]
 
-_ZERO = Decimal("0")
+_ZERO = Decimal(0)
 _OPEN = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 _ANY_CALL = frozenset({"submit", "lookup", "cancel", "executions", "account", "positions"})
 _CUE_CALLS: Mapping[str, frozenset[str]] = {
@@ -75,7 +76,7 @@ class _Order:
     gross: Decimal = _ZERO
     submissions: int = 1
     reject_reason: str | None = None
-    updated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class ScriptedBroker:
@@ -109,14 +110,20 @@ class ScriptedBroker:
     OrderRejected insufficient_funds
     """
 
-    def __init__(self, prices: Mapping[str, Decimal] | None = None, *, fills_per_order: int = 2,
-                 fee_per_fill: Decimal = Decimal("0"), venue: str = "scripted",
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        prices: Mapping[str, Decimal] | None = None,
+        *,
+        fills_per_order: int = 2,
+        fee_per_fill: Decimal = Decimal(0),
+        venue: str = "scripted",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.prices: dict[str, Decimal] = dict(prices or {})
         self.fills_per_order = max(1, fills_per_order)
         self.fee_per_fill = fee_per_fill
         self.venue = venue
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._orders: dict[str, _Order] = {}
         self._executions: list[Fill] = []
         self._cash: dict[str, Decimal] = {}
@@ -150,8 +157,14 @@ class ScriptedBroker:
     # -- Broker ----------------------------------------------------------------------------------------
     def capabilities(self) -> Capabilities:
         """Fractional, market and limit, no push, unique client ids, lookup by scan."""
-        return Capabilities(venue=self.venue, fractional=True, pushes_events=False, client_id_max_len=50,
-                            client_id_unique=True, lookup_by_client_id=False)
+        return Capabilities(
+            venue=self.venue,
+            fractional=True,
+            pushes_events=False,
+            client_id_max_len=50,
+            client_id_unique=True,
+            lookup_by_client_id=False,
+        )
 
     def account(self, account_id: str | None = None) -> AccountSnapshot:
         """Cash of one account."""
@@ -167,13 +180,20 @@ class ScriptedBroker:
         """Non-zero positions."""
         with self._lock:
             self._take("positions")
-            return [BrokerPosition(account=a, symbol=s, quantity=q) for (a, s), q in sorted(self._positions.items())
-                    if q != 0]
+            return [
+                BrokerPosition(account=a, symbol=s, quantity=q)
+                for (a, s), q in sorted(self._positions.items())
+                if q != 0
+            ]
 
     def instrument_rules(self, symbols: Sequence[str]) -> Mapping[str, InstrumentRules]:
         """Priced symbols are tradable and fractionable."""
-        return {s: InstrumentRules(symbol=s, tradable=s in self.prices, fractionable=True,
-                                   increment=Decimal("0.000001")) for s in symbols}
+        return {
+            s: InstrumentRules(
+                symbol=s, tradable=s in self.prices, fractionable=True, increment=Decimal("0.000001")
+            )
+            for s in symbols
+        }
 
     def trading_session(self, symbols: Sequence[str], at: datetime) -> TradingSession:
         """The session set by :meth:`set_session`."""
@@ -185,7 +205,9 @@ class ScriptedBroker:
             cue = self._take("submit")
             kind = cue[0] if cue else None
             if kind == FaultKind.ERROR_BEFORE_ACCEPT:
-                raise AmbiguousSubmit("scripted: 503 before acceptance", client_order_id=order.client_order_id)
+                raise AmbiguousSubmit(
+                    "scripted: 503 before acceptance", client_order_id=order.client_order_id
+                )
             if self._session is SessionStatus.CLOSED:
                 raise MarketClosed("scripted: closed", client_order_id=order.client_order_id)
             known = self._orders.get(order.client_order_id)
@@ -196,17 +218,27 @@ class ScriptedBroker:
             reason = self._refusal(order)
             if kind == "reject":
                 reason = RejectReason(str(cue[1].get("reason", RejectReason.OTHER)))  # type: ignore[index]
-            record = _Order(order=order, venue_order_id=f"S{self._seq:06d}",
-                            status=OrderStatus.REJECTED if reason else OrderStatus.ACCEPTED,
-                            parts=[] if reason else self._parts(order), reject_reason=reason,
-                            updated=self._clock())
+            record = _Order(
+                order=order,
+                venue_order_id=f"S{self._seq:06d}",
+                status=OrderStatus.REJECTED if reason else OrderStatus.ACCEPTED,
+                parts=[] if reason else self._parts(order),
+                reject_reason=reason,
+                updated=self._clock(),
+            )
             self._orders[order.client_order_id] = record
             if kind == FaultKind.TIMEOUT_AFTER_ACCEPT:
-                raise AmbiguousSubmit("scripted: timeout after acceptance", client_order_id=order.client_order_id)
+                raise AmbiguousSubmit(
+                    "scripted: timeout after acceptance", client_order_id=order.client_order_id
+                )
             if reason is not None:
                 raise OrderRejected(reason, client_order_id=order.client_order_id)
-            return Ack(client_order_id=order.client_order_id, venue_order_id=record.venue_order_id,
-                       status=OrderStatus.ACCEPTED, venue_time=record.updated)
+            return Ack(
+                client_order_id=order.client_order_id,
+                venue_order_id=record.venue_order_id,
+                status=OrderStatus.ACCEPTED,
+                venue_time=record.updated,
+            )
 
     def lookup(self, client_order_id: str) -> OrderState | None:
         """State of an order (one more part of every open order fills first)."""
@@ -297,10 +329,20 @@ class ScriptedBroker:
     def venue_orders(self) -> list[VenueOrder]:
         """Orders in arrival order."""
         with self._lock:
-            return [VenueOrder(client_order_id=cid, venue_order_id=r.venue_order_id, account=r.order.account,
-                               symbol=r.order.symbol, side=str(r.order.side),
-                               quantity=r.order.quantity or _ZERO, status=r.status, filled_quantity=r.filled,
-                               submissions=r.submissions) for cid, r in self._orders.items()]
+            return [
+                VenueOrder(
+                    client_order_id=cid,
+                    venue_order_id=r.venue_order_id,
+                    account=r.order.account,
+                    symbol=r.order.symbol,
+                    side=str(r.order.side),
+                    quantity=r.order.quantity or _ZERO,
+                    status=r.status,
+                    filled_quantity=r.filled,
+                    submissions=r.submissions,
+                )
+                for cid, r in self._orders.items()
+            ]
 
     def venue_executions(self) -> list[Fill]:
         """Executions in time order."""
@@ -314,16 +356,29 @@ class ScriptedBroker:
         if order.account not in self._cash:
             return RejectReason.OTHER
         if order.side is Side.SELL:
-            working = sum((r.order.quantity - r.filled for r in self._orders.values()  # type: ignore[operator]
-                           if r.status in _OPEN and r.order.side is Side.SELL and r.order.account == order.account
-                           and r.order.symbol == order.symbol), _ZERO)
+            working = sum(
+                (
+                    (r.order.quantity or _ZERO) - r.filled
+                    for r in self._orders.values()
+                    if r.status in _OPEN
+                    and r.order.side is Side.SELL
+                    and r.order.account == order.account
+                    and r.order.symbol == order.symbol
+                ),
+                _ZERO,
+            )
             if order.quantity > self._positions.get((order.account, order.symbol), _ZERO) - working:
                 return RejectReason.INSUFFICIENT_POSITION
         else:
-            working = sum(((r.order.quantity - r.filled) * self.prices[r.order.symbol]  # type: ignore[operator]
-                           + self.fee_per_fill * len(r.parts)
-                           for r in self._orders.values() if r.status in _OPEN and r.order.side is Side.BUY
-                           and r.order.account == order.account), _ZERO)
+            working = sum(
+                (
+                    ((r.order.quantity or _ZERO) - r.filled) * self.prices[r.order.symbol]
+                    + self.fee_per_fill * len(r.parts)
+                    for r in self._orders.values()
+                    if r.status in _OPEN and r.order.side is Side.BUY and r.order.account == order.account
+                ),
+                _ZERO,
+            )
             need = order.quantity * self.prices[order.symbol] + self.fee_per_fill * self.fills_per_order
             if need > self._cash[order.account] - working:
                 return RejectReason.INSUFFICIENT_FUNDS
@@ -331,7 +386,7 @@ class ScriptedBroker:
 
     def _parts(self, order: Order) -> list[Decimal]:
         assert order.quantity is not None
-        step = Decimal("1") if not order.is_fractional else Decimal("0.000001")
+        step = Decimal(1) if not order.is_fractional else Decimal("0.000001")
         base = (order.quantity / self.fills_per_order / step).to_integral_value(ROUND_DOWN) * step
         if base <= 0:
             return [order.quantity]
@@ -347,16 +402,30 @@ class ScriptedBroker:
     def _fill_part(self, cid: str, record: _Order) -> bool:
         order = record.order
         price = self.prices[order.symbol]
-        if order.order_type is OrderType.LIMIT and order.limit_price is not None and (
+        if (
+            order.order_type is OrderType.LIMIT
+            and order.limit_price is not None
+            and (
                 (order.side is Side.BUY and price > order.limit_price)
-                or (order.side is Side.SELL and price < order.limit_price)):
+                or (order.side is Side.SELL and price < order.limit_price)
+            )
+        ):
             return False
         quantity = record.parts.pop(0)
         self._seq += 1
-        fill = Fill(venue=self.venue, execution_id=f"SX{self._seq:06d}", client_order_id=cid,
-                    venue_order_id=record.venue_order_id, account=order.account, symbol=order.symbol,
-                    side=order.side, quantity=quantity, price=price, fee=self.fee_per_fill,
-                    executed_at=self._clock())
+        fill = Fill(
+            venue=self.venue,
+            execution_id=f"SX{self._seq:06d}",
+            client_order_id=cid,
+            venue_order_id=record.venue_order_id,
+            account=order.account,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=quantity,
+            price=price,
+            fee=self.fee_per_fill,
+            executed_at=self._clock(),
+        )
         self._executions.append(fill)
         self._cash[order.account] += fill.cash_change
         sign = 1 if order.side is Side.BUY else -1
@@ -370,24 +439,33 @@ class ScriptedBroker:
 
     @staticmethod
     def _state(cid: str, record: _Order) -> OrderState:
-        return OrderState(client_order_id=cid, status=record.status, venue_order_id=record.venue_order_id,
-                          quantity=record.order.quantity, filled_quantity=record.filled,
-                          average_price=record.gross / record.filled if record.filled else None,
-                          reject_reason=record.reject_reason, updated_at=record.updated)
+        return OrderState(
+            client_order_id=cid,
+            status=record.status,
+            venue_order_id=record.venue_order_id,
+            quantity=record.order.quantity,
+            filled_quantity=record.filled,
+            average_price=record.gross / record.filled if record.filled else None,
+            reject_reason=record.reject_reason,
+            updated_at=record.updated,
+        )
 
 
 # -- databases for tests ------------------------------------------------------------------------------------
-#: Environment variable with a PostgreSQL URL for tests (default: the local server at 127.0.0.1:5432, db ``test``).
+#: Environment variable with a PostgreSQL URL for tests (default: 127.0.0.1:5432, database ``test``).
 POSTGRES_TEST_URL_ENV = "TRIMTAB_TEST_POSTGRES"
-_PG_CANDIDATES = ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "postgresql+psycopg://root@127.0.0.1:5432/test")
+_PG_CANDIDATES = (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "postgresql+psycopg://root@127.0.0.1:5432/test",
+)
 _pg_probe: dict[str, str | None] = {}
 
 
 def postgres_test_url() -> tuple[str | None, str]:
     """A reachable PostgreSQL URL for tests and, when there is none, the reason (for ``pytest.skip``).
 
-    Tries ``$TRIMTAB_TEST_POSTGRES``, then ``postgres@`` and ``root@`` on 127.0.0.1:5432, database ``test`` (trust
-    authentication), with a 3-second connect timeout; the answer is cached for the process.
+    Tries ``$TRIMTAB_TEST_POSTGRES``, then ``postgres@`` and ``root@`` on 127.0.0.1:5432, database ``test``
+    (trust authentication), with a 3-second connect timeout; the answer is cached for the process.
     """
     if "url" in _pg_probe:
         return _pg_probe["url"], _pg_probe["reason"] or ""
@@ -395,7 +473,9 @@ def postgres_test_url() -> tuple[str | None, str]:
 
     from sqlalchemy import create_engine, text
 
-    candidates = [os.environ[POSTGRES_TEST_URL_ENV]] if os.environ.get(POSTGRES_TEST_URL_ENV) else list(_PG_CANDIDATES)
+    candidates = (
+        [os.environ[POSTGRES_TEST_URL_ENV]] if os.environ.get(POSTGRES_TEST_URL_ENV) else list(_PG_CANDIDATES)
+    )
     reason = "no PostgreSQL server reachable"
     for url in candidates:
         try:
@@ -413,7 +493,7 @@ def postgres_test_url() -> tuple[str | None, str]:
 
 @contextmanager
 def temporary_schema(base_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema for one test: yields a URL whose ``search_path`` is that schema, drops it after."""
+    """A fresh PostgreSQL schema: yields a URL whose ``search_path`` is that schema; drops it after."""
     import uuid
 
     from sqlalchemy import create_engine, text

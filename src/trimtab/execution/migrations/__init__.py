@@ -1,1 +1,1 @@
-"""Alembic migrations of the database of record (journal and book tables); run by :func:`trimtab.db.migrate`."""
+"""Alembic migrations of the database of record (journal and book); run by :func:`trimtab.db.migrate`."""

@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.Column("limit_price", DecimalText(), nullable=True),
         sa.Column("time_in_force", sa.String(8), nullable=False),
         sa.Column("sized_quantity", DecimalText(), nullable=True),
-        sa.ForeignKeyConstraint(["run_id"], ["journal_runs.run_id"], name="fk_journal_legs_run_id_journal_runs"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["journal_runs.run_id"], name="fk_journal_legs_run_id_journal_runs"
+        ),
         sa.PrimaryKeyConstraint("run_id", "leg", name="pk_journal_legs"),
     )
     op.create_table(
@@ -70,8 +72,11 @@ def upgrade() -> None:
         sa.Column("reject_reason", sa.String(200), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["run_id", "leg"], ["journal_legs.run_id", "journal_legs.leg"],
-                                name="fk_journal_orders_run_id_journal_legs"),
+        sa.ForeignKeyConstraint(
+            ["run_id", "leg"],
+            ["journal_legs.run_id", "journal_legs.leg"],
+            name="fk_journal_orders_run_id_journal_legs",
+        ),
         sa.PrimaryKeyConstraint("client_order_id", name="pk_journal_orders"),
     )
     op.create_index("ix_journal_orders_run_id", "journal_orders", ["run_id"])
@@ -84,8 +89,11 @@ def upgrade() -> None:
         sa.Column("from_status", sa.String(20), nullable=True),
         sa.Column("to_status", sa.String(20), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["client_order_id"], ["journal_orders.client_order_id"],
-                                name="fk_journal_events_client_order_id_journal_orders"),
+        sa.ForeignKeyConstraint(
+            ["client_order_id"],
+            ["journal_orders.client_order_id"],
+            name="fk_journal_events_client_order_id_journal_orders",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_journal_events"),
     )
     op.create_index("ix_journal_events_client_order_id", "journal_events", ["client_order_id"])
@@ -111,8 +119,9 @@ def upgrade() -> None:
         sa.Column("cost_basis", DecimalText(), nullable=False),
         sa.Column("acquired", sa.Date(), nullable=False),
         sa.Column("holding_period_start", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"],
-                                name="fk_book_opening_lots_account_id_book_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["book_accounts.account_id"], name="fk_book_opening_lots_account_id_book_accounts"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_book_opening_lots"),
     )
     op.create_table(
@@ -126,8 +135,9 @@ def upgrade() -> None:
         sa.Column("acquired", sa.Date(), nullable=False),
         sa.Column("holding_period_start", sa.Date(), nullable=True),
         sa.Column("source", sa.String(200), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"],
-                                name="fk_book_lots_account_id_book_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["book_accounts.account_id"], name="fk_book_lots_account_id_book_accounts"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_book_lots"),
         sa.UniqueConstraint("account_id", "lot_id", name="uq_book_lots_account_lot"),
     )
@@ -149,8 +159,9 @@ def upgrade() -> None:
         sa.Column("applied_at", UtcDateTime(), nullable=False),
         sa.Column("corrects", sa.String(100), nullable=True),
         sa.Column("superseded_by", sa.String(100), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"],
-                                name="fk_book_fills_account_id_book_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["book_accounts.account_id"], name="fk_book_fills_account_id_book_accounts"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_book_fills"),
         sa.UniqueConstraint("venue", "execution_id", name="uq_book_fills_venue_execution"),
     )
@@ -165,8 +176,9 @@ def upgrade() -> None:
         sa.Column("venue", sa.String(40), nullable=True),
         sa.Column("execution_id", sa.String(100), nullable=True),
         sa.Column("at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"],
-                                name="fk_book_cash_entries_account_id_book_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["book_accounts.account_id"], name="fk_book_cash_entries_account_id_book_accounts"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_book_cash_entries"),
     )
     op.create_table(
@@ -183,8 +195,9 @@ def upgrade() -> None:
         sa.Column("term", sa.String(5), nullable=False),
         sa.Column("venue", sa.String(40), nullable=False),
         sa.Column("execution_id", sa.String(100), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"],
-                                name="fk_book_realized_account_id_book_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["book_accounts.account_id"], name="fk_book_realized_account_id_book_accounts"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_book_realized"),
     )
     op.create_index("ix_book_realized_account_symbol", "book_realized", ["account_id", "symbol"])
