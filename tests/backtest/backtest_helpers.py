@@ -15,9 +15,16 @@ from trimtab.domain.settings import CostSettings, TaxSettings
 from trimtab.domain.targets import TargetAllocation
 
 
-def daily_market(symbols: tuple[str, ...] = ("AAA", "BBB", "CCC"), start: str = "2018-01-02",
-                 end: str = "2020-12-31", seed: int = 0, vol: float = 0.015, drift: float = 0.0003,
-                 price: float = 100.0, volumes: bool = False) -> MarketData:
+def daily_market(
+    symbols: tuple[str, ...] = ("AAA", "BBB", "CCC"),
+    start: str = "2018-01-02",
+    end: str = "2020-12-31",
+    seed: int = 0,
+    vol: float = 0.015,
+    drift: float = 0.0003,
+    price: float = 100.0,
+    volumes: bool = False,
+) -> MarketData:
     """Seeded lognormal daily prices on NYSE sessions (dollars per share)."""
     sessions = nyse_sessions()
     index = sessions[(sessions >= pd.Timestamp(start)) & (sessions <= pd.Timestamp(end))]
@@ -31,15 +38,19 @@ def daily_market(symbols: tuple[str, ...] = ("AAA", "BBB", "CCC"), start: str = 
     return MarketData(frame, vol_frame, source=f"synthetic(seed={seed})")
 
 
-def monthly_market(symbols: tuple[str, ...] = ("STOCKS", "BONDS"), start: str = "1990-01-31", months: int = 60,
-                   seed: int = 0) -> MarketData:
+def monthly_market(
+    symbols: tuple[str, ...] = ("STOCKS", "BONDS"), start: str = "1990-01-31", months: int = 60, seed: int = 0
+) -> MarketData:
     """Seeded monthly prices stamped on month ends."""
     index = pd.date_range(start, periods=months, freq="ME")
     rng = np.random.default_rng(seed)
     steps = rng.normal(0.005, 0.04, size=(months, len(symbols)))
     prices = 100.0 * np.exp(np.cumsum(steps, axis=0))
-    return MarketData(pd.DataFrame(prices, index=index, columns=list(symbols)), source=f"monthly(seed={seed})",
-                      periods_per_year=12.0)
+    return MarketData(
+        pd.DataFrame(prices, index=index, columns=list(symbols)),
+        source=f"monthly(seed={seed})",
+        periods_per_year=12.0,
+    )
 
 
 def equal_targets(symbols: tuple[str, ...]) -> TargetAllocation:
@@ -50,12 +61,25 @@ def equal_targets(symbols: tuple[str, ...]) -> TargetAllocation:
     return TargetAllocation(weights)
 
 
-def scenario(market: MarketData | None = None, *, value: float = 1_000_000.0, spread_bps: float = 0.0,
-             st: float = 0.0, lt: float = 0.0, kind: AccountKind = AccountKind.TAXABLE,
-             targets: TargetAllocation | None = None, **kw: object) -> Scenario:
+def scenario(
+    market: MarketData | None = None,
+    *,
+    value: float = 1_000_000.0,
+    spread_bps: float = 0.0,
+    st: float = 0.0,
+    lt: float = 0.0,
+    kind: AccountKind = AccountKind.TAXABLE,
+    targets: TargetAllocation | None = None,
+    **kw: object,
+) -> Scenario:
     """A scenario on ``market`` (default a 3-asset daily market) bought with ``value`` dollars."""
     market = market if market is not None else daily_market()
-    return Scenario(market=market, targets=targets or equal_targets(market.symbols),
-                    initial_value=Decimal(repr(value)), account_kind=kind,
-                    costs=CostSettings(half_spread_bps=spread_bps),
-                    tax=TaxSettings(short_term_rate=st, long_term_rate=lt), **kw)  # type: ignore[arg-type]
+    return Scenario(
+        market=market,
+        targets=targets or equal_targets(market.symbols),
+        initial_value=Decimal(repr(value)),
+        account_kind=kind,
+        costs=CostSettings(half_spread_bps=spread_bps),
+        tax=TaxSettings(short_term_rate=st, long_term_rate=lt),
+        **kw,
+    )  # type: ignore[arg-type]

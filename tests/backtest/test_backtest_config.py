@@ -1,4 +1,4 @@
-"""The backtest config: prices and returns data, daily and monthly; malformed configs name file, line and key."""
+"""The backtest config: prices and returns, daily and monthly; malformed configs name file, line and key."""
 
 from __future__ import annotations
 
@@ -81,8 +81,11 @@ def test_returns_data_daily_and_monthly(tmp_path: Path, frequency: str) -> None:
     result = run_backtest(config)
     run = result["never"]
     returns = pd.read_csv(tmp_path / "returns.csv", index_col=0).to_numpy()
-    np.testing.assert_allclose(run.asset_returns[1:], returns[: run.n_periods - 1] if run.n_periods == len(index)
-                               else returns[-(run.n_periods - 1):], atol=1e-12)
+    np.testing.assert_allclose(
+        run.asset_returns[1:],
+        returns[: run.n_periods - 1] if run.n_periods == len(index) else returns[-(run.n_periods - 1) :],
+        atol=1e-12,
+    )
     assert result["cal"].taxes_paid == 0.0 and result["cal"].rebalance_events > 0
 
 
@@ -90,13 +93,18 @@ def test_prices_csv_and_portfolio_file(tmp_path: Path) -> None:
     """A wide prices CSV, and a portfolio file (accounts, lots, targets) instead of initial: value."""
     index = pd.bdate_range("2021-01-04", periods=300)
     rng = np.random.default_rng(1)
-    prices = pd.DataFrame(50 * np.exp(np.cumsum(rng.normal(0, 0.01, (300, 2)), axis=0)), index=index,
-                          columns=["AAA", "BBB"])
+    prices = pd.DataFrame(
+        50 * np.exp(np.cumsum(rng.normal(0, 0.01, (300, 2)), axis=0)), index=index, columns=["AAA", "BBB"]
+    )
     prices.index.name = "date"
     prices.to_csv(tmp_path / "prices.csv", date_format="%Y-%m-%d", float_format="%.4f")
-    (tmp_path / "lots.csv").write_text("account,symbol,quantity,unit_cost,acquired\n"
-                                       "brokerage,AAA,100,40.00,2020-06-01\nira,BBB,50,45.00,2020-06-01\n")
-    _write(tmp_path, """\
+    (tmp_path / "lots.csv").write_text(
+        "account,symbol,quantity,unit_cost,acquired\n"
+        "brokerage,AAA,100,40.00,2020-06-01\nira,BBB,50,45.00,2020-06-01\n"
+    )
+    _write(
+        tmp_path,
+        """\
     household: test
     accounts:
       - {id: brokerage, kind: taxable, cash: 1000}
@@ -104,14 +112,21 @@ def test_prices_csv_and_portfolio_file(tmp_path: Path) -> None:
     lots: lots.csv
     targets: {AAA: 0.5, BBB: 0.5}
     prices: prices.csv
-    """, "portfolio.yaml")
-    config = load_backtest_config(_write(tmp_path, """\
+    """,
+        "portfolio.yaml",
+    )
+    config = load_backtest_config(
+        _write(
+            tmp_path,
+            """\
     portfolio: portfolio.yaml
     start: 2021-03-01
     policies: [{name: q, kind: calendar, every: quarterly}]
     costs: {half_spread_bps: 2}
     tax: {short_term_rate: 0.3, long_term_rate: 0.15}
-    """))
+    """,
+        )
+    )
     assert config.scenario.household is not None and config.scenario.initial_value is None
     run = run_backtest(config)["q"]
     assert run.dates[0] == pd.Timestamp("2021-03-01") and run.taxable
@@ -121,10 +136,18 @@ def test_prices_csv_and_portfolio_file(tmp_path: Path) -> None:
 MALFORMED = [
     # (name, yaml, substring in the message, line)
     ("unknown top-level key", GOOD.replace("policies:", "polices:"), "unknown key 'polices'", 7),
-    ("missing policies", GOOD.split("policies:")[0] + "costs: {half_spread_bps: 5}\n", "missing required key "
-     "'policies'", 1),
-    ("initial and portfolio", GOOD.replace("initial: {value: 100000}", "initial: {value: 100000}\nportfolio: p.yaml"),
-     "exactly one of initial: and portfolio:", 5),
+    (
+        "missing policies",
+        GOOD.split("policies:")[0] + "costs: {half_spread_bps: 5}\n",
+        "missing required key 'policies'",
+        1,
+    ),
+    (
+        "initial and portfolio",
+        GOOD.replace("initial: {value: 100000}", "initial: {value: 100000}\nportfolio: p.yaml"),
+        "exactly one of initial: and portfolio:",
+        5,
+    ),
     ("target not in data", GOOD.replace("XOM: 0.2", "XOMM: 0.2"), "no market data for XOMM", 6),
     ("targets do not sum to 1", GOOD.replace("XOM: 0.2", "XOM: 0.3"), "sum to 1.100000", 6),
     ("bad frequency", GOOD.replace("start:", "frequency: hourly\nstart:"), "unknown frequency", 3),
@@ -132,25 +155,53 @@ MALFORMED = [
     ("unknown policy kind", GOOD.replace("kind: threshold", "kind: thresold"), "unknown policy kind", 9),
     ("policy band out of range", GOOD.replace("band: 0.03", "band: 2"), "must be in [0, 1)", 9),
     ("duplicate policy names", GOOD.replace("name: band", "name: monthly"), "used twice", 9),
-    ("tax rate above 1", GOOD.replace("short_term_rate: 0.37", "short_term_rate: 1.5"), "must be below 1", 11),
-    ("cash flow period", GOOD + "cash_flows: [{every: fortnightly, amount: 100}]\n", "unknown cash flow period", 12),
-    ("prices and returns", GOOD.replace("prices: builtin:us-stocks", "prices: builtin:us-stocks\n  returns: r.csv"),
-     "either data.prices or data.returns", 3),
-    ("impact without volumes", GOOD.replace("half_spread_bps: 5", "half_spread_bps: 5, impact: {b: 1}"),
-     "market impact costs need traded value", 10),
-    ("start before the data", GOOD.replace("start: 2016-01-01", "start: 1980-01-01"), "before the first date", 3),
+    (
+        "tax rate above 1",
+        GOOD.replace("short_term_rate: 0.37", "short_term_rate: 1.5"),
+        "must be below 1",
+        11,
+    ),
+    (
+        "cash flow period",
+        GOOD + "cash_flows: [{every: fortnightly, amount: 100}]\n",
+        "unknown cash flow period",
+        12,
+    ),
+    (
+        "prices and returns",
+        GOOD.replace("prices: builtin:us-stocks", "prices: builtin:us-stocks\n  returns: r.csv"),
+        "either data.prices or data.returns",
+        3,
+    ),
+    (
+        "impact without volumes",
+        GOOD.replace("half_spread_bps: 5", "half_spread_bps: 5, impact: {b: 1}"),
+        "market impact costs need traded value",
+        10,
+    ),
+    (
+        "start before the data",
+        GOOD.replace("start: 2016-01-01", "start: 1980-01-01"),
+        "before the first date",
+        3,
+    ),
     ("negative initial value", GOOD.replace("value: 100000", "value: -5"), "must be above 0", 5),
     ("bad date", GOOD.replace("start: 2016-01-01", "start: 2016-13-01"), "should be a date", 3),
     ("yaml syntax", GOOD.replace("targets: {AAPL", "targets: {AAPL: [0.5"), "YAML syntax error", None),
-    ("policy is a number", GOOD.replace("  - {name: band, kind: threshold, band: 0.03}", "  - 5"),
-     "a policy is a mapping", 9),
+    (
+        "policy is a number",
+        GOOD.replace("  - {name: band, kind: threshold, band: 0.03}", "  - 5"),
+        "a policy is a mapping",
+        9,
+    ),
     ("tax.account with a bad kind", GOOD.replace("account: taxable", "account: roth"), "unknown account", 11),
 ]
 
 
 @pytest.mark.parametrize(("name", "text", "message", "line"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_malformed_config_raises_config_error_naming_file_line_and_key(tmp_path: Path, name: str, text: str,
-                                                                       message: str, line: int | None) -> None:
+def test_malformed_config_raises_config_error_naming_file_line_and_key(
+    tmp_path: Path, name: str, text: str, message: str, line: int | None
+) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
         load_backtest_config(path)
@@ -165,9 +216,15 @@ def test_malformed_config_raises_config_error_naming_file_line_and_key(tmp_path:
 def test_missing_file_and_portfolio_lots_after_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="backtest config not found"):
         load_backtest_config(tmp_path / "nope.yaml")
-    (tmp_path / "lots.csv").write_text("account,symbol,quantity,unit_cost,acquired\nb,AAPL,10,100,2018-06-01\n")
-    _write(tmp_path, "accounts: [{id: b, kind: taxable}]\nlots: lots.csv\ntargets: {AAPL: 1.0}\n"
-                     "prices: builtin:us-stocks\n", "portfolio.yaml")
+    (tmp_path / "lots.csv").write_text(
+        "account,symbol,quantity,unit_cost,acquired\nb,AAPL,10,100,2018-06-01\n"
+    )
+    _write(
+        tmp_path,
+        "accounts: [{id: b, kind: taxable}]\nlots: lots.csv\ntargets: {AAPL: 1.0}\n"
+        "prices: builtin:us-stocks\n",
+        "portfolio.yaml",
+    )
     path = _write(tmp_path, "portfolio: portfolio.yaml\nstart: 2017-01-03\npolicies: [never]\n")
     with pytest.raises(ConfigError, match="lots bought after the backtest start") as info:
         load_backtest_config(path)

@@ -33,13 +33,26 @@ def _ids(spec: PolicySpec) -> str:
 
 
 def _same(a: PolicyRun, b: PolicyRun) -> None:
-    for name in ("value", "cash", "flows", "costs", "taxes", "traded", "turnover", "weights", "weights_before",
-                 "cash_weight", "trade_counts"):
+    for name in (
+        "value",
+        "cash",
+        "flows",
+        "costs",
+        "taxes",
+        "traded",
+        "turnover",
+        "weights",
+        "weights_before",
+        "cash_weight",
+        "trade_counts",
+    ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     assert a.trades == b.trades
     assert dict(a.tax_by_year) == dict(b.tax_by_year)
     assert a.after_tax_value == b.after_tax_value
-    assert [(d.k, dict(d.target_weights)) for d in a.decisions] == [(d.k, dict(d.target_weights)) for d in b.decisions]
+    assert [(d.k, dict(d.target_weights)) for d in a.decisions] == [
+        (d.k, dict(d.target_weights)) for d in b.decisions
+    ]
 
 
 @pytest.mark.parametrize("spec", RULES, ids=_ids)
@@ -50,8 +63,15 @@ def test_fast_path_equals_exact_path(spec: PolicySpec) -> None:
     from trimtab.backtest import CashFlow
 
     market = daily_market(start="2017-06-01", end="2018-03-30", seed=13, vol=0.02)
-    sc = scenario(market, start=pd.Timestamp("2017-10-02"), spread_bps=3.0, st=0.37, lt=0.2, risk_lookback=60,
-                  cash_flows=(CashFlow(amount=Decimal(2000), every="monthly"),))
+    sc = scenario(
+        market,
+        start=pd.Timestamp("2017-10-02"),
+        spread_bps=3.0,
+        st=0.37,
+        lt=0.2,
+        risk_lookback=60,
+        cash_flows=(CashFlow(amount=Decimal(2000), every="monthly"),),
+    )
     fast = simulate(build_policy(spec), sc)
     exact = simulate(build_policy(spec), sc, exact=True)
     _same(fast, exact)
@@ -64,9 +84,16 @@ def test_screen_exists_only_for_known_rule_triggers() -> None:
     """Rule policies made of known triggers get a screen; anything else is asked at every date."""
     dates = pd.DatetimeIndex(["2020-01-31", "2020-02-28"])
     target = np.array([0.5, 0.5])
-    assert hold_screen(build_policy(PolicySpec("five_25")), dates, periods_per_year=12, target=target) is not None
-    assert hold_screen(RuleRebalance(when=~Calendar("monthly") | Never()), dates, periods_per_year=12,
-                       target=target) is not None
+    assert (
+        hold_screen(build_policy(PolicySpec("five_25")), dates, periods_per_year=12, target=target)
+        is not None
+    )
+    assert (
+        hold_screen(
+            RuleRebalance(when=~Calendar("monthly") | Never()), dates, periods_per_year=12, target=target
+        )
+        is not None
+    )
 
     class Other:
         def describe(self) -> str:
@@ -81,5 +108,9 @@ def test_screen_exists_only_for_known_rule_triggers() -> None:
         def describe(self) -> str:
             return "Custom()"
 
-    assert hold_screen(RuleRebalance(when=Custom() | Calendar("monthly")), dates, periods_per_year=12,
-                       target=target) is None
+    assert (
+        hold_screen(
+            RuleRebalance(when=Custom() | Calendar("monthly")), dates, periods_per_year=12, target=target
+        )
+        is None
+    )

@@ -1,4 +1,4 @@
-"""Simulator identities: KAT-12 (zero cost = frictionless), 12b, 12c, 12d, KAT-13, KAT-14, KAT-15, buy-and-hold."""
+"""Simulator identities: KAT-12 (zero cost = frictionless), 12b, 12c, 12d, 13, 14, 15, and buy-and-hold."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from trimtab.backtest.accounting import check_self_financing, remainder_factor
 from trimtab.data.calendar import is_period_end
 from trimtab.data.market import MarketData
 from trimtab.domain import Account, AccountKind, Household, Side, TargetAllocation, TaxLot, Trade
-from trimtab.domain.settings import CostSettings, PolicySpec, TaxSettings
+from trimtab.domain.settings import CostSettings, PolicySpec
 from trimtab.errors import TradeError
 from trimtab.models.costs import LinearCost, TradeCostInputs
 from trimtab.policies.registry import build_policy
@@ -29,7 +29,9 @@ def _prices(run_market: MarketData, dates: pd.DatetimeIndex) -> np.ndarray:
     return run_market.prices.ffill().loc[dates].to_numpy()
 
 
-def _frictionless(prices: np.ndarray, target: np.ndarray, value: float, rebalance) -> tuple[np.ndarray, list[int]]:
+def _frictionless(
+    prices: np.ndarray, target: np.ndarray, value: float, rebalance
+) -> tuple[np.ndarray, list[int]]:
     """Value path of the target weights, reset to target where ``rebalance(k, w)`` says so (no costs)."""
     h = target * value
     out, events = [value], []
@@ -59,7 +61,9 @@ def test_kat12_zero_cost_equals_frictionless_path(case: str) -> None:
     """
     spec, rule = CASES[case]
     market = daily_market(seed=11, vol=0.02)
-    run = simulate(build_policy(spec), scenario(market, value=1e10, st=0.37, lt=0.2, kind=AccountKind.TAX_DEFERRED))
+    run = simulate(
+        build_policy(spec), scenario(market, value=1e10, st=0.37, lt=0.2, kind=AccountKind.TAX_DEFERRED)
+    )
     prices = _prices(market, run.dates)
     target = run.target
 
@@ -80,8 +84,12 @@ def test_kat12_share_granularity_bound_at_a_million() -> None:
     """At $1e6 the only gap to the frictionless path is the 1e-6-share step: far below 1e-9 relative."""
     market = daily_market(seed=12, vol=0.02)
     run = simulate(build_policy(PolicySpec("calendar", {"every": "weekly"})), scenario(market))
-    reference, _ = _frictionless(_prices(market, run.dates), run.target, 1e6,
-                                 lambda k, w: is_period_end(run.dates[k], "weekly", data_periods_per_year=252))
+    reference, _ = _frictionless(
+        _prices(market, run.dates),
+        run.target,
+        1e6,
+        lambda k, w: is_period_end(run.dates[k], "weekly", data_periods_per_year=252),
+    )
     gap = np.max(np.abs(run.value / reference - 1.0))
     assert 0.0 < gap <= 1e-9
 
@@ -92,14 +100,17 @@ def test_never_trading_policy_is_buy_and_hold_with_costs_and_tax() -> None:
     market = daily_market(seed=5, drift=0.001)
     run = simulate(build_policy(PolicySpec("never")), scenario(market, spread_bps=10.0, st=0.37, lt=0.20))
     lots = run.final_household.lots
-    shares = np.array([float(sum((lot.quantity for lot in lots if lot.symbol == s), Decimal(0)))
-                       for s in run.symbols])
+    shares = np.array(
+        [float(sum((lot.quantity for lot in lots if lot.symbol == s), Decimal(0))) for s in run.symbols]
+    )
     cash = float(run.final_household.total_cash)
     prices = _prices(market, run.dates)
     np.testing.assert_allclose(run.value, prices @ shares + cash, rtol=1e-13)
     assert run.trade_counts[1:].sum() == 0 and run.rebalance_events == 0 and run.taxes_paid == 0.0
-    gain = sum(float(lot.quantity) * prices[-1, run.symbols.index(lot.symbol)] - float(lot.cost_basis)
-               for lot in lots)
+    gain = sum(
+        float(lot.quantity) * prices[-1, run.symbols.index(lot.symbol)] - float(lot.cost_basis)
+        for lot in lots
+    )
     assert gain > 0
     assert run.liquidation_tax == pytest.approx(0.20 * gain, abs=0.01)
     assert run.after_tax_value == pytest.approx(run.value[-1] - 0.20 * gain, abs=0.01)
@@ -138,29 +149,67 @@ def test_kat12b_fixed_trade_list_cost_is_linear_in_the_rate() -> None:
 
 
 def _household(cash: str, **shares: int) -> Household:
-    lots = tuple(TaxLot(account="a", symbol=s, quantity=Decimal(q), cost_basis=Decimal(q) * 100,
-                        acquired=date(2020, 1, 2)) for s, q in shares.items())
-    return Household(name="h", accounts=(Account(id="a", kind=AccountKind.TAXABLE, cash=Decimal(cash)),), lots=lots)
+    lots = tuple(
+        TaxLot(
+            account="a", symbol=s, quantity=Decimal(q), cost_basis=Decimal(q) * 100, acquired=date(2020, 1, 2)
+        )
+        for s, q in shares.items()
+    )
+    return Household(
+        name="h", accounts=(Account(id="a", kind=AccountKind.TAXABLE, cash=Decimal(cash)),), lots=lots
+    )
 
 
 def test_kat12c_self_financing_worked_example() -> None:
-    """KAT-12c: V = $1,000,000; buy $100,000 of A, sell $100,000 of B at 10 bp: fees $200, V_after = $999,800."""
+    """KAT-12c: V = $1,000,000; buy $100,000 of A, sell $100,000 of B at 10 bp: fees $200, V_after 999,800."""
     before = _household("100000", A=4000, B=5000)
     after = _household("99800", A=5000, B=4000)
-    trades = (Trade(account="a", symbol="B", side=Side.SELL, quantity=Decimal(1000), price=Decimal(100),
-                    estimated_cost=Decimal(100)),
-              Trade(account="a", symbol="A", side=Side.BUY, quantity=Decimal(1000), price=Decimal(100),
-                    estimated_cost=Decimal(100)))
+    trades = (
+        Trade(
+            account="a",
+            symbol="B",
+            side=Side.SELL,
+            quantity=Decimal(1000),
+            price=Decimal(100),
+            estimated_cost=Decimal(100),
+        ),
+        Trade(
+            account="a",
+            symbol="A",
+            side=Side.BUY,
+            quantity=Decimal(1000),
+            price=Decimal(100),
+            estimated_cost=Decimal(100),
+        ),
+    )
     prices = {"A": Decimal(100), "B": Decimal(100)}
-    plan = TradePlan(trades=trades, before=before, after=after, prices=prices, as_of=date(2020, 6, 1),
-                     transaction_cost=Decimal(200), turnover=0.1, realized_short=Decimal(0),
-                     realized_long=Decimal(0), estimated_tax=Decimal(0))
+    plan = TradePlan(
+        trades=trades,
+        before=before,
+        after=after,
+        prices=prices,
+        as_of=date(2020, 6, 1),
+        transaction_cost=Decimal(200),
+        turnover=0.1,
+        realized_short=Decimal(0),
+        realized_long=Decimal(0),
+        estimated_tax=Decimal(0),
+    )
     assert plan.value_before() == Decimal(1_000_000)
     check_self_financing(plan)
     assert plan.value_after() == Decimal(999_800)
-    broken = TradePlan(trades=trades, before=before, after=_household("99800.01", A=5000, B=4000), prices=prices,
-                       as_of=date(2020, 6, 1), transaction_cost=Decimal(200), turnover=0.1,
-                       realized_short=Decimal(0), realized_long=Decimal(0), estimated_tax=Decimal(0))
+    broken = TradePlan(
+        trades=trades,
+        before=before,
+        after=_household("99800.01", A=5000, B=4000),
+        prices=prices,
+        as_of=date(2020, 6, 1),
+        transaction_cost=Decimal(200),
+        turnover=0.1,
+        realized_short=Decimal(0),
+        realized_long=Decimal(0),
+        estimated_tax=Decimal(0),
+    )
     with pytest.raises(TradeError):
         check_self_financing(broken)
 
@@ -174,24 +223,32 @@ def _conserved(run) -> float:
 
 
 @settings(max_examples=12, deadline=None)
-@given(seed=st.integers(0, 99), bps=st.sampled_from([0.0, 2.0, 25.0]), st_rate=st.sampled_from([0.0, 0.37]),
-       flow=st.sampled_from([0, 5000, -20000]), kind=st.sampled_from(["calendar:monthly", "threshold:0.03",
-                                                                      "five_25"]))
-def test_kat12c_cash_is_conserved_every_period(seed: int, bps: float, st_rate: float, flow: int, kind: str) -> None:
+@given(
+    seed=st.integers(0, 99),
+    bps=st.sampled_from([0.0, 2.0, 25.0]),
+    st_rate=st.sampled_from([0.0, 0.37]),
+    flow=st.sampled_from([0, 5000, -20000]),
+    kind=st.sampled_from(["calendar:monthly", "threshold:0.03", "five_25"]),
+)
+def test_kat12c_cash_is_conserved_every_period(
+    seed: int, bps: float, st_rate: float, flow: int, kind: str
+) -> None:
     """KAT-12c over whole runs: value moves only by returns, flows, taxes and costs; cash never negative."""
     from trimtab.policies.registry import parse_policy_option
 
     market = daily_market(seed=seed, start="2018-06-01", end="2019-09-30", vol=0.025)
     flows = (CashFlow(amount=Decimal(flow), every="monthly"),) if flow else ()
-    run = simulate(build_policy(parse_policy_option(kind)),
-                   scenario(market, spread_bps=bps, st=st_rate, lt=st_rate / 2, cash_flows=flows))
+    run = simulate(
+        build_policy(parse_policy_option(kind)),
+        scenario(market, spread_bps=bps, st=st_rate, lt=st_rate / 2, cash_flows=flows),
+    )
     assert _conserved(run) <= 1e-11
     assert np.all(run.cash >= -1e-6) or run.taxes[-1] > 0  # the last year's tax is a liability at the end
     assert np.all(run.cash[:-1] >= 0)
 
 
 def test_kat12d_zero_band_trades_at_every_check() -> None:
-    """KAT-12d: a drift trigger with a 0 % band checked every period trades at every check (drift is never 0)."""
+    """KAT-12d: a 0 % drift band checked every period trades at every check (the drift is never 0)."""
     market = daily_market(seed=8, end="2018-06-29")
     run = simulate(build_policy(PolicySpec("threshold", {"band": 0.0})), scenario(market, spread_bps=1.0))
     checks = run.n_periods - 1
@@ -199,12 +256,16 @@ def test_kat12d_zero_band_trades_at_every_check() -> None:
     assert run.decided[1:].all()
 
 
-@pytest.mark.parametrize(("w", "first", "second", "expected"), [
-    (0.6, (0.20, 0.02), (-0.10, 0.03), 0.005616),  # reversal: rebalancing wins
-    (0.5, (0.10, 0.0), (0.10, 0.0), -0.0025),  # trend: it loses
-])
-def test_kat14_two_period_rebalancing_identity(w: float, first: tuple[float, float], second: tuple[float, float],
-                                               expected: float) -> None:
+@pytest.mark.parametrize(
+    ("w", "first", "second", "expected"),
+    [
+        (0.6, (0.20, 0.02), (-0.10, 0.03), 0.005616),  # reversal: rebalancing wins
+        (0.5, (0.10, 0.0), (0.10, 0.0), -0.0025),  # trend: it loses
+    ],
+)
+def test_kat14_two_period_rebalancing_identity(
+    w: float, first: tuple[float, float], second: tuple[float, float], expected: float
+) -> None:
     """KAT-14: V_rebalanced - V_buy&hold = -w(1-w)(a1-b1)(a2-b2), exactly (1e-12 of the value)."""
     a = np.array([1.0, 1.0 + first[0], (1.0 + first[0]) * (1.0 + second[0])])
     b = np.array([1.0, 1.0 + first[1], (1.0 + first[1]) * (1.0 + second[1])])
@@ -220,40 +281,57 @@ def test_kat14_two_period_rebalancing_identity(w: float, first: tuple[float, flo
     assert gap == pytest.approx(expected, abs=1e-12)
 
 
-@pytest.mark.parametrize(("before", "target", "mu"), [
-    ((1.0, 0.0), (0.0, 1.0), 0.9975),
-    ((0.4, 0.6), (0.5, 0.5), 0.99974969),
-    ((1.0, 0.0), (0.5, 0.5), 0.99874844),
-    ((0.0, 1.0, 0.0), (0.0, 0.5, 0.5), 0.99749688),
-])
-def test_kat13_remainder_factor_table(before: tuple[float, ...], target: tuple[float, ...], mu: float) -> None:
+@pytest.mark.parametrize(
+    ("before", "target", "mu"),
+    [
+        ((1.0, 0.0), (0.0, 1.0), 0.9975),
+        ((0.4, 0.6), (0.5, 0.5), 0.99974969),
+        ((1.0, 0.0), (0.5, 0.5), 0.99874844),
+        ((0.0, 1.0, 0.0), (0.0, 0.5, 0.5), 0.99749688),
+    ],
+)
+def test_kat13_remainder_factor_table(
+    before: tuple[float, ...], target: tuple[float, ...], mu: float
+) -> None:
     """KAT-13: the commission remainder factor with c_p = c_s = 0.25 % (table values to 8 decimals)."""
     got = remainder_factor(np.array(before), np.array(target), buy_rate=0.0025, sell_rate=0.0025)
     assert got == pytest.approx(mu, abs=5e-9)
-    cash_residual = (before[0] + (1 - 0.0025) * sum(max(b - got * t, 0.0) for b, t in zip(before[1:], target[1:]))
-                     - sum(max(got * t - b, 0.0) for b, t in zip(before[1:], target[1:])) / (1 - 0.0025)
-                     - got * target[0])
+    cash_residual = (
+        before[0]
+        + (1 - 0.0025) * sum(max(b - got * t, 0.0) for b, t in zip(before[1:], target[1:]))
+        - sum(max(got * t - b, 0.0) for b, t in zip(before[1:], target[1:])) / (1 - 0.0025)
+        - got * target[0]
+    )
     assert abs(cash_residual) <= 1e-12
 
 
 def test_kat13_closed_forms() -> None:
     """KAT-13 closed forms at c = 0.25 %: 1 - c, 2(0.6 - 0.2/(2-c)), (1-c)/(1-c/2), 2(1 - 1/(1+(1-c)^2))."""
     c = 0.0025
-    forms = [(((1, 0), (0, 1)), 1 - c), (((0.4, 0.6), (0.5, 0.5)), 2 * (0.6 - 0.2 / (2 - c))),
-             (((1, 0), (0.5, 0.5)), (1 - c) / (1 - c / 2)), (((0, 1, 0), (0, 0.5, 0.5)), 2 * (1 - 1 / (1 + (1 - c) ** 2)))]
+    forms = [
+        (((1, 0), (0, 1)), 1 - c),
+        (((0.4, 0.6), (0.5, 0.5)), 2 * (0.6 - 0.2 / (2 - c))),
+        (((1, 0), (0.5, 0.5)), (1 - c) / (1 - c / 2)),
+        (((0, 1, 0), (0, 0.5, 0.5)), 2 * (1 - 1 / (1 + (1 - c) ** 2))),
+    ]
     for (before, target), expected in forms:
-        assert remainder_factor(np.array(before, dtype=float), np.array(target, dtype=float), buy_rate=c,
-                                sell_rate=c) == pytest.approx(expected, abs=1e-12)
+        assert remainder_factor(
+            np.array(before, dtype=float), np.array(target, dtype=float), buy_rate=c, sell_rate=c
+        ) == pytest.approx(expected, abs=1e-12)
 
 
 def test_kat13_share_simulator_matches_the_remainder_factor_of_its_cost_convention() -> None:
-    """The planner charges ``c`` per dollar traded on top of the buy: spending 1 of cash buys 1/(1+c), which is
+    """The planner charges ``c`` per dollar traded on top of the buy: spending 1 of cash buys 1/(1+c), i.e.
     KAT-13's convention with c_p = c/(1+c). All cash -> all stock keeps mu = 1/(1+c) of the value."""
     c = 0.0025
     index = pd.DatetimeIndex(["2020-01-31", "2020-02-29"])
     market = MarketData(pd.DataFrame({"S": [0.01, 0.01]}, index=index), periods_per_year=12.0)
-    sc = Scenario(market=market, targets=TargetAllocation({"S": 1.0}), initial_value=Decimal(10_000_000),
-                  costs=CostSettings(half_spread_bps=c * 1e4))
+    sc = Scenario(
+        market=market,
+        targets=TargetAllocation({"S": 1.0}),
+        initial_value=Decimal(10_000_000),
+        costs=CostSettings(half_spread_bps=c * 1e4),
+    )
     run = simulate(build_policy(PolicySpec("never")), sc)
     mu = remainder_factor(np.array([1.0, 0.0]), np.array([0.0, 1.0]), buy_rate=c / (1 + c), sell_rate=c)
     assert run.value[0] / 10_000_000 == pytest.approx(mu, abs=2e-9)  # cents of cost and one share step
@@ -261,8 +339,10 @@ def test_kat13_share_simulator_matches_the_remainder_factor_of_its_cost_conventi
 
 
 def test_kat15_diversification_return_formula() -> None:
-    """KAT-15: 50/50 of two uncorrelated 20 % assets -> 1.00 %/yr; 60/40 with 20 %/10 %, rho 0.5 -> 0.36 %/yr."""
-    assert diversification_return(np.array([0.5, 0.5]), np.diag([0.04, 0.04])) == pytest.approx(0.01, abs=1e-12)
+    """KAT-15: 50/50 of two uncorrelated 20 % assets: 1.00 %/yr; 60/40, 20 %/10 %, rho 0.5: 0.36 %/yr."""
+    assert diversification_return(np.array([0.5, 0.5]), np.diag([0.04, 0.04])) == pytest.approx(
+        0.01, abs=1e-12
+    )
     cov = np.array([[0.04, 0.5 * 0.2 * 0.1], [0.5 * 0.2 * 0.1, 0.01]])
     assert diversification_return(np.array([0.6, 0.4]), cov) == pytest.approx(0.0036, abs=1e-12)
 
@@ -286,6 +366,6 @@ def test_kat15_rebalanced_gbm_earns_the_diversification_return() -> None:
 
 
 def test_monthly_market_helper_is_month_end() -> None:
-    """The synthetic monthly data used above are stamped on month ends (low-frequency calendar rules apply)."""
+    """The synthetic monthly data are stamped on month ends (low-frequency calendar rules apply)."""
     market = monthly_market()
     assert market.periods_per_year == 12.0 and bool(market.dates.is_month_end.all())

@@ -36,11 +36,14 @@ def test_metric_functions_known_answers() -> None:
     assert annualized_return(r, 4) == pytest.approx(1.10 * 0.95 * 1.02 * 1.03 - 1, rel=1e-12)
     assert annualized_return(np.array([0.01] * 24), 12) == pytest.approx(1.01**12 - 1, rel=1e-12)
     assert annualized_volatility(r, 4) == pytest.approx(np.std(r, ddof=1) * 2, rel=1e-12)
-    assert sharpe_ratio(r, 4, 0.02) == pytest.approx((r.mean() * 4 - 0.02) / (np.std(r, ddof=1) * 2), rel=1e-12)
+    assert sharpe_ratio(r, 4, 0.02) == pytest.approx(
+        (r.mean() * 4 - 0.02) / (np.std(r, ddof=1) * 2), rel=1e-12
+    )
     assert max_drawdown(np.array([1.0, 2.0, 1.0, 1.5, 0.5, 3.0])) == pytest.approx(0.75)
     assert max_drawdown(np.array([1.0, 1.1, 1.2])) == 0.0
-    assert tracking_error(np.array([0.01, -0.01] * 6), 12) == pytest.approx(np.std([0.01, -0.01] * 6, ddof=1)
-                                                                         * math.sqrt(12))
+    assert tracking_error(np.array([0.01, -0.01] * 6), 12) == pytest.approx(
+        np.std([0.01, -0.01] * 6, ddof=1) * math.sqrt(12)
+    )
     assert turnover_per_year(np.array([0.0, 0.1, 0.0, 0.2]), 0.5) == pytest.approx(0.6)
     assert math.isnan(annualized_return(np.array([]), 12)) and math.isnan(sharpe_ratio(np.zeros(5), 12))
 
@@ -48,9 +51,16 @@ def test_metric_functions_known_answers() -> None:
 def _result() -> BacktestResult:
     market = daily_market(seed=31, start="2018-01-02", end="2019-03-29")
     sc = scenario(market, spread_bps=5.0, st=0.37, lt=0.2)
-    runs = {name: simulate(build_policy(spec), sc, name=name) for name, spec in
-            (("monthly", PolicySpec("calendar", {"every": "monthly"})), ("never", PolicySpec("never")))}
-    return BacktestResult(runs=runs, source="memory", data_source=market.source, settings={"start": "2018-01-02"})
+    runs = {
+        name: simulate(build_policy(spec), sc, name=name)
+        for name, spec in (
+            ("monthly", PolicySpec("calendar", {"every": "monthly"})),
+            ("never", PolicySpec("never")),
+        )
+    }
+    return BacktestResult(
+        runs=runs, source="memory", data_source=market.source, settings={"start": "2018-01-02"}
+    )
 
 
 def test_policy_metrics_follow_the_definitions() -> None:
@@ -59,7 +69,9 @@ def test_policy_metrics_follow_the_definitions() -> None:
     m = policy_metrics(run)
     assert tuple(m) == METRIC_KEYS
     returns = run.period_returns()
-    assert m["annualized_return"] == pytest.approx(np.prod(1 + returns) ** (252 / len(returns)) - 1, rel=1e-12)
+    assert m["annualized_return"] == pytest.approx(
+        np.prod(1 + returns) ** (252 / len(returns)) - 1, rel=1e-12
+    )
     assert m["rebalance_events"] == int(np.count_nonzero(run.trade_counts[1:]))
     assert m["turnover"] == pytest.approx(run.turnover.sum() / ((run.n_periods - 1) / 252))
     assert m["transaction_costs"] == pytest.approx(run.costs.sum())
@@ -84,7 +96,15 @@ def test_html_report_is_one_self_contained_file_with_the_plots() -> None:
     # wealth, drift, weights of each of the 2 policies, trades, costs and taxes
     assert text.startswith("<!DOCTYPE html>") and text.count("Plotly.newPlot") == 6
     assert "<script src=" not in text  # plotly.js embedded, not linked
-    for heading in ("Metrics", "Wealth", "Drift", "Weights: monthly", "Trades", "Costs and taxes", "after-tax value"):
+    for heading in (
+        "Metrics",
+        "Wealth",
+        "Drift",
+        "Weights: monthly",
+        "Trades",
+        "Costs and taxes",
+        "after-tax value",
+    ):
         assert heading in text
 
 
@@ -120,8 +140,8 @@ def test_cli_config_error_propagates_for_exit_code_two(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, [str(config), "--json"])
     assert isinstance(out.exception, ConfigError)
     try:
-        from trimtab.cli.main import main
         from trimtab.cli.main import app as main_app
+        from trimtab.cli.main import main
     except ImportError:  # pragma: no cover
         pytest.skip("the main CLI is not importable")
     import typer

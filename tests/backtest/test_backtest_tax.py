@@ -29,8 +29,13 @@ def _gain_scenario(kind: AccountKind) -> tuple[Scenario, MarketData]:
     a = [1.0] + [1.2] * 13
     b = [1.0] * 14
     market = _monthly(a, b)
-    sc = Scenario(market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), initial_value=Decimal(1_000_000),
-                  account_kind=kind, tax=RATES)
+    sc = Scenario(
+        market=market,
+        targets=TargetAllocation({"A": 0.5, "B": 0.5}),
+        initial_value=Decimal(1_000_000),
+        account_kind=kind,
+        tax=RATES,
+    )
     return sc, market
 
 
@@ -63,15 +68,32 @@ def test_loss_carryforward_refunds_three_thousand_a_year_and_liquidation_adds_no
     """KAT-23 over years: a $50,000 short-term loss in 2020 deducts $3,000 a year against ordinary income (a
     $1,110 refund at 37 %) in 2020, 2021 and 2022, carrying the rest; selling everything at the end would add
     a $50,000 long-term loss that the already-used $3,000 limit makes worth nothing."""
-    household = Household(name="h", accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
-                          lots=(TaxLot(account="taxable", symbol="A", quantity=Decimal(1000), cost_basis=Decimal(200_000),
-                                       acquired=date(2019, 6, 3), lot_id="A1"),))
+    household = Household(
+        name="h",
+        accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
+        lots=(
+            TaxLot(
+                account="taxable",
+                symbol="A",
+                quantity=Decimal(1000),
+                cost_basis=Decimal(200_000),
+                acquired=date(2019, 6, 3),
+                lot_id="A1",
+            ),
+        ),
+    )
     market = _monthly([100.0] * 27, [100.0] * 27)
-    sc = Scenario(market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), household=household, tax=RATES)
+    sc = Scenario(
+        market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), household=household, tax=RATES
+    )
     run = simulate(build_policy(PolicySpec("threshold", {"band": 0.05})), sc)
     assert run.rebalance_events == 1 and run.actions[0] == "rebalance"
     assert run.realized_by_year[2020] == (Decimal(-50_000), Decimal(0))
-    assert dict(run.tax_by_year) == {2020: Decimal("-1110.00"), 2021: Decimal("-1110.00"), 2022: Decimal("-1110.00")}
+    assert dict(run.tax_by_year) == {
+        2020: Decimal("-1110.00"),
+        2021: Decimal("-1110.00"),
+        2022: Decimal("-1110.00"),
+    }
     assert run.taxes_paid == pytest.approx(-3330.0)
     assert run.carryforward == (Decimal(41_000), Decimal(0))
     assert run.liquidation_tax == 0.0
@@ -81,11 +103,24 @@ def test_loss_carryforward_refunds_three_thousand_a_year_and_liquidation_adds_no
 def test_wash_sale_from_the_ledger_defers_the_loss() -> None:
     """A loss sale followed 29 days later by a purchase of the same stock is a wash sale: the tax ledger
     disallows the matched loss, so the year's recognized loss is smaller than the raw loss."""
-    household = Household(name="h", accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
-                          lots=(TaxLot(account="taxable", symbol="A", quantity=Decimal(1000), cost_basis=Decimal(200_000),
-                                       acquired=date(2019, 6, 3), lot_id="A1"),))
+    household = Household(
+        name="h",
+        accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
+        lots=(
+            TaxLot(
+                account="taxable",
+                symbol="A",
+                quantity=Decimal(1000),
+                cost_basis=Decimal(200_000),
+                acquired=date(2019, 6, 3),
+                lot_id="A1",
+            ),
+        ),
+    )
     market = _monthly([100.0, 60.0, 60.0, 60.0], [100.0, 100.0, 100.0, 100.0])
-    sc = Scenario(market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), household=household, tax=RATES)
+    sc = Scenario(
+        market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), household=household, tax=RATES
+    )
     run = simulate(build_policy(PolicySpec("threshold", {"band": 0.05})), sc)
     buys_of_a = [t for t in run.trades if t.symbol == "A" and t.side == "buy"]
     assert buys_of_a and buys_of_a[0].on == date(2020, 2, 29)
@@ -100,16 +135,24 @@ def test_withdrawals_sell_pro_rata_and_contributions_add_cash() -> None:
     sits in cash (the policy decides whether to invest it)."""
     a = list(np.linspace(1.0, 1.3, 13))
     b = list(np.linspace(1.0, 0.9, 13))
-    sc = Scenario(market=_monthly(a, b), targets=TargetAllocation({"A": 0.5, "B": 0.5}),
-                  initial_value=Decimal(1_000_000), tax=RATES,
-                  cash_flows=(CashFlow(amount=Decimal(-10_000), every="monthly"),))
+    sc = Scenario(
+        market=_monthly(a, b),
+        targets=TargetAllocation({"A": 0.5, "B": 0.5}),
+        initial_value=Decimal(1_000_000),
+        tax=RATES,
+        cash_flows=(CashFlow(amount=Decimal(-10_000), every="monthly"),),
+    )
     run = simulate(build_policy(PolicySpec("never")), sc)
     assert run.flows[1:].sum() == pytest.approx(-120_000)
     assert {t.reason for t in run.trades} == {"initial", "withdrawal", "tax"}  # 2020's gains paid 2021-01-31
     assert run.rebalance_events == 12  # every sale is a trade
     assert np.all(run.cash[:-1] >= 0)
-    sc2 = Scenario(market=_monthly(a, b), targets=TargetAllocation({"A": 0.5, "B": 0.5}),
-                   initial_value=Decimal(1_000_000), cash_flows=(CashFlow(amount=Decimal(1_000), every="quarterly"),))
+    sc2 = Scenario(
+        market=_monthly(a, b),
+        targets=TargetAllocation({"A": 0.5, "B": 0.5}),
+        initial_value=Decimal(1_000_000),
+        cash_flows=(CashFlow(amount=Decimal(1_000), every="quarterly"),),
+    )
     kept = simulate(build_policy(PolicySpec("never")), sc2)
     assert kept.cash[-1] == pytest.approx(4_000 + kept.cash[0])
     assert kept.flows.sum() == pytest.approx(4_000)

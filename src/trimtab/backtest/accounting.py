@@ -43,7 +43,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class YearEnd:
-    """One tax year settled: the netting, the tax in dollars (cents; negative = refund) and the carryforward."""
+    """One tax year settled: the netting, the tax (dollars, cents; negative = refund), the carryforward."""
 
     year: int
     netting: NettingResult
@@ -55,8 +55,15 @@ class YearEnd:
         return self.netting.carryforward_short, self.netting.carryforward_long
 
 
-def settle_year(year: int, short_term: Decimal, long_term: Decimal, *, carryforward: tuple[Decimal, Decimal],
-                rates: TaxRates, filing_status: str | FilingStatus = FilingStatus.SINGLE) -> YearEnd:
+def settle_year(
+    year: int,
+    short_term: Decimal,
+    long_term: Decimal,
+    *,
+    carryforward: tuple[Decimal, Decimal],
+    rates: TaxRates,
+    filing_status: str | FilingStatus = FilingStatus.SINGLE,
+) -> YearEnd:
     """The tax of one year's recognized gains after netting and the carried-in losses.
 
     Parameters
@@ -77,27 +84,50 @@ def settle_year(year: int, short_term: Decimal, long_term: Decimal, *, carryforw
     YearEnd
         ``tax`` rounded to cents (negative when the deduction against ordinary income saves tax).
     """
-    result = net_capital_gains(short_term, long_term, carryover_short=carryforward[0],
-                               carryover_long=carryforward[1], filing_status=filing_status)
+    result = net_capital_gains(
+        short_term,
+        long_term,
+        carryover_short=carryforward[0],
+        carryover_long=carryforward[1],
+        filing_status=filing_status,
+    )
     return YearEnd(year, result, money(result.tax(rates)))
 
 
-def marginal_tax(extra_short: Decimal, extra_long: Decimal, *, so_far: tuple[Decimal, Decimal],
-                 carryforward: tuple[Decimal, Decimal], rates: TaxRates,
-                 filing_status: str | FilingStatus = FilingStatus.SINGLE) -> Decimal:
+def marginal_tax(
+    extra_short: Decimal,
+    extra_long: Decimal,
+    *,
+    so_far: tuple[Decimal, Decimal],
+    carryforward: tuple[Decimal, Decimal],
+    rates: TaxRates,
+    filing_status: str | FilingStatus = FilingStatus.SINGLE,
+) -> Decimal:
     """Extra tax of the year, dollars, when ``extra_*`` gains are added to the gains realized ``so_far``.
 
     ``tax(so_far + extra) - tax(so_far)``, both netted with the same carried-in losses (KAT-24b: a loss is
     worth what it saves against the year's other gains).
     """
-    base = net_capital_gains(so_far[0], so_far[1], carryover_short=carryforward[0],
-                             carryover_long=carryforward[1], filing_status=filing_status).tax(rates)
-    more = net_capital_gains(so_far[0] + extra_short, so_far[1] + extra_long, carryover_short=carryforward[0],
-                             carryover_long=carryforward[1], filing_status=filing_status).tax(rates)
+    base = net_capital_gains(
+        so_far[0],
+        so_far[1],
+        carryover_short=carryforward[0],
+        carryover_long=carryforward[1],
+        filing_status=filing_status,
+    ).tax(rates)
+    more = net_capital_gains(
+        so_far[0] + extra_short,
+        so_far[1] + extra_long,
+        carryover_short=carryforward[0],
+        carryover_long=carryforward[1],
+        filing_status=filing_status,
+    ).tax(rates)
     return more - base
 
 
-def unrealized_gains(household: Household, prices: Mapping[str, Decimal], as_of: date) -> tuple[Decimal, Decimal]:
+def unrealized_gains(
+    household: Household, prices: Mapping[str, Decimal], as_of: date
+) -> tuple[Decimal, Decimal]:
     """Short- and long-term gains, dollars, if every lot in a taxable account were sold at ``prices``.
 
     The holding term of each lot is taken at ``as_of`` (from its holding-period start, so wash-sale
@@ -132,13 +162,17 @@ def check_self_financing(plan: TradePlan) -> None:
             expected[trade.account] += trade.value - trade.estimated_cost
     for account in plan.after.accounts:
         if account.cash != expected[account.id]:
-            raise TradeError(f"cash of {account.id} is {account.cash} after the trades, but buys, sells and costs "
-                             f"give {expected[account.id]} (self-financing broken)")
+            raise TradeError(
+                f"cash of {account.id} is {account.cash} after the trades, but buys, sells and costs "
+                f"give {expected[account.id]} (self-financing broken)"
+            )
     fees = sum((t.estimated_cost for t in plan.trades), ZERO)
     before = plan.value_before()
     if abs(plan.value_after() - (before - fees)) > abs(before) * _VALUE_TOLERANCE:
-        raise TradeError(f"value after the trades {plan.value_after()} differs from value before "
-                         f"{before} minus costs {fees}")
+        raise TradeError(
+            f"value after the trades {plan.value_after()} differs from value before "
+            f"{before} minus costs {fees}"
+        )
 
 
 def consolidate_lots(household: Household) -> Household:
@@ -152,18 +186,35 @@ def consolidate_lots(household: Household) -> Household:
         key = (lot.account, lot.symbol)
         seen = merged.get(key)
         if seen is None:
-            merged[key] = TaxLot(account=lot.account, symbol=lot.symbol, quantity=lot.quantity,
-                                 cost_basis=lot.cost_basis, acquired=lot.acquired,
-                                 lot_id=f"{lot.account}:{lot.symbol}")
+            merged[key] = TaxLot(
+                account=lot.account,
+                symbol=lot.symbol,
+                quantity=lot.quantity,
+                cost_basis=lot.cost_basis,
+                acquired=lot.acquired,
+                lot_id=f"{lot.account}:{lot.symbol}",
+            )
         else:
-            merged[key] = TaxLot(account=lot.account, symbol=lot.symbol, quantity=seen.quantity + lot.quantity,
-                                 cost_basis=seen.cost_basis + lot.cost_basis,
-                                 acquired=min(seen.acquired, lot.acquired), lot_id=seen.lot_id)
+            merged[key] = TaxLot(
+                account=lot.account,
+                symbol=lot.symbol,
+                quantity=seen.quantity + lot.quantity,
+                cost_basis=seen.cost_basis + lot.cost_basis,
+                acquired=min(seen.acquired, lot.acquired),
+                lot_id=seen.lot_id,
+            )
     return household.replace(lots=tuple(merged.values()))
 
 
-def remainder_factor(w_before: FloatArray, w_target: FloatArray, *, buy_rate: float, sell_rate: float,
-                     tolerance: float = 1e-15, max_iterations: int = 200) -> float:
+def remainder_factor(
+    w_before: FloatArray,
+    w_target: FloatArray,
+    *,
+    buy_rate: float,
+    sell_rate: float,
+    tolerance: float = 1e-15,
+    max_iterations: int = 200,
+) -> float:
     """Value kept after trading to ``w_target`` in a weights-based simulator (KAT-13).
 
     Solves ``mu (1 - c_p w_0) = 1 - c_p w'_0 - (c_s + c_p - c_s c_p) * sum_{i>=1} (w'_i - mu w_i)^+`` by
@@ -185,7 +236,8 @@ def remainder_factor(w_before: FloatArray, w_target: FloatArray, *, buy_rate: fl
 
     Examples
     --------
-    >>> round(remainder_factor(np.array([1.0, 0.0]), np.array([0.0, 1.0]), buy_rate=0.0025, sell_rate=0.0025), 12)
+    >>> cash, stock = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    >>> round(remainder_factor(cash, stock, buy_rate=0.0025, sell_rate=0.0025), 12)
     0.9975
     """
     before = np.asarray(w_before, dtype=float)
@@ -194,7 +246,7 @@ def remainder_factor(w_before: FloatArray, w_target: FloatArray, *, buy_rate: fl
     mu = 1.0 - c_p - c_s  # start below the answer; the map is a contraction for rates below 1
     for _ in range(max_iterations):
         sold = float(np.clip(before[1:] - mu * target[1:], 0.0, None).sum())
-        new = (1.0 - c_p * before[0] - (c_s + c_p - c_s * c_p) * sold) / (1.0 - c_p * target[0])
+        new = float((1.0 - c_p * before[0] - (c_s + c_p - c_s * c_p) * sold) / (1.0 - c_p * target[0]))
         if abs(new - mu) <= tolerance:
             return new
         mu = new

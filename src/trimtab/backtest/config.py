@@ -67,8 +67,15 @@ from trimtab.tax.netting import parse_filing_status
 
 __all__ = ["BacktestConfig", "NamedPolicy", "load_backtest_config", "parse_backtest_config", "to_monthly"]
 
-_PERIOD_ALIASES = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "annual",
-                   "yearly": "annual", "annually": "annual", "semiannually": "semiannual"}
+_PERIOD_ALIASES = {
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "annual",
+    "yearly": "annual",
+    "annually": "annual",
+    "semiannually": "semiannual",
+}
 
 
 # -- schema ------------------------------------------------------------------------------------------------
@@ -148,8 +155,8 @@ class _ConfigModel(_Section):
     costs: _CostsModel | None = None
     tax: _TaxModel | None = None
     trading: _TradingModel | None = None
-    risk: _RiskModel = Field(default_factory=_RiskModel)
-    metrics: _MetricsModel = Field(default_factory=_MetricsModel)
+    risk: _RiskModel = Field(default_factory=lambda: _RiskModel.model_validate({}))
+    metrics: _MetricsModel = Field(default_factory=lambda: _MetricsModel.model_validate({}))
     engine: Literal["fast", "exact"] = "fast"
 
 
@@ -201,16 +208,25 @@ _FIX_HINTS: dict[str, str] = {
 }
 
 _TYPE_PROBLEMS: dict[str, str] = {
-    "int_parsing": "should be a whole number", "int_from_float": "should be a whole number",
-    "int_type": "should be a whole number", "float_parsing": "should be a number", "float_type": "should be a number",
-    "decimal_parsing": "should be a number", "decimal_type": "should be a number",
-    "bool_parsing": "should be true or false", "bool_type": "should be true or false",
-    "string_type": "should be text", "dict_type": "should be a mapping (key: value pairs)",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "int_type": "should be a whole number",
+    "float_parsing": "should be a number",
+    "float_type": "should be a number",
+    "decimal_parsing": "should be a number",
+    "decimal_type": "should be a number",
+    "bool_parsing": "should be true or false",
+    "bool_type": "should be true or false",
+    "string_type": "should be text",
+    "dict_type": "should be a mapping (key: value pairs)",
     "model_type": "should be a mapping (key: value pairs)",
     "model_attributes_type": "should be a mapping (key: value pairs)",
-    "list_type": "should be a list (lines starting with '- ')", "finite_number": "should be a finite number",
-    "date_parsing": "should be a date YYYY-MM-DD", "date_from_datetime_parsing": "should be a date YYYY-MM-DD",
-    "date_type": "should be a date YYYY-MM-DD", "finite_decimal": "should be a finite number",
+    "list_type": "should be a list (lines starting with '- ')",
+    "finite_number": "should be a finite number",
+    "date_parsing": "should be a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "should be a date YYYY-MM-DD",
+    "date_type": "should be a date YYYY-MM-DD",
+    "finite_decimal": "should be a finite number",
 }
 
 
@@ -271,9 +287,11 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
     """Check a parsed config document and resolve its data, portfolio and policies."""
     if not isinstance(doc.data, dict):
         kind = "empty" if doc.data is None else f"a {_yaml_type(doc.data)}"
-        raise ConfigError(f"the backtest config must be a mapping of keys, but it is {kind}",
-                          fix="start with keys such as data:, targets:, initial:, policies:",
-                          where=SourceRef(str(doc.path), doc.line()))
+        raise ConfigError(
+            f"the backtest config must be a mapping of keys, but it is {kind}",
+            fix="start with keys such as data:, targets:, initial:, policies:",
+            where=SourceRef(str(doc.path), doc.line()),
+        )
     try:
         model = _ConfigModel.model_validate(doc.data)
     except ValidationError as err:
@@ -281,16 +299,21 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
     base = Path(doc.path).parent
     portfolio = None
     if (model.initial is None) == (model.portfolio is None):
-        raise ConfigError("give exactly one of initial: and portfolio:",
-                          fix="initial: {value: 1000000} to buy the targets at the start, or portfolio: "
-                              "portfolio.yaml for real accounts and lots", where=doc.ref("initial" if
-                                                                                         model.initial else "portfolio"))
+        raise ConfigError(
+            "give exactly one of initial: and portfolio:",
+            fix="initial: {value: 1000000} to buy the targets at the start, or portfolio: "
+            "portfolio.yaml for real accounts and lots",
+            where=doc.ref("initial" if model.initial else "portfolio"),
+        )
     if model.portfolio is not None:
         portfolio = load_portfolio(_path(base, model.portfolio))
         if model.tax is not None and model.tax.account is not None:
-            raise ConfigError("tax.account applies to initial: value only", got=str(model.tax.account),
-                              fix="the portfolio file's accounts set their kinds; remove tax.account",
-                              where=doc.ref("tax", "account"))
+            raise ConfigError(
+                "tax.account applies to initial: value only",
+                got=str(model.tax.account),
+                fix="the portfolio file's accounts set their kinds; remove tax.account",
+                where=doc.ref("tax", "account"),
+            )
 
     market = _market(doc, model, base, portfolio.market if portfolio is not None else None)
     market = _frequency(doc, model, market)
@@ -304,35 +327,62 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
         latest = max((lot.acquired for lot in household.lots), default=None)
         first = market.dates[market.dates >= start][0] if (market.dates >= start).any() else start
         if latest is not None and pd.Timestamp(latest) > first:
-            raise ConfigError("the portfolio holds lots bought after the backtest start", got=f"{latest:%Y-%m-%d}",
-                              fix=f"start on or after {latest:%Y-%m-%d}, or use initial: {{value: ...}}",
-                              where=doc.ref("start") if model.start is not None else doc.ref("portfolio"))
+            raise ConfigError(
+                "the portfolio holds lots bought after the backtest start",
+                got=f"{latest:%Y-%m-%d}",
+                fix=f"start on or after {latest:%Y-%m-%d}, or use initial: {{value: ...}}",
+                where=doc.ref("start") if model.start is not None else doc.ref("portfolio"),
+            )
     flows = _flows(doc, model, household)
     if costs.impact is not None and market.volumes is None:
-        raise ConfigError("market impact costs need traded value per period", got="no volumes",
-                          fix="give data.volumes (a wide CSV of dollar volume per period), or drop impact",
-                          where=doc.ref("costs", "impact") if _has(doc, "costs", "impact") else doc.ref("costs"))
+        raise ConfigError(
+            "market impact costs need traded value per period",
+            got="no volumes",
+            fix="give data.volumes (a wide CSV of dollar volume per period), or drop impact",
+            where=doc.ref("costs", "impact") if _has(doc, "costs", "impact") else doc.ref("costs"),
+        )
     sigmas = None
     if model.data is not None and model.data.sigmas is not None:
         sigmas = _wide_frame(base, model.data.sigmas, doc.ref("data", "sigmas"))
         _check_columns(sigmas, targets, doc.ref("data", "sigmas"), "sigmas")
     try:
-        scenario = Scenario(market=market, targets=targets, start=start, end=end,
-                            initial_value=model.initial.value if model.initial is not None else None,
-                            household=household, account_kind=kind, costs=costs, trading=trading, tax=tax,
-                            cash_flows=flows, sigmas=sigmas, risk_lookback=model.risk.lookback,
-                            volatility_lookback=model.risk.volatility_lookback,
-                            volume_lookback=model.risk.volume_lookback)
+        scenario = Scenario(
+            market=market,
+            targets=targets,
+            start=start,
+            end=end,
+            initial_value=model.initial.value if model.initial is not None else None,
+            household=household,
+            account_kind=kind,
+            costs=costs,
+            trading=trading,
+            tax=tax,
+            cash_flows=flows,
+            sigmas=sigmas,
+            risk_lookback=model.risk.lookback,
+            volatility_lookback=model.risk.volatility_lookback,
+            volume_lookback=model.risk.volume_lookback,
+        )
     except InputError as err:
         raise relocate(err, SourceRef(str(doc.path), doc.line())) from None
     policies = _policies(doc, model)
     from trimtab.backtest.simulator import scenario_summary
 
-    settings = {**scenario_summary(scenario), "data": market.source, "engine": model.engine,
-                "risk_free_rate": model.metrics.risk_free_rate,
-                "policies": {p.name: p.policy.describe() for p in policies}}
-    return BacktestConfig(scenario=scenario, policies=policies, exact=model.engine == "exact",
-                          risk_free_rate=model.metrics.risk_free_rate, path=Path(doc.path), settings=settings)
+    settings = {
+        **scenario_summary(scenario),
+        "data": market.source,
+        "engine": model.engine,
+        "risk_free_rate": model.metrics.risk_free_rate,
+        "policies": {p.name: p.policy.describe() for p in policies},
+    }
+    return BacktestConfig(
+        scenario=scenario,
+        policies=policies,
+        exact=model.engine == "exact",
+        risk_free_rate=model.metrics.risk_free_rate,
+        path=Path(doc.path),
+        settings=settings,
+    )
 
 
 # -- sections ----------------------------------------------------------------------------------------------
@@ -347,29 +397,50 @@ def _market(doc: YamlDocument, model: _ConfigModel, base: Path, fallback: Market
         if fallback is not None:
             market = fallback
         else:
-            raise ConfigError("no market data", fix="add data: {prices: builtin:us-stocks} (or returns: FILE)",
-                              where=doc.ref("data") if data is not None else SourceRef(str(doc.path), doc.line()))
+            raise ConfigError(
+                "no market data",
+                fix="add data: {prices: builtin:us-stocks} (or returns: FILE)",
+                where=doc.ref("data") if data is not None else SourceRef(str(doc.path), doc.line()),
+            )
     elif data.prices is not None and data.returns is not None:
-        raise ConfigError("give either data.prices or data.returns, not both", got="prices and returns",
-                          fix="keep one of them", where=doc.ref("data", "returns"))
+        raise ConfigError(
+            "give either data.prices or data.returns, not both",
+            got="prices and returns",
+            fix="keep one of them",
+            where=doc.ref("data", "returns"),
+        )
     elif data.prices is not None:
         if data.prices.strip().startswith("returns:"):
-            raise ConfigError("data.prices names a returns file", got=data.prices,
-                              fix="write data: {returns: FILE} for returns", where=doc.ref("data", "prices"))
+            raise ConfigError(
+                "data.prices names a returns file",
+                got=data.prices,
+                fix="write data: {returns: FILE} for returns",
+                where=doc.ref("data", "prices"),
+            )
         market = load_market_data(data.prices, base_dir=base, where=doc.ref("data", "prices"))
     else:
         assert data.returns is not None
-        market = load_market_data(f"returns:{data.returns.strip()}", base_dir=base, where=doc.ref("data", "returns"))
+        market = load_market_data(
+            f"returns:{data.returns.strip()}", base_dir=base, where=doc.ref("data", "returns")
+        )
     if len(market.dates) < 2:
-        raise ConfigError("the market data has fewer than two dates", got=len(market.dates),
-                          fix="use data with a history", where=doc.ref("data"))
+        raise ConfigError(
+            "the market data has fewer than two dates",
+            got=len(market.dates),
+            fix="use data with a history",
+            where=doc.ref("data"),
+        )
     if data is not None and data.volumes is not None:
         volumes = _wide_frame(base, data.volumes, doc.ref("data", "volumes"))
         missing = [s for s in market.symbols if s not in volumes.columns]
         volumes = volumes.reindex(index=market.dates, columns=market.symbols)
         if len(missing) == len(market.symbols):
-            raise ConfigError("the volumes file has none of the data's symbols", got=missing[0],
-                              fix="name the columns like the price columns", where=doc.ref("data", "volumes"))
+            raise ConfigError(
+                "the volumes file has none of the data's symbols",
+                got=missing[0],
+                fix="name the columns like the price columns",
+                where=doc.ref("data", "volumes"),
+            )
         market = MarketData(market.prices, volumes, market.source, market.periods_per_year)
     return market
 
@@ -377,16 +448,21 @@ def _market(doc: YamlDocument, model: _ConfigModel, base: Path, fallback: Market
 def _wide_frame(base: Path, text: str, where: SourceRef) -> pd.DataFrame:
     path = _path(base, text)
     if not path.is_file():
-        raise ConfigError("file not found", got=str(path), fix="give a CSV path relative to the config file",
-                          where=where)
+        raise ConfigError(
+            "file not found", got=str(path), fix="give a CSV path relative to the config file", where=where
+        )
     return load_prices_csv(path).prices
 
 
 def _check_columns(frame: pd.DataFrame, targets: TargetAllocation, where: SourceRef, what: str) -> None:
     missing = [s for s in targets.symbols if s not in frame.columns]
     if missing:
-        raise ConfigError(f"the {what} file has no column for {', '.join(missing)}", got=missing[0],
-                          fix="add a column per target symbol", where=where)
+        raise ConfigError(
+            f"the {what} file has no column for {', '.join(missing)}",
+            got=missing[0],
+            fix="add a column per target symbol",
+            where=where,
+        )
 
 
 def to_monthly(market: MarketData) -> MarketData:
@@ -411,32 +487,44 @@ def _frequency(doc: YamlDocument, model: _ConfigModel, market: MarketData) -> Ma
     if model.frequency == "monthly":
         return market if market.periods_per_year <= 12 else to_monthly(market)
     if market.periods_per_year < 52:
-        raise ConfigError("frequency daily needs daily data", got=f"{market.source} has "
-                          f"{market.periods_per_year:g} periods a year",
-                          fix="use frequency: monthly, or daily data", where=doc.ref("frequency"))
+        raise ConfigError(
+            "frequency daily needs daily data",
+            got=f"{market.source} has {market.periods_per_year:g} periods a year",
+            fix="use frequency: monthly, or daily data",
+            where=doc.ref("frequency"),
+        )
     return market
 
 
-def _targets(doc: YamlDocument, model: _ConfigModel, fallback: TargetAllocation | None,
-             market: MarketData) -> TargetAllocation:
+def _targets(
+    doc: YamlDocument, model: _ConfigModel, fallback: TargetAllocation | None, market: MarketData
+) -> TargetAllocation:
     if model.targets is None:
         if fallback is None:
-            raise ConfigError("missing targets", fix=_FIX_HINTS["targets"], where=SourceRef(str(doc.path), doc.line()))
+            raise ConfigError(
+                "missing targets", fix=_FIX_HINTS["targets"], where=SourceRef(str(doc.path), doc.line())
+            )
         return fallback
     try:
-        targets = TargetAllocation(dict(model.targets),
-                                   dict(fallback.per_account) if fallback is not None else {})
+        targets = TargetAllocation(
+            dict(model.targets), dict(fallback.per_account) if fallback is not None else {}
+        )
     except InputError as err:
-        got = err.got if err.got is not None else InputError._MISSING  # noqa: SLF001 - "no value" sentinel
-        raise ConfigError(err.problem.removeprefix("targets: "), got=got, fix=err.fix,
-                          where=doc.ref("targets")) from None
+        got = err.got if err.got is not None else InputError._MISSING
+        raise ConfigError(
+            err.problem.removeprefix("targets: "), got=got, fix=err.fix, where=doc.ref("targets")
+        ) from None
     for symbol in targets.symbols:
         if symbol not in market.symbols:
             close = difflib.get_close_matches(symbol, market.symbols, n=1)
-            raise ConfigError(f"no market data for {symbol}", got=symbol,
-                              fix=(f"did you mean {close[0]}? " if close else "")
-                              + f"the data has {', '.join(market.symbols[:20])}"
-                              + (" ..." if len(market.symbols) > 20 else ""), where=doc.ref("targets", symbol))
+            raise ConfigError(
+                f"no market data for {symbol}",
+                got=symbol,
+                fix=(f"did you mean {close[0]}? " if close else "")
+                + f"the data has {', '.join(market.symbols[:20])}"
+                + (" ..." if len(market.symbols) > 20 else ""),
+                where=doc.ref("targets", symbol),
+            )
     return targets
 
 
@@ -454,9 +542,13 @@ def _costs(doc: YamlDocument, model: _ConfigModel, fallback: CostSettings) -> Co
         return fallback
     c = model.costs
     try:
-        return CostSettings(commission_per_trade=c.commission_per_trade, commission_per_share=c.commission_per_share,
-                            half_spread_bps=c.half_spread_bps, min_trade_value=c.min_trade_value,
-                            impact=None if c.impact is None else ImpactSettings(b=c.impact.b, alpha=c.impact.alpha))
+        return CostSettings(
+            commission_per_trade=c.commission_per_trade,
+            commission_per_share=c.commission_per_share,
+            half_spread_bps=c.half_spread_bps,
+            min_trade_value=c.min_trade_value,
+            impact=None if c.impact is None else ImpactSettings(b=c.impact.b, alpha=c.impact.alpha),
+        )
     except InputError as err:
         raise relocate(err, doc.ref("costs"), ConfigError) from None
 
@@ -467,8 +559,12 @@ def _tax(doc: YamlDocument, model: _ConfigModel, fallback: TaxSettings) -> tuple
     t = model.tax
     try:
         parse_filing_status(t.filing_status)
-        settings = TaxSettings(short_term_rate=t.short_term_rate, long_term_rate=t.long_term_rate,
-                               relief_method=t.relief_method, filing_status=t.filing_status)
+        settings = TaxSettings(
+            short_term_rate=t.short_term_rate,
+            long_term_rate=t.long_term_rate,
+            relief_method=t.relief_method,
+            filing_status=t.filing_status,
+        )
     except InputError as err:
         raise relocate(err, doc.ref("tax", "filing_status"), ConfigError) from None
     return settings, t.account if t.account is not None else AccountKind.TAXABLE
@@ -479,8 +575,13 @@ def _trading(doc: YamlDocument, model: _ConfigModel, fallback: TradingSettings) 
         return fallback
     t = model.trading
     try:
-        return TradingSettings(lot_size=t.lot_size, fractional=t.fractional, fraction_decimals=t.fraction_decimals,
-                               cash_buffer=t.cash_buffer, placement=t.placement)
+        return TradingSettings(
+            lot_size=t.lot_size,
+            fractional=t.fractional,
+            fraction_decimals=t.fraction_decimals,
+            cash_buffer=t.cash_buffer,
+            placement=t.placement,
+        )
     except InputError as err:
         raise relocate(err, doc.ref("trading"), ConfigError) from None
 
@@ -491,23 +592,41 @@ def _dates(doc: YamlDocument, model: _ConfigModel, market: MarketData) -> tuple[
     end = pd.Timestamp(model.end) if model.end is not None else last
     span = f"the data covers {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
     if model.start is not None and start > last:
-        raise ConfigError("start is after the last date of the data", got=f"{start:%Y-%m-%d}",
-                          fix=f"choose an earlier start; {span}", where=doc.ref("start"))
+        raise ConfigError(
+            "start is after the last date of the data",
+            got=f"{start:%Y-%m-%d}",
+            fix=f"choose an earlier start; {span}",
+            where=doc.ref("start"),
+        )
     if model.start is not None and start < first:
-        raise ConfigError("start is before the first date of the data", got=f"{start:%Y-%m-%d}",
-                          fix=f"start on or after {first:%Y-%m-%d}, or leave start out; {span}",
-                          where=doc.ref("start"))
+        raise ConfigError(
+            "start is before the first date of the data",
+            got=f"{start:%Y-%m-%d}",
+            fix=f"start on or after {first:%Y-%m-%d}, or leave start out; {span}",
+            where=doc.ref("start"),
+        )
     if model.end is not None and end < first:
-        raise ConfigError("end is before the first date of the data", got=f"{end:%Y-%m-%d}",
-                          fix=f"choose a later end; {span}", where=doc.ref("end"))
+        raise ConfigError(
+            "end is before the first date of the data",
+            got=f"{end:%Y-%m-%d}",
+            fix=f"choose a later end; {span}",
+            where=doc.ref("end"),
+        )
     if end <= start:
-        raise ConfigError("end must be after start", got=f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
-                          fix="choose an end date later than the start date",
-                          where=doc.ref("end") if model.end is not None else doc.ref("start"))
+        raise ConfigError(
+            "end must be after start",
+            got=f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
+            fix="choose an end date later than the start date",
+            where=doc.ref("end") if model.end is not None else doc.ref("start"),
+        )
     inside = market.dates[(market.dates >= start) & (market.dates <= end)]
     if len(inside) < 2:
-        raise ConfigError("fewer than two dates of data between start and end", got=len(inside),
-                          fix=f"widen the dates; {span}", where=doc.ref("start") if model.start else doc.ref("end"))
+        raise ConfigError(
+            "fewer than two dates of data between start and end",
+            got=len(inside),
+            fix=f"widen the dates; {span}",
+            where=doc.ref("start") if model.start else doc.ref("end"),
+        )
     return start, end
 
 
@@ -518,20 +637,42 @@ def _flows(doc: YamlDocument, model: _ConfigModel, household: Any) -> tuple[Cash
         every = flow.every.strip().lower().replace("-", "_")
         every = _PERIOD_ALIASES.get(every, every)
         if every not in PERIODS:
-            raise ConfigError("unknown cash flow period", got=flow.every, fix=f"use one of {', '.join(PERIODS)}",
-                              where=doc.ref("cash_flows", i, "every"))
+            raise ConfigError(
+                "unknown cash flow period",
+                got=flow.every,
+                fix=f"use one of {', '.join(PERIODS)}",
+                where=doc.ref("cash_flows", i, "every"),
+            )
         if flow.account is not None and flow.account not in accounts:
-            raise ConfigError("unknown account", got=flow.account, fix=f"use one of {', '.join(accounts)}",
-                              where=doc.ref("cash_flows", i, "account"))
+            raise ConfigError(
+                "unknown account",
+                got=flow.account,
+                fix=f"use one of {', '.join(accounts)}",
+                where=doc.ref("cash_flows", i, "account"),
+            )
         if flow.amount == 0:
-            raise ConfigError("a cash flow of zero dollars", got=0, fix=_FIX_HINTS["amount"],
-                              where=doc.ref("cash_flows", i, "amount"))
+            raise ConfigError(
+                "a cash flow of zero dollars",
+                got=0,
+                fix=_FIX_HINTS["amount"],
+                where=doc.ref("cash_flows", i, "amount"),
+            )
         if flow.start is not None and flow.end is not None and flow.end < flow.start:
-            raise ConfigError("cash flow end is before its start", got=f"{flow.start} .. {flow.end}",
-                              fix="swap them", where=doc.ref("cash_flows", i, "end"))
-        out.append(CashFlow(amount=flow.amount, every=every, account=flow.account,
-                            start=None if flow.start is None else pd.Timestamp(flow.start),
-                            end=None if flow.end is None else pd.Timestamp(flow.end)))
+            raise ConfigError(
+                "cash flow end is before its start",
+                got=f"{flow.start} .. {flow.end}",
+                fix="swap them",
+                where=doc.ref("cash_flows", i, "end"),
+            )
+        out.append(
+            CashFlow(
+                amount=flow.amount,
+                every=every,
+                account=flow.account,
+                start=None if flow.start is None else pd.Timestamp(flow.start),
+                end=None if flow.end is None else pd.Timestamp(flow.end),
+            )
+        )
     return tuple(out)
 
 
@@ -540,22 +681,34 @@ def _policies(doc: YamlDocument, model: _ConfigModel) -> tuple[NamedPolicy, ...]
     lines: dict[str, int | None] = {}
     for i, item in enumerate(model.policies):
         line = doc.line("policies", i)
+        raw: Any
         if isinstance(item, str):
             name, raw = item.strip(), item
         elif isinstance(item, Mapping):
             raw_name = item.get("name")
             if raw_name is not None and (not isinstance(raw_name, str | int) or not str(raw_name).strip()):
-                raise ConfigError("a policy name must be a non-empty text", got=raw_name,
-                                  fix="e.g. name: monthly", where=doc.ref("policies", i, "name"))
+                raise ConfigError(
+                    "a policy name must be a non-empty text",
+                    got=raw_name,
+                    fix="e.g. name: monthly",
+                    where=doc.ref("policies", i, "name"),
+                )
             name = str(raw_name).strip() if raw_name is not None else str(item.get("kind", f"policy{i + 1}"))
             raw = {k: v for k, v in item.items() if k != "name"}
         else:
-            raise ConfigError("a policy is a mapping with a kind", got=item,
-                              fix="e.g. - {name: monthly, kind: calendar, every: monthly}",
-                              where=doc.ref("policies", i))
+            raise ConfigError(
+                "a policy is a mapping with a kind",
+                got=item,
+                fix="e.g. - {name: monthly, kind: calendar, every: monthly}",
+                where=doc.ref("policies", i),
+            )
         if name in lines:
-            raise ConfigError(f"policy name {name!r} is used twice (first on line {lines[name]})", got=name,
-                              fix="give every policy its own name: (name: ...)", where=doc.ref("policies", i))
+            raise ConfigError(
+                f"policy name {name!r} is used twice (first on line {lines[name]})",
+                got=name,
+                fix="give every policy its own name: (name: ...)",
+                where=doc.ref("policies", i),
+            )
         lines[name] = line
         where = SourceRef(str(doc.path), line, f"policies[{name}]")
         spec: PolicySpec = policy_spec(raw, where=where)
@@ -587,21 +740,32 @@ def _translate(err: ValidationError, doc: YamlDocument) -> ConfigError:
         allowed = list(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = (f"did you mean {close[0]!r}? " if close else "") + (
-            f"remove it or use one of: {', '.join(allowed)}" if allowed else "remove it")
+            f"remove it or use one of: {', '.join(allowed)}" if allowed else "remove it"
+        )
         return ConfigError(f"unknown key {loc[-1]!r}", fix=hint, where=where)
     if kind == "missing":
-        return ConfigError(f"missing required key {name!r}", fix=_FIX_HINTS.get(name, f"add {name}:"), where=where)
+        return ConfigError(
+            f"missing required key {name!r}", fix=_FIX_HINTS.get(name, f"add {name}:"), where=where
+        )
     if kind in ("enum", "literal_error"):
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return ConfigError(f"unknown {name.replace('_', ' ')}", got=got, fix=f"use one of {expected}", where=where)
+        return ConfigError(
+            f"unknown {name.replace('_', ' ')}", got=got, fix=f"use one of {expected}", where=where
+        )
     if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
-        words = {"greater_than_equal": "at least", "greater_than": "above", "less_than": "below",
-                 "less_than_equal": "at most"}[kind]
+        words = {
+            "greater_than_equal": "at least",
+            "greater_than": "above",
+            "less_than": "below",
+            "less_than_equal": "at most",
+        }[kind]
         limit = next(iter(ctx.values()), "")
         return ConfigError(f"must be {words} {limit}", got=got, fix=fix, where=where)
     if kind == "too_short":
         return ConfigError("needs at least one entry", got=got, fix=fix, where=where)
-    problem = _TYPE_PROBLEMS.get(kind) or " ".join(str(first["msg"]).replace("Input should", "should").split())
+    problem = _TYPE_PROBLEMS.get(kind) or " ".join(
+        str(first["msg"]).replace("Input should", "should").split()
+    )
     return ConfigError(problem, got=got, fix=fix, where=where)
 
 

@@ -168,9 +168,23 @@ class PolicyRun:
     def __post_init__(self) -> None:
         for name in ("tax_by_year", "realized_by_year"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
-        for name in ("asset_returns", "value", "cash", "flows", "costs", "taxes", "traded", "turnover",
-                     "weights", "weights_before", "cash_weight", "cash_weight_before", "trade_counts",
-                     "decided", "target"):
+        for name in (
+            "asset_returns",
+            "value",
+            "cash",
+            "flows",
+            "costs",
+            "taxes",
+            "traded",
+            "turnover",
+            "weights",
+            "weights_before",
+            "cash_weight",
+            "cash_weight_before",
+            "trade_counts",
+            "decided",
+            "target",
+        ):
             getattr(self, name).setflags(write=False)
 
     # -- derived paths --------------------------------------------------------------------------------------
@@ -202,11 +216,13 @@ class PolicyRun:
 
     def holding_returns(self) -> FloatArray:
         """Return of the weights held over each period before any trade, cost or tax, shape (T-1,)."""
-        return np.einsum("ij,ij->i", self.weights[:-1], self.asset_returns[1:])
+        out: FloatArray = np.einsum("ij,ij->i", self.weights[:-1], self.asset_returns[1:])
+        return out
 
     def active_returns(self) -> FloatArray:
         """``holding_returns - benchmark_returns``, shape (T-1,): the drift part of the tracking error."""
-        return np.einsum("ij,ij->i", self.weights[:-1] - self.target, self.asset_returns[1:])
+        out: FloatArray = np.einsum("ij,ij->i", self.weights[:-1] - self.target, self.asset_returns[1:])
+        return out
 
     def drift(self) -> FloatArray:
         """``weights_before - target``, shape (T, n): drift the policy saw at each date."""
@@ -238,9 +254,20 @@ class PolicyRun:
 
     def trades_frame(self) -> pd.DataFrame:
         """The trades as a DataFrame (date, account, symbol, side, quantity, price, value, cost, reason)."""
-        rows = [{"date": t.on, "account": t.account, "symbol": t.symbol, "side": t.side,
-                 "quantity": float(t.quantity), "price": float(t.price), "value": float(t.value),
-                 "cost": float(t.cost), "reason": t.reason} for t in self.trades]
+        rows = [
+            {
+                "date": t.on,
+                "account": t.account,
+                "symbol": t.symbol,
+                "side": t.side,
+                "quantity": float(t.quantity),
+                "price": float(t.price),
+                "value": float(t.value),
+                "cost": float(t.cost),
+                "reason": t.reason,
+            }
+            for t in self.trades
+        ]
         columns = ["date", "account", "symbol", "side", "quantity", "price", "value", "cost", "reason"]
         return pd.DataFrame(rows, columns=columns)
 

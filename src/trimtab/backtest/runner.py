@@ -11,8 +11,9 @@ from trimtab.backtest.simulator import simulate
 __all__ = ["run_backtest"]
 
 
-def run_backtest(config: BacktestConfig, *,
-                 progress: Callable[[str, int, int], None] | None = None) -> BacktestResult:
+def run_backtest(
+    config: BacktestConfig, *, progress: Callable[[str, int, int], None] | None = None
+) -> BacktestResult:
     """Simulate each policy of ``config`` on the same scenario, in config order.
 
     Parameters
@@ -30,9 +31,16 @@ def run_backtest(config: BacktestConfig, *,
     for named in config.policies:
         report = None
         if progress is not None:
+
             def report(done: int, total: int, _name: str = named.name) -> None:
                 progress(_name, done, total)
-        runs[named.name] = simulate(named.policy, config.scenario, name=named.name, exact=config.exact,
-                                    progress=report)
-    return BacktestResult(runs=runs, source=str(config.path) if config.path else "memory",
-                          data_source=config.scenario.market.source, settings=config.settings)
+
+        runs[named.name] = simulate(
+            named.policy, config.scenario, name=named.name, exact=config.exact, progress=report
+        )
+    return BacktestResult(
+        runs=runs,
+        source=str(config.path) if config.path else "memory",
+        data_source=config.scenario.market.source,
+        settings=config.settings,
+    )

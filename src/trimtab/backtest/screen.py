@@ -65,8 +65,9 @@ class HoldScreen:
         return self._check(k, weights, make_context)
 
 
-def hold_screen(policy: Policy, dates: pd.DatetimeIndex, *, periods_per_year: float,
-                target: FloatArray) -> HoldScreen | None:
+def hold_screen(
+    policy: Policy, dates: pd.DatetimeIndex, *, periods_per_year: float, target: FloatArray
+) -> HoldScreen | None:
     """The exact screen of ``policy``, or None when it is not a rule policy made of known triggers.
 
     Parameters
@@ -93,8 +94,9 @@ def _compile(trigger: Trigger, dates: pd.DatetimeIndex, ppy: float, target: Floa
         return lambda k, w, make: True
     if kind is Calendar:
         every = trigger.every  # type: ignore[attr-defined]
-        mask = np.fromiter((is_period_end(t, every, data_periods_per_year=ppy) for t in dates), dtype=bool,
-                           count=len(dates))
+        mask = np.fromiter(
+            (is_period_end(t, every, data_periods_per_year=ppy) for t in dates), dtype=bool, count=len(dates)
+        )
         return lambda k, w, make: bool(mask[k])
     if kind is DriftExceeds:
         drift_trigger: DriftExceeds = trigger  # type: ignore[assignment]

@@ -100,7 +100,9 @@ class CashFlow:
 
     def __post_init__(self) -> None:
         if self.every not in PERIODS:
-            raise ConfigError("cash flow period unknown", got=self.every, fix=f"use one of {', '.join(PERIODS)}")
+            raise ConfigError(
+                "cash flow period unknown", got=self.every, fix=f"use one of {', '.join(PERIODS)}"
+            )
         if not isinstance(self.amount, Decimal):
             object.__setattr__(self, "amount", to_decimal(self.amount))
 
@@ -154,13 +156,18 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if (self.initial_value is None) == (self.household is None):
-            raise ConfigError("give exactly one of an initial value and a household",
-                              fix="initial: {value: 1000000} or portfolio: portfolio.yaml")
+            raise ConfigError(
+                "give exactly one of an initial value and a household",
+                fix="initial: {value: 1000000} or portfolio: portfolio.yaml",
+            )
         if self.initial_value is not None:
             value = to_decimal(self.initial_value)
             if not value.is_finite() or value <= 0:
-                raise ConfigError("initial value must be a positive amount of dollars", got=str(value),
-                                  fix="e.g. initial: {value: 1000000}")
+                raise ConfigError(
+                    "initial value must be a positive amount of dollars",
+                    got=str(value),
+                    fix="e.g. initial: {value: 1000000}",
+                )
             object.__setattr__(self, "initial_value", value)
         object.__setattr__(self, "cash_flows", tuple(self.cash_flows))
         start = self.market.first_date if self.start is None else pd.Timestamp(self.start)
@@ -168,28 +175,45 @@ class Scenario:
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
         if end <= start:
-            raise ConfigError("end must be after start", got=f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
-                              fix="choose an end date later than the start date")
+            raise ConfigError(
+                "end must be after start",
+                got=f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}",
+                fix="choose an end date later than the start date",
+            )
         dates = self.dates
         if len(dates) < 2:
-            raise ConfigError("fewer than two dates of data between start and end", got=len(dates),
-                              fix=f"the data covers {self.market.first_date:%Y-%m-%d} .. "
-                                  f"{self.market.last_date:%Y-%m-%d}")
+            raise ConfigError(
+                "fewer than two dates of data between start and end",
+                got=len(dates),
+                fix=f"the data covers {self.market.first_date:%Y-%m-%d} .. {self.market.last_date:%Y-%m-%d}",
+            )
         missing = [s for s in self.symbols if s not in self.market.symbols]
         if missing:
-            raise ConfigError(f"no market data for {', '.join(missing)}", got=missing[0],
-                              fix=f"use symbols of the data: {', '.join(self.market.symbols[:20])}")
-        first = self.market.prices[list(self.symbols)].loc[:dates[0]].ffill()
+            raise ConfigError(
+                f"no market data for {', '.join(missing)}",
+                got=missing[0],
+                fix=f"use symbols of the data: {', '.join(self.market.symbols[:20])}",
+            )
+        first = self.market.prices[list(self.symbols)].loc[: dates[0]].ffill()
         unpriced = [s for s in self.symbols if not (len(first) and np.isfinite(first[s].iloc[-1]))]
         if unpriced:
             first_dates = {s: self.market.prices[s].first_valid_index() for s in unpriced}
             latest = max((d for d in first_dates.values() if d is not None), default=None)
-            raise ConfigError(f"no price for {', '.join(unpriced)} on or before the start {dates[0]:%Y-%m-%d}",
-                              got=unpriced[0], fix=("start on or after " + f"{latest:%Y-%m-%d}" if latest is not None
-                                                    else "drop the symbol from the targets"))
+            raise ConfigError(
+                f"no price for {', '.join(unpriced)} on or before the start {dates[0]:%Y-%m-%d}",
+                got=unpriced[0],
+                fix=(
+                    "start on or after " + f"{latest:%Y-%m-%d}"
+                    if latest is not None
+                    else "drop the symbol from the targets"
+                ),
+            )
         if self.costs.impact is not None and self.market.volumes is None:
-            raise ConfigError("market impact costs need traded value per period", got="costs.impact",
-                              fix="give data.volumes (or a long prices CSV with a volume column), or drop impact")
+            raise ConfigError(
+                "market impact costs need traded value per period",
+                got="costs.impact",
+                fix="give data.volumes (or a long prices CSV with a volume column), or drop impact",
+            )
 
     @property
     def dates(self) -> pd.DatetimeIndex:
@@ -205,8 +229,14 @@ class Scenario:
         return tuple(dict.fromkeys([*self.targets.symbols, *per_account, *held]))
 
 
-def simulate(policy: Policy, scenario: Scenario, *, name: str | None = None, exact: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> PolicyRun:
+def simulate(
+    policy: Policy,
+    scenario: Scenario,
+    *,
+    name: str | None = None,
+    exact: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> PolicyRun:
     """Run ``policy`` through ``scenario`` (see the module docstring).
 
     Parameters
@@ -231,8 +261,15 @@ def simulate(policy: Policy, scenario: Scenario, *, name: str | None = None, exa
 class _Run:
     """The state of one run (mutable; used once)."""
 
-    def __init__(self, policy: Policy, scenario: Scenario, *, name: str | None, exact: bool,
-                 progress: Callable[[int, int], None] | None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        scenario: Scenario,
+        *,
+        name: str | None,
+        exact: bool,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
         self.policy = policy
         self.sc = scenario
         self.name = name or policy.describe()
@@ -246,7 +283,9 @@ class _Run:
         self.prices = filled.loc[self.dates].to_numpy(dtype=float)
         self._times = self.market.dates
         self._close = raw.to_numpy(dtype=float, copy=True)
-        self._volume = None if self.market.volumes is None else self.market.volumes.to_numpy(dtype=float, copy=True)
+        self._volume = (
+            None if self.market.volumes is None else self.market.volumes.to_numpy(dtype=float, copy=True)
+        )
         self._ends = self._times.searchsorted(self.dates, side="right")
         self._stamps: list[pd.Timestamp] = list(self.dates)
         self.target = np.array([scenario.targets.weight(s) for s in self.symbols], dtype=float)
@@ -256,8 +295,9 @@ class _Run:
         self.cost_model = CostModel.from_settings(scenario.costs)
         self.rates = TaxRates.from_settings(scenario.tax)
         self.step = quantity_step(scenario.trading)
-        self.screen = None if exact else hold_screen(policy, self.dates, periods_per_year=self.ppy,
-                                                     target=self.target)
+        self.screen = (
+            None if exact else hold_screen(policy, self.dates, periods_per_year=self.ppy, target=self.target)
+        )
         t_count, n = len(self.dates), len(self.symbols)
         self.value = np.zeros(t_count)
         self.cash_path = np.zeros(t_count)
@@ -284,20 +324,33 @@ class _Run:
         self._ytd_cache: tuple[int, tuple[Decimal, Decimal]] | None = None
         self._cov_cache: tuple[int, FloatArray] | None = None
         self.flow_due = [self._flow_mask(f) for f in scenario.cash_flows]
+        self._flow_any = (
+            np.logical_or.reduce(self.flow_due) if self.flow_due else np.zeros(t_count, dtype=bool)
+        )
+        years = self.dates.year.to_numpy()
+        self._new_year = np.concatenate([[False], years[1:] != years[:-1]])
+        self._version = 0
 
         self.funded = scenario.initial_value is not None
         if scenario.household is not None:
             household = scenario.household
         else:
             assert scenario.initial_value is not None
-            household = Household(name="backtest", accounts=(
-                Account(id="portfolio", kind=scenario.account_kind, cash=scenario.initial_value),))
+            household = Household(
+                name="backtest",
+                accounts=(Account(id="portfolio", kind=scenario.account_kind, cash=scenario.initial_value),),
+            )
         self.taxable = any(a.kind.is_taxable for a in household.accounts) and (
-            scenario.tax.short_term_rate > 0 or scenario.tax.long_term_rate > 0)
+            scenario.tax.short_term_rate > 0 or scenario.tax.long_term_rate > 0
+        )
         self.ledger: TaxLedger | None = None
         if self.taxable:
-            self.ledger = TaxLedger.from_household(household, method=scenario.tax.relief_method, rates=self.rates,
-                                                   filing_status=scenario.tax.filing_status)
+            self.ledger = TaxLedger.from_household(
+                household,
+                method=scenario.tax.relief_method,
+                rates=self.rates,
+                filing_status=scenario.tax.filing_status,
+            )
             household = household.replace(lots=self.ledger.open_lots())
         self.merge_lots = self.ledger is None and len(household.accounts) == 1
         if self.merge_lots:
@@ -308,6 +361,7 @@ class _Run:
 
     # -- state ------------------------------------------------------------------------------------------
     def _refresh(self) -> None:
+        self._version += 1
         qty = np.zeros(len(self.symbols))
         for lot in self.household.lots:
             qty[self.index[lot.symbol]] += float(lot.quantity)
@@ -330,16 +384,26 @@ class _Run:
     def _flow_mask(self, flow: CashFlow) -> np.ndarray:
         start = flow.start if flow.start is not None else self.dates[0]
         end = flow.end if flow.end is not None else self.dates[-1]
-        return np.fromiter(((start <= t <= end) and is_period_end(t, flow.every, data_periods_per_year=self.ppy)
-                            for t in self.dates), dtype=bool, count=len(self.dates))
+        return np.fromiter(
+            (
+                (start <= t <= end) and is_period_end(t, flow.every, data_periods_per_year=self.ppy)
+                for t in self.dates
+            ),
+            dtype=bool,
+            count=len(self.dates),
+        )
 
     def _snapshot(self, k: int) -> MarketSnapshot:
         """``market.snapshot(dates[k])``, built from arrays prepared once (same object, less overhead)."""
         end = int(self._ends[k])
-        return MarketSnapshot(as_of=self._stamps[k], times=self._times[:end], symbols=self.symbols,
-                              close=self._close[:end].view(),
-                              volume=None if self._volume is None else self._volume[:end].view(),
-                              periods_per_year=self.ppy)
+        return MarketSnapshot(
+            as_of=self._stamps[k],
+            times=self._times[:end],
+            symbols=self.symbols,
+            close=self._close[:end].view(),
+            volume=None if self._volume is None else self._volume[:end].view(),
+            periods_per_year=self.ppy,
+        )
 
     # -- market inputs of costs -----------------------------------------------------------------------------
     def _impact_inputs(self, k: int) -> tuple[dict[str, float] | None, dict[str, float] | None]:
@@ -355,8 +419,11 @@ class _Run:
         if self.sc.sigmas is not None:
             known = self.sc.sigmas.loc[:t].ffill()
             row = known.iloc[-1] if len(known) else None
-            sigma = {s: float(row[s]) for s in self.symbols
-                     if row is not None and s in row.index and np.isfinite(row[s])}
+            sigma = {
+                s: float(row[s])
+                for s in self.symbols
+                if row is not None and s in row.index and np.isfinite(row[s])
+            }
         else:
             returns = snapshot.returns(list(self.symbols), lookback=self.sc.volatility_lookback).to_numpy()
             sigma = {}
@@ -366,12 +433,27 @@ class _Run:
         return sigma, volume
 
     # -- planning and applying trades ------------------------------------------------------------------------
-    def _plan(self, household: Household, k: int, weights: Mapping[str, float],
-              per_account: Mapping[str, Mapping[str, float]] | None) -> TradePlan:
+    def _plan(
+        self,
+        household: Household,
+        k: int,
+        weights: Mapping[str, float],
+        per_account: Mapping[str, Mapping[str, float]] | None,
+    ) -> TradePlan:
         sigma, volume = self._impact_inputs(k)
-        return plan_trades(household, self._prices(k), weights, as_of=self._stamps[k].date(), costs=self.sc.costs,
-                           trading=self.sc.trading, tax=self.sc.tax, cost_model=self.cost_model, sigma=sigma,
-                           volume=volume, per_account=per_account)
+        return plan_trades(
+            household,
+            self._prices(k),
+            weights,
+            as_of=self._stamps[k].date(),
+            costs=self.sc.costs,
+            trading=self.sc.trading,
+            tax=self.sc.tax,
+            cost_model=self.cost_model,
+            sigma=sigma,
+            volume=volume,
+            per_account=per_account,
+        )
 
     def _apply(self, plan: TradePlan, k: int, reason: str, account: str | None = None) -> None:
         """Book ``plan`` (of the whole household, or of ``account`` alone) at date ``k``."""
@@ -382,9 +464,18 @@ class _Run:
         if self.ledger is not None:
             for trade in plan.trades:
                 ids = tuple(dict.fromkeys(r.lot_id for r in trade.lots if r.lot_id))
-                self.ledger.apply(Transaction(on=on, account=trade.account, symbol=trade.symbol, side=trade.side,
-                                              quantity=trade.quantity, price=trade.price,
-                                              fees=trade.estimated_cost, specific_ids=ids))
+                self.ledger.apply(
+                    Transaction(
+                        on=on,
+                        account=trade.account,
+                        symbol=trade.symbol,
+                        side=trade.side,
+                        quantity=trade.quantity,
+                        price=trade.price,
+                        fees=trade.estimated_cost,
+                        specific_ids=ids,
+                    )
+                )
             self._ytd_cache = None
         if account is None:
             household = plan.after
@@ -392,16 +483,26 @@ class _Run:
             mine = plan.after.account(account)
             household = self.household.replace(
                 accounts=[mine if a.id == account else a for a in self.household.accounts],
-                lots=[lot for lot in self.household.lots if lot.account != account] + list(plan.after.lots))
+                lots=[lot for lot in self.household.lots if lot.account != account] + list(plan.after.lots),
+            )
         if self.ledger is not None:
             household = household.replace(lots=self.ledger.open_lots())
         elif self.merge_lots:
             household = consolidate_lots(household)
         self.household = household
         for trade in plan.trades:
-            self.trades.append(TradeRecord(on=on, account=trade.account, symbol=trade.symbol, side=str(trade.side),
-                                           quantity=trade.quantity, price=trade.price, cost=trade.estimated_cost,
-                                           reason=reason))
+            self.trades.append(
+                TradeRecord(
+                    on=on,
+                    account=trade.account,
+                    symbol=trade.symbol,
+                    side=str(trade.side),
+                    quantity=trade.quantity,
+                    price=trade.price,
+                    cost=trade.estimated_cost,
+                    reason=reason,
+                )
+            )
         traded = float(sum((t.value for t in plan.trades), ZERO))
         self.costs[k] += float(plan.transaction_cost)
         self.traded[k] += traded
@@ -416,7 +517,8 @@ class _Run:
     # -- cash ---------------------------------------------------------------------------------------------
     def _set_cash(self, account_id: str, cash: Decimal) -> None:
         self.household = self.household.replace(
-            accounts=[a.with_cash(cash) if a.id == account_id else a for a in self.household.accounts])
+            accounts=[a.with_cash(cash) if a.id == account_id else a for a in self.household.accounts]
+        )
         self._refresh()
 
     def _sell_for_cash(self, k: int, account_id: str, shortfall: Decimal, reason: str) -> None:
@@ -434,16 +536,27 @@ class _Run:
             sub = Household(name=self.household.name, accounts=(account,), lots=lots)
             value = invested + account.cash
             # A margin for rounding to the trading step and for costs, doubled on every retry.
-            margin = (sum((self.step * prices[s] for s in held), ZERO) + Decimal(len(held))
-                      * to_decimal(float(self.sc.costs.commission_per_trade)) + Decimal("0.01"))
+            margin = (
+                sum((self.step * prices[s] for s in held), ZERO)
+                + Decimal(len(held)) * to_decimal(float(self.sc.costs.commission_per_trade))
+                + Decimal("0.01")
+            )
             rate = Decimal(repr(float(self.sc.costs.half_spread_bps))) / Decimal(10_000) + Decimal("0.001")
-            wanted = (shortfall * (1 + rate) + margin) * (2 ** attempt)
+            wanted = (shortfall * (1 + rate) + margin) * (2**attempt)
             keep = max(ZERO, 1 - wanted / invested)
             weights = {s: float(usd * keep / value) for s, usd in held.items()}
             weights[CASH] = max(0.0, 1.0 - math.fsum(weights.values()))
             cash_before = account.cash
-            plan = plan_trades(sub, prices, weights, as_of=self._stamps[k].date(), costs=self.sc.costs,
-                               trading=self.sc.trading, tax=self.sc.tax, cost_model=self.cost_model)
+            plan = plan_trades(
+                sub,
+                prices,
+                weights,
+                as_of=self._stamps[k].date(),
+                costs=self.sc.costs,
+                trading=self.sc.trading,
+                tax=self.sc.tax,
+                cost_model=self.cost_model,
+            )
             self._apply(plan, k, reason, account=account_id)
             shortfall -= self.household.account(account_id).cash - cash_before
             if keep == 0:
@@ -476,8 +589,14 @@ class _Run:
     def _settle(self, year: int) -> Decimal:
         """Settle ``year``: tax (dollars, negative = refund) after netting; updates the carryforward."""
         short, long = self._year_gains(year)
-        result = settle_year(year, short, long, carryforward=self.carry, rates=self.rates,
-                             filing_status=self.sc.tax.filing_status)
+        result = settle_year(
+            year,
+            short,
+            long,
+            carryforward=self.carry,
+            rates=self.rates,
+            filing_status=self.sc.tax.filing_status,
+        )
         self.carry = result.carryforward
         self.tax_by_year[year] = result.tax
         return result.tax
@@ -493,8 +612,10 @@ class _Run:
             if tax > 0:
                 unpaid = self._pay(k, tax, taxable, "tax")
                 if unpaid > 0:
-                    self.notes.append(f"{self._stamps[k]:%Y-%m-%d}: ${unpaid:,.2f} of the {settled} tax could not "
-                                      "be paid: the taxable accounts hold nothing more to sell")
+                    self.notes.append(
+                        f"{self._stamps[k]:%Y-%m-%d}: ${unpaid:,.2f} of the {settled} tax could not "
+                        "be paid: the taxable accounts hold nothing more to sell"
+                    )
                 tax -= unpaid
             elif tax < 0:
                 first = taxable[0]
@@ -512,8 +633,10 @@ class _Run:
             else:
                 unpaid = self._pay(k, -flow.amount, [account_id], "withdrawal")
                 if unpaid > 0:
-                    self.notes.append(f"{self._stamps[k]:%Y-%m-%d}: withdrawal short by ${unpaid:,.2f}: "
-                                      f"{account_id} holds nothing more")
+                    self.notes.append(
+                        f"{self._stamps[k]:%Y-%m-%d}: withdrawal short by ${unpaid:,.2f}: "
+                        f"{account_id} holds nothing more"
+                    )
                 self.flows[k] -= float(-flow.amount - unpaid)
 
     # -- the policy -----------------------------------------------------------------------------------------
@@ -528,18 +651,31 @@ class _Run:
         plan = self._plan(self.household, k, weights, self.per_account)
         tax = ZERO
         if self.ledger is not None:
-            tax = marginal_tax(plan.realized_short, plan.realized_long, so_far=self._year_gains(self._stamps[k].year),
-                               carryforward=self.carry, rates=self.rates, filing_status=self.sc.tax.filing_status)
+            tax = marginal_tax(
+                plan.realized_short,
+                plan.realized_long,
+                so_far=self._year_gains(self._stamps[k].year),
+                carryforward=self.carry,
+                rates=self.rates,
+                filing_status=self.sc.tax.filing_status,
+            )
         return CostEstimate(trading_cost=float(plan.transaction_cost), tax=float(tax))
 
     def _context(self, k: int, w: FloatArray, cash_weight: float, value: float) -> DecisionContext:
         t = self._stamps[k]
-        return DecisionContext(as_of=t, symbols=self.symbols, weights=np.array(w, dtype=float),
-                               cash_weight=float(cash_weight), target=self.target.copy(),
-                               target_cash=self.target_cash, value=float(value), snapshot=self._snapshot(k),
-                               covariance=lambda: self._covariance(k),
-                               cost_of=lambda weights: self._cost_of(k, weights),
-                               last_rebalance=self.last_rebalance)
+        return DecisionContext(
+            as_of=t,
+            symbols=self.symbols,
+            weights=np.array(w, dtype=float),
+            cash_weight=float(cash_weight),
+            target=self.target.copy(),
+            target_cash=self.target_cash,
+            value=float(value),
+            snapshot=self._snapshot(k),
+            covariance=lambda: self._covariance(k),
+            cost_of=lambda weights: self._cost_of(k, weights),
+            last_rebalance=self.last_rebalance,
+        )
 
     def _decide(self, k: int, w: FloatArray, cash_weight: float, value: float) -> None:
         contexts: list[DecisionContext] = []
@@ -564,8 +700,15 @@ class _Run:
         self.fallbacks += int(fallback)
         if not decision.trades:
             return
-        self.decisions.append(DecisionRecord(k=k, on=t, action=decision.action,
-                                             target_weights=dict(decision.target_weights), fallback=fallback))
+        self.decisions.append(
+            DecisionRecord(
+                k=k,
+                on=t,
+                action=decision.action,
+                target_weights=dict(decision.target_weights),
+                fallback=fallback,
+            )
+        )
         plan = self._plan(self.household, k, decision.target_weights, self.per_account)
         self._apply(plan, k, "policy")
 
@@ -583,15 +726,23 @@ class _Run:
             if k == 0 and self.funded:
                 plan = self._plan(self.household, 0, dict(self.sc.targets.weights), self.per_account)
                 self._apply(plan, 0, "initial")
-            if k > 0:
+            if self._new_year[k]:
                 self._taxes(k)
+            if self._flow_any[k]:
                 self._cash_flows(k)
             w, cash_weight, v = self._valuation(k)
             self.weights_before[k] = w
             self.cash_weight_before[k] = cash_weight
+            version = self._version
             if v > 0 and not (k == 0 and self.funded):
                 self._decide(k, w, cash_weight, v)
-            self._record(k)
+            if version == self._version:  # nothing traded: the weights before are the weights after
+                self.value[k] = v
+                self.cash_path[k] = self.cash
+                self.weights[k] = w
+                self.cash_weight[k] = cash_weight
+            else:
+                self._record(k)
             if self.progress is not None and ((k + 1) % _PROGRESS_EVERY == 0 or k + 1 == total):
                 self.progress(k + 1, total)
         return self._finish()
@@ -607,8 +758,16 @@ class _Run:
                 self.taxes[last] += float(self._settle(settled))
             so_far, carry_in = self._year_gains(year), self.carry
             unrealized = unrealized_gains(self.household, self._prices(last), self._stamps[last].date())
-            liquidation = money(marginal_tax(unrealized[0], unrealized[1], so_far=so_far, carryforward=carry_in,
-                                             rates=self.rates, filing_status=self.sc.tax.filing_status))
+            liquidation = money(
+                marginal_tax(
+                    unrealized[0],
+                    unrealized[1],
+                    so_far=so_far,
+                    carryforward=carry_in,
+                    rates=self.rates,
+                    filing_status=self.sc.tax.filing_status,
+                )
+            )
             tax = self._settle(year)
             self.taxes[last] += float(tax)
             self.value[last] -= float(tax)
@@ -616,18 +775,42 @@ class _Run:
             realized = dict(self.ledger.gains_by_year())
             wash_sales = len(self.ledger.wash_sales)
         return PolicyRun(
-            name=self.name, policy=self.policy.describe(), dates=self.dates, symbols=self.symbols,
-            target=self.target, target_cash=self.target_cash, periods_per_year=self.ppy,
-            asset_returns=_returns(self.prices), value=self.value, cash=self.cash_path, flows=self.flows,
-            costs=self.costs, taxes=self.taxes, traded=self.traded, turnover=self.turnover, weights=self.weights,
-            weights_before=self.weights_before, cash_weight=self.cash_weight,
-            cash_weight_before=self.cash_weight_before, trade_counts=self.trade_counts, decided=self.decided,
-            actions=tuple(self.actions), funded=self.funded, decisions=tuple(self.decisions),
-            trades=tuple(self.trades), tax_by_year=self.tax_by_year, realized_by_year=realized,
-            carryforward=self.carry, liquidation_tax=float(liquidation),
-            after_tax_value=float(self.value[last]) - float(liquidation), taxable=self.taxable,
-            wash_sales=wash_sales, fallbacks=self.fallbacks, final_household=self.household,
-            notes=tuple(self.notes))
+            name=self.name,
+            policy=self.policy.describe(),
+            dates=self.dates,
+            symbols=self.symbols,
+            target=self.target,
+            target_cash=self.target_cash,
+            periods_per_year=self.ppy,
+            asset_returns=_returns(self.prices),
+            value=self.value,
+            cash=self.cash_path,
+            flows=self.flows,
+            costs=self.costs,
+            taxes=self.taxes,
+            traded=self.traded,
+            turnover=self.turnover,
+            weights=self.weights,
+            weights_before=self.weights_before,
+            cash_weight=self.cash_weight,
+            cash_weight_before=self.cash_weight_before,
+            trade_counts=self.trade_counts,
+            decided=self.decided,
+            actions=tuple(self.actions),
+            funded=self.funded,
+            decisions=tuple(self.decisions),
+            trades=tuple(self.trades),
+            tax_by_year=self.tax_by_year,
+            realized_by_year=realized,
+            carryforward=self.carry,
+            liquidation_tax=float(liquidation),
+            after_tax_value=float(self.value[last]) - float(liquidation),
+            taxable=self.taxable,
+            wash_sales=wash_sales,
+            fallbacks=self.fallbacks,
+            final_household=self.household,
+            notes=tuple(self.notes),
+        )
 
 
 def _returns(prices: FloatArray) -> FloatArray:
@@ -640,20 +823,33 @@ def _returns(prices: FloatArray) -> FloatArray:
 def scenario_summary(scenario: Scenario) -> dict[str, Any]:
     """The resolved settings of a scenario as plain values (for reports)."""
     return {
-        "start": f"{scenario.dates[0]:%Y-%m-%d}", "end": f"{scenario.dates[-1]:%Y-%m-%d}",
-        "periods": len(scenario.dates), "periods_per_year": scenario.market.periods_per_year,
-        "symbols": list(scenario.symbols), "targets": dict(scenario.targets.weights),
+        "start": f"{scenario.dates[0]:%Y-%m-%d}",
+        "end": f"{scenario.dates[-1]:%Y-%m-%d}",
+        "periods": len(scenario.dates),
+        "periods_per_year": scenario.market.periods_per_year,
+        "symbols": list(scenario.symbols),
+        "targets": dict(scenario.targets.weights),
         "initial_value": None if scenario.initial_value is None else str(scenario.initial_value),
         "account_kind": str(scenario.account_kind) if scenario.household is None else "from portfolio file",
-        "costs": {"half_spread_bps": scenario.costs.half_spread_bps,
-                  "commission_per_trade": str(scenario.costs.commission_per_trade),
-                  "commission_per_share": str(scenario.costs.commission_per_share),
-                  "min_trade_value": str(scenario.costs.min_trade_value),
-                  "impact": None if scenario.costs.impact is None else
-                  {"b": scenario.costs.impact.b, "alpha": scenario.costs.impact.alpha}},
-        "tax": {"short_term_rate": scenario.tax.short_term_rate, "long_term_rate": scenario.tax.long_term_rate,
-                "relief_method": str(scenario.tax.relief_method), "filing_status": scenario.tax.filing_status},
-        "trading": {"fractional": scenario.trading.fractional, "fraction_decimals": scenario.trading.fraction_decimals,
-                    "lot_size": scenario.trading.lot_size},
+        "costs": {
+            "half_spread_bps": scenario.costs.half_spread_bps,
+            "commission_per_trade": str(scenario.costs.commission_per_trade),
+            "commission_per_share": str(scenario.costs.commission_per_share),
+            "min_trade_value": str(scenario.costs.min_trade_value),
+            "impact": None
+            if scenario.costs.impact is None
+            else {"b": scenario.costs.impact.b, "alpha": scenario.costs.impact.alpha},
+        },
+        "tax": {
+            "short_term_rate": scenario.tax.short_term_rate,
+            "long_term_rate": scenario.tax.long_term_rate,
+            "relief_method": str(scenario.tax.relief_method),
+            "filing_status": scenario.tax.filing_status,
+        },
+        "trading": {
+            "fractional": scenario.trading.fractional,
+            "fraction_decimals": scenario.trading.fraction_decimals,
+            "lot_size": scenario.trading.lot_size,
+        },
         "cash_flows": [{"amount": str(f.amount), "every": f.every} for f in scenario.cash_flows],
     }

@@ -27,11 +27,16 @@ from trimtab.reports.metrics import backtest_json
 
 __all__ = ["app", "backtest"]
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
-                  help="Backtest rebalancing policies after tax and cost.")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Backtest rebalancing policies after tax and cost.",
+)
 
 ConfigArg = Annotated[Path, typer.Argument(help="Backtest config YAML (see docs/backtest.md).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the metrics as one JSON document on stdout.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print only the metrics as one JSON document on stdout.")
+]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")]
 
 
@@ -42,11 +47,19 @@ def backtest(config: ConfigArg, json_output: JsonOpt = False, report: ReportOpt 
     if report is not None:
         folder = report.expanduser().parent
         if not folder.is_dir():
-            raise typer.BadParameter(f"folder {folder} does not exist; create it or choose another --report path")
+            raise typer.BadParameter(
+                f"folder {folder} does not exist; create it or choose another --report path"
+            )
     show_progress = not json_output and sys.stderr.isatty()
     if show_progress:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
             tasks: dict[str, Any] = {}
 
             def progress(name: str, done: int, total: int) -> None:
@@ -94,18 +107,40 @@ def _usd(value: float | None) -> str:
 def _print_table(result: BacktestResult, document: dict[str, Any], report: Path | None) -> None:
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     first = next(iter(result.runs.values()))
-    console.print(f"{result.source}: {result.data_source}, {first.dates[0]:%Y-%m-%d} .. {first.dates[-1]:%Y-%m-%d} "
-                  f"({first.n_periods} dates, {first.years:.1f} years)")
+    console.print(
+        f"{result.source}: {result.data_source}, {first.dates[0]:%Y-%m-%d} .. {first.dates[-1]:%Y-%m-%d} "
+        f"({first.n_periods} dates, {first.years:.1f} years)"
+    )
     table = Table(show_lines=False)
-    for column in ("policy", "return", "vol", "Sharpe", "max DD", "TE", "turnover/yr", "events", "costs", "taxes",
-                   "after-tax value"):
+    for column in (
+        "policy",
+        "return",
+        "vol",
+        "Sharpe",
+        "max DD",
+        "TE",
+        "turnover/yr",
+        "events",
+        "costs",
+        "taxes",
+        "after-tax value",
+    ):
         table.add_column(column, justify="left" if column == "policy" else "right")
     for name, m in document["policies"].items():
         sharpe = m["sharpe"]
-        table.add_row(name, _pct(m["annualized_return"]), _pct(m["annualized_volatility"]),
-                      "n/a" if sharpe is None else f"{sharpe:.3f}", _pct(m["max_drawdown"]),
-                      _pct(m["tracking_error"]), _pct(m["turnover"]), str(m["rebalance_events"]),
-                      _usd(m["transaction_costs"]), _usd(m["taxes_paid"]), _usd(m["after_tax_value"]))
+        table.add_row(
+            name,
+            _pct(m["annualized_return"]),
+            _pct(m["annualized_volatility"]),
+            "n/a" if sharpe is None else f"{sharpe:.3f}",
+            _pct(m["max_drawdown"]),
+            _pct(m["tracking_error"]),
+            _pct(m["turnover"]),
+            str(m["rebalance_events"]),
+            _usd(m["transaction_costs"]),
+            _usd(m["taxes_paid"]),
+            _usd(m["after_tax_value"]),
+        )
     console.print(table)
     for name, run in result.runs.items():
         for note in run.notes:

@@ -48,8 +48,14 @@ def _dates(run: PolicyRun, idx: np.ndarray) -> list[str]:
 
 def _figure(title: str, ytitle: str, *, log: bool = False, percent: bool = False) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(title=title, xaxis_title="date", yaxis_title=ytitle, template="plotly_white", height=420,
-                      legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(
+        title=title,
+        xaxis_title="date",
+        yaxis_title=ytitle,
+        template="plotly_white",
+        height=420,
+        legend={"orientation": "h", "y": -0.2},
+    )
     if log:
         fig.update_yaxes(type="log")
     if percent:
@@ -66,7 +72,9 @@ def _wealth(result: BacktestResult) -> go.Figure:
 
 
 def _drift(result: BacktestResult) -> go.Figure:
-    fig = _figure("Largest drift from target the policy saw, |w - w*| (before trading)", "drift", percent=True)
+    fig = _figure(
+        "Largest drift from target the policy saw, |w - w*| (before trading)", "drift", percent=True
+    )
     for name, run in result.runs.items():
         idx = _thin(run.n_periods)
         largest = np.max(np.abs(run.drift()), axis=1)
@@ -91,8 +99,15 @@ def _trades(result: BacktestResult) -> go.Figure:
         idx = np.flatnonzero(run.trade_counts > 0)
         if run.funded:
             idx = idx[idx > 0]
-        fig.add_trace(go.Scatter(x=_dates(run, idx), y=run.turnover[idx], mode="markers", name=name,
-                                 text=[f"{int(run.trade_counts[k])} trades" for k in idx]))
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(run, idx),
+                y=run.turnover[idx],
+                mode="markers",
+                name=name,
+                text=[f"{int(run.trade_counts[k])} trades" for k in idx],
+            )
+        )
     return fig
 
 
@@ -102,8 +117,11 @@ def _costs_taxes(result: BacktestResult) -> go.Figure:
         idx = _thin(run.n_periods)
         x = _dates(run, idx)
         fig.add_trace(go.Scatter(x=x, y=np.cumsum(run.costs)[idx], mode="lines", name=f"{name} costs"))
-        fig.add_trace(go.Scatter(x=x, y=np.cumsum(run.taxes)[idx], mode="lines", name=f"{name} taxes",
-                                 line={"dash": "dot"}))
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=np.cumsum(run.taxes)[idx], mode="lines", name=f"{name} taxes", line={"dash": "dot"}
+            )
+        )
     return fig
 
 
@@ -120,10 +138,30 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def _metrics_table(result: BacktestResult, risk_free_rate: float) -> str:
-    keys = ["annualized_return", "annualized_volatility", "sharpe", "max_drawdown", "tracking_error", "turnover",
-            "rebalance_events", "transaction_costs", "taxes_paid", "after_tax_value"]
-    labels = ["return (ann.)", "volatility (ann.)", "Sharpe", "max drawdown", "tracking error", "turnover / yr",
-              "rebalance events", "transaction costs", "taxes paid", "after-tax value"]
+    keys = [
+        "annualized_return",
+        "annualized_volatility",
+        "sharpe",
+        "max_drawdown",
+        "tracking_error",
+        "turnover",
+        "rebalance_events",
+        "transaction_costs",
+        "taxes_paid",
+        "after_tax_value",
+    ]
+    labels = [
+        "return (ann.)",
+        "volatility (ann.)",
+        "Sharpe",
+        "max drawdown",
+        "tracking error",
+        "turnover / yr",
+        "rebalance events",
+        "transaction costs",
+        "taxes paid",
+        "after-tax value",
+    ]
     head = "<tr><th>policy</th><th>rule</th>" + "".join(f"<th>{label}</th>" for label in labels) + "</tr>"
     rows = []
     for name, run in result.runs.items():
@@ -133,13 +171,23 @@ def _metrics_table(result: BacktestResult, risk_free_rate: float) -> str:
     weights = []
     for name, run in result.runs.items():
         average = policy_metrics(run)["average_weights"]
-        weights.append("<tr><td>" + html.escape(name) + "</td>" + "".join(
-            f"<td>{100 * average[s]:.1f} %</td>" for s in [*run.symbols, "CASH"]) + "</tr>")
+        weights.append(
+            "<tr><td>"
+            + html.escape(name)
+            + "</td>"
+            + "".join(f"<td>{100 * average[s]:.1f} %</td>" for s in [*run.symbols, "CASH"])
+            + "</tr>"
+        )
     first = next(iter(result.runs.values()))
-    weights_head = "<tr><th>policy</th>" + "".join(f"<th>{html.escape(s)}</th>"
-                                                   for s in [*first.symbols, "CASH"]) + "</tr>"
-    return (f"<table>{head}{''.join(rows)}</table>"
-            f"<h2>Average weights</h2><table>{weights_head}{''.join(weights)}</table>")
+    weights_head = (
+        "<tr><th>policy</th>"
+        + "".join(f"<th>{html.escape(s)}</th>" for s in [*first.symbols, "CASH"])
+        + "</tr>"
+    )
+    return (
+        f"<table>{head}{''.join(rows)}</table>"
+        f"<h2>Average weights</h2><table>{weights_head}{''.join(weights)}</table>"
+    )
 
 
 def _settings(result: BacktestResult) -> str:
@@ -170,20 +218,28 @@ def render_report(result: BacktestResult, *, risk_free_rate: float = 0.0, title:
     for i, (heading, fig) in enumerate(figures):
         div = pio.to_html(fig, include_plotlyjs=(i == 0), full_html=False, config={"responsive": True})
         parts.append(f"<h2>{html.escape(heading)}</h2>{div}")
-    notes = [f"<li>{html.escape(name)}: {html.escape(note)}</li>" for name, run in result.runs.items()
-             for note in run.notes]
-    definitions = ("Returns are time-weighted (cash flows excluded), after costs and taxes paid. Tracking error: "
-                   "annualized standard deviation of the return of the weights held minus the target weights "
-                   "rebalanced every period without cost. Turnover: one-way, (bought + sold) / 2 / value, summed "
-                   "per year; the initial purchase is excluded. After-tax value: value at the end minus the tax "
-                   "if everything were sold. See docs/backtest.md.")
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1><p class='note'>Data: {html.escape(result.data_source)}.</p>"
-            f"{_settings(result)}<h2>Metrics</h2>{_metrics_table(result, risk_free_rate)}"
-            f"<p class='note'>{definitions}</p>"
-            + (f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else "")
-            + "".join(parts) + "</body></html>")
+    notes = [
+        f"<li>{html.escape(name)}: {html.escape(note)}</li>"
+        for name, run in result.runs.items()
+        for note in run.notes
+    ]
+    definitions = (
+        "Returns are time-weighted (cash flows excluded), after costs and taxes paid. Tracking error: "
+        "annualized standard deviation of the return of the weights held minus the target weights "
+        "rebalanced every period without cost. Turnover: one-way, (bought + sold) / 2 / value, summed "
+        "per year; the initial purchase is excluded. After-tax value: value at the end minus the tax "
+        "if everything were sold. See docs/backtest.md."
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='note'>Data: {html.escape(result.data_source)}.</p>"
+        f"{_settings(result)}<h2>Metrics</h2>{_metrics_table(result, risk_free_rate)}"
+        f"<p class='note'>{definitions}</p>"
+        + (f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else "")
+        + "".join(parts)
+        + "</body></html>"
+    )
 
 
 def write_report(result: BacktestResult, path: str | Path, *, risk_free_rate: float = 0.0) -> Path:

@@ -49,8 +49,17 @@ __all__ = [
 
 #: The keys of each policy's entry in ``trimtab backtest --json``, in order.
 METRIC_KEYS: tuple[str, ...] = (
-    "annualized_return", "annualized_volatility", "sharpe", "max_drawdown", "tracking_error", "turnover",
-    "rebalance_events", "transaction_costs", "taxes_paid", "after_tax_value", "average_weights",
+    "annualized_return",
+    "annualized_volatility",
+    "sharpe",
+    "max_drawdown",
+    "tracking_error",
+    "turnover",
+    "rebalance_events",
+    "transaction_costs",
+    "taxes_paid",
+    "after_tax_value",
+    "average_weights",
 )
 
 
@@ -133,7 +142,7 @@ def diversification_return(weights: FloatArray, covariance: FloatArray) -> float
 
 
 def policy_metrics(run: PolicyRun, *, risk_free_rate: float = 0.0) -> dict[str, Any]:
-    """The metrics of one run as plain floats/ints, keyed by :data:`METRIC_KEYS` (see the module docstring)."""
+    """Metrics of one run as plain floats and ints, keyed by :data:`METRIC_KEYS` (see module docstring)."""
     returns = run.period_returns()
     ppy = run.periods_per_year
     average = {s: float(x) for s, x in zip(run.symbols, run.weights.mean(axis=0), strict=True)}
@@ -164,5 +173,9 @@ def _finite(value: Any) -> Any:
 
 def backtest_json(result: BacktestResult, *, risk_free_rate: float = 0.0) -> dict[str, Any]:
     """``{"policies": {name: {metric: value}}}`` with exactly :data:`METRIC_KEYS` per policy (NaN -> null)."""
-    return {"policies": {name: _finite(policy_metrics(run, risk_free_rate=risk_free_rate))
-                         for name, run in result.runs.items()}}
+    return {
+        "policies": {
+            name: _finite(policy_metrics(run, risk_free_rate=risk_free_rate))
+            for name, run in result.runs.items()
+        }
+    }
