@@ -46,6 +46,7 @@ __all__ = [
     "open_database",
     "redact",
     "resolve_database_url",
+    "sqlite_file",
 ]
 
 #: Environment variable naming the database URL.
@@ -117,6 +118,17 @@ def default_database_url() -> str:
 def resolve_database_url(url: str | None = None) -> str:
     """The URL to use: ``url`` if given, else ``$TRIMTAB_DB``, else :func:`default_database_url`."""
     return url or os.environ.get(DB_ENV) or default_database_url()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for an in-memory database or another backend)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database)).expanduser()
 
 
 def redact(url: str) -> str:

@@ -1,4 +1,4 @@
-"""Hypothesis: the book equals the sum of its deduplicated fills (positions, cash, lots); SQLite and Postgres."""
+"""Hypothesis: the book equals the sum of its deduplicated fills (positions, cash, lots), both databases."""
 
 from __future__ import annotations
 

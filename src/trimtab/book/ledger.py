@@ -19,21 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from trimtab.book.reconcile import ReconciliationReport, reconcile
-from trimtab.book.store import (
-    book_accounts,
-    book_cash_entries,
-    book_fills,
-    book_lots,
-    book_opening_lots,
-    book_realized,
-)
+from trimtab.book.store import BookStore, BookTransaction, StoreConflict
 from trimtab.domain.accounts import Account, AccountKind
 from trimtab.domain.household import Household
 from trimtab.domain.lots import ReliefMethod, TaxLot, Term
@@ -42,6 +32,9 @@ from trimtab.domain.trades import Side
 from trimtab.errors import ConfigError, InputError, ReconciliationError
 from trimtab.tax.relief import order_lots
 from trimtab.tax.rules import holding_term
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["Book", "BookAccount", "BookError", "BookMismatchError", "RealizedRow"]
 
@@ -152,6 +145,7 @@ class Book:
                 fix="choose one of fifo, lifo, hifo",
             )
         self.engine = engine
+        self.store = BookStore(engine)
         self.relief_method = relief_method
         self._hook = hook or (lambda _step: None)
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -166,16 +160,16 @@ class Book:
             When one of the accounts is already in the book (import once; later runs continue from fills).
         """
         now = self._clock()
-        with self.engine.begin() as conn:
-            existing = self._existing_accounts(conn, household.account_ids)
+        with self.store.transaction() as txn:
+            existing = txn.existing_accounts(household.account_ids)
             if existing:
                 raise BookMismatchError(
                     f"accounts already in the book: {', '.join(sorted(existing))}",
                     got=household.name,
                     fix="the book continues from fills; use another --db to start a new book",
                 )
-            conn.execute(
-                insert(book_accounts),
+            txn.insert(
+                "book_accounts",
                 [
                     {
                         "account_id": a.id,
@@ -188,8 +182,8 @@ class Book:
                     for a in household.accounts
                 ],
             )
-            conn.execute(
-                insert(book_cash_entries),
+            txn.insert(
+                "book_cash_entries",
                 [
                     {
                         "account_id": a.id,
@@ -219,84 +213,52 @@ class Book:
                         "holding_period_start": lot.holding_period_start,
                     }
                 )
-            if rows:
-                conn.execute(insert(book_opening_lots), rows)
-                conn.execute(insert(book_lots), [dict(row, source="import") for row in rows])
-
-    @staticmethod
-    def _existing_accounts(conn: Connection, account_ids: Iterable[str]) -> set[str]:
-        ids = list(account_ids)
-        rows = conn.execute(select(book_accounts.c.account_id).where(book_accounts.c.account_id.in_(ids)))
-        return {r.account_id for r in rows}
+            txn.insert("book_opening_lots", rows)
+            txn.insert("book_lots", [{**row, "source": "import"} for row in rows])
 
     # -- reads -----------------------------------------------------------------------------------------
     def accounts(self, household: str | None = None) -> list[BookAccount]:
         """Accounts in the book (of one household), by account id."""
-        query = select(book_accounts).order_by(book_accounts.c.account_id)
-        if household is not None:
-            query = query.where(book_accounts.c.household == household)
-        with self.engine.connect() as conn:
-            return [
-                BookAccount(r.account_id, r.household, AccountKind(r.kind), r.cash)
-                for r in conn.execute(query)
-            ]
+        return [
+            BookAccount(r.account_id, r.household, AccountKind(r.kind), r.cash)
+            for r in self.store.accounts(household)
+        ]
 
     def households(self) -> list[str]:
         """Household names in the book."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(book_accounts.c.household).distinct().order_by(book_accounts.c.household)
-            )
-            return [r.household for r in rows]
+        return self.store.households()
 
     def cash(self, account: str) -> Decimal:
         """Cash of one account, dollars."""
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                select(book_accounts.c.cash).where(book_accounts.c.account_id == account)
-            ).scalar()
+        value = self.store.cash_by_account([account]).get(account)
         if value is None:
             raise BookError(f"account {account!r} is not in the book")
         return value
 
     def cash_by_account(self, accounts: Iterable[str] | None = None) -> dict[str, Decimal]:
         """Account -> cash in dollars."""
-        query = select(book_accounts.c.account_id, book_accounts.c.cash)
-        if accounts is not None:
-            query = query.where(book_accounts.c.account_id.in_(list(accounts)))
-        with self.engine.connect() as conn:
-            return {r.account_id: r.cash for r in conn.execute(query)}
+        return self.store.cash_by_account(accounts)
 
     def lots(self, account: str | None = None, symbol: str | None = None) -> list[TaxLot]:
         """Open lots (of one account and/or symbol), in the order they were opened."""
-        query = select(book_lots).order_by(book_lots.c.id)
-        if account is not None:
-            query = query.where(book_lots.c.account_id == account)
-        if symbol is not None:
-            query = query.where(book_lots.c.symbol == symbol)
-        with self.engine.connect() as conn:
-            return [
-                TaxLot(
-                    account=r.account_id,
-                    symbol=r.symbol,
-                    quantity=r.quantity,
-                    cost_basis=r.cost_basis,
-                    acquired=r.acquired,
-                    lot_id=r.lot_id,
-                    holding_period_start=r.holding_period_start,
-                )
-                for r in conn.execute(query)
-            ]
+        return [
+            TaxLot(
+                account=r.account_id,
+                symbol=r.symbol,
+                quantity=r.quantity,
+                cost_basis=r.cost_basis,
+                acquired=r.acquired,
+                lot_id=r.lot_id,
+                holding_period_start=r.holding_period_start,
+            )
+            for r in self.store.lots(account, symbol)
+        ]
 
     def positions(self, accounts: Iterable[str] | None = None) -> dict[tuple[str, str], Decimal]:
         """``(account, symbol) -> shares``, summed from the open lots."""
-        query = select(book_lots.c.account_id, book_lots.c.symbol, book_lots.c.quantity)
-        if accounts is not None:
-            query = query.where(book_lots.c.account_id.in_(list(accounts)))
         out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                out[(row.account_id, row.symbol)] += row.quantity
+        for row in self.store.position_rows(accounts):
+            out[(row.account_id, row.symbol)] += row.quantity
         return dict(out)
 
     def household(self, name: str) -> Household:
@@ -313,15 +275,7 @@ class Book:
 
     def has_fill(self, venue: str, execution_id: str) -> bool:
         """Whether this execution is booked."""
-        with self.engine.connect() as conn:
-            return (
-                conn.execute(
-                    select(book_fills.c.id).where(
-                        book_fills.c.venue == venue, book_fills.c.execution_id == execution_id
-                    )
-                ).first()
-                is not None
-            )
+        return self.store.has_fill(venue, execution_id)
 
     def fills(
         self,
@@ -331,48 +285,33 @@ class Book:
         include_superseded: bool = False,
     ) -> list[Fill]:
         """Booked fills in booking order."""
-        query = select(book_fills).order_by(book_fills.c.id)
-        if account is not None:
-            query = query.where(book_fills.c.account_id == account)
-        if client_order_id is not None:
-            query = query.where(book_fills.c.client_order_id == client_order_id)
-        if not include_superseded:
-            query = query.where(book_fills.c.superseded_by.is_(None))
-        with self.engine.connect() as conn:
-            return [self._fill(r) for r in conn.execute(query)]
+        rows = self.store.fills(
+            account=account, client_order_id=client_order_id, include_superseded=include_superseded
+        )
+        return [_fill(r) for r in rows]
 
     def filled_quantity(self, venue: str, client_order_id: str) -> Decimal:
         """Shares booked for one order (superseded fills excluded)."""
-        query = select(book_fills.c.quantity).where(
-            book_fills.c.venue == venue,
-            book_fills.c.client_order_id == client_order_id,
-            book_fills.c.superseded_by.is_(None),
-        )
-        with self.engine.connect() as conn:
-            return sum((r.quantity for r in conn.execute(query)), _ZERO)
+        return sum(self.store.filled_quantities(venue, client_order_id), _ZERO)
 
     def realized(self, account: str | None = None) -> list[RealizedRow]:
         """Realized gains rows in booking order."""
-        query = select(book_realized).order_by(book_realized.c.id)
-        if account is not None:
-            query = query.where(book_realized.c.account_id == account)
-        with self.engine.connect() as conn:
-            return [
-                RealizedRow(
-                    r.account_id,
-                    r.symbol,
-                    r.lot_id,
-                    r.acquired,
-                    r.sold,
-                    r.quantity,
-                    r.cost_basis,
-                    r.proceeds,
-                    Term(r.term),
-                    r.venue,
-                    r.execution_id,
-                )
-                for r in conn.execute(query)
-            ]
+        return [
+            RealizedRow(
+                r.account_id,
+                r.symbol,
+                r.lot_id,
+                r.acquired,
+                r.sold,
+                r.quantity,
+                r.cost_basis,
+                r.proceeds,
+                Term(r.term),
+                r.venue,
+                r.execution_id,
+            )
+            for r in self.store.realized(account)
+        ]
 
     def compare_household(self, household: Household) -> ReconciliationReport:
         """Breaks between the book and a household (e.g. the portfolio file a run is planned from)."""
@@ -422,22 +361,12 @@ class Book:
             booked).
         """
         try:
-            with self.engine.begin() as conn:
-                related = conn.execute(
-                    select(book_fills.c.execution_id, book_fills.c.corrects).where(
-                        book_fills.c.venue == fill.venue,
-                        (book_fills.c.execution_id == fill.execution_id)
-                        | (book_fills.c.corrects == fill.execution_id),
-                    )
-                ).all()
+            with self.store.transaction() as txn:
+                related = txn.related_fills(fill.venue, fill.execution_id)
                 if any(r.execution_id == fill.execution_id for r in related):
                     return False
-                account = conn.execute(
-                    select(book_accounts.c.cash)
-                    .where(book_accounts.c.account_id == fill.account)
-                    .with_for_update()
-                ).first()
-                if account is None:
+                cash = txn.lock_cash(fill.account)
+                if cash is None:
                     raise BookError(
                         f"fill {fill.venue}:{fill.execution_id} is for account {fill.account!r}, "
                         "which is not in the book"
@@ -445,16 +374,19 @@ class Book:
                 superseded_by = next(
                     (r.execution_id for r in related if r.corrects == fill.execution_id), None
                 )
-                self._insert_fill(conn, fill, superseded_by=superseded_by)
+                self._insert_fill(txn, fill, superseded_by=superseded_by)
                 if superseded_by is None:
                     if fill.corrects:
-                        self._correct(conn, fill, account.cash)
+                        self._correct(txn, fill, cash)
                     else:
-                        self._move_cash(conn, fill.account, account.cash, fill.cash_change, "fill", fill)
-                        self._book_lots(conn, fill)
+                        self._move_cash(txn, fill, cash, fill.cash_change, "fill")
+                        lots = self._load_lots(txn, fill.account, fill.symbol)
+                        realized = self._replay(lots, fill)
+                        self._save_lots(txn, fill.account, fill.symbol, lots)
+                        self._save_realized(txn, fill.account, fill.symbol, realized)
                 self._hook("book_apply")
             return True
-        except IntegrityError:
+        except StoreConflict:
             # another writer booked the same execution between our check and our insert
             if self.has_fill(fill.venue, fill.execution_id):
                 return False
@@ -465,65 +397,55 @@ class Book:
         return sum(1 for fill in fills if self.apply(fill))
 
     # -- internals -------------------------------------------------------------------------------------
-    def _insert_fill(self, conn: Connection, fill: Fill, *, superseded_by: str | None) -> None:
-        conn.execute(
-            insert(book_fills).values(
-                venue=fill.venue,
-                execution_id=fill.execution_id,
-                client_order_id=fill.client_order_id,
-                venue_order_id=fill.venue_order_id,
-                account_id=fill.account,
-                symbol=fill.symbol,
-                side=str(fill.side),
-                quantity=fill.quantity,
-                price=fill.price,
-                fee=fill.fee,
-                executed_at=fill.executed_at,
-                applied_at=self._clock(),
-                corrects=fill.corrects,
-                superseded_by=superseded_by,
-            )
+    def _insert_fill(self, txn: BookTransaction, fill: Fill, *, superseded_by: str | None) -> None:
+        txn.insert(
+            "book_fills",
+            [
+                {
+                    "venue": fill.venue,
+                    "execution_id": fill.execution_id,
+                    "client_order_id": fill.client_order_id,
+                    "venue_order_id": fill.venue_order_id,
+                    "account_id": fill.account,
+                    "symbol": fill.symbol,
+                    "side": str(fill.side),
+                    "quantity": fill.quantity,
+                    "price": fill.price,
+                    "fee": fill.fee,
+                    "executed_at": fill.executed_at,
+                    "applied_at": self._clock(),
+                    "corrects": fill.corrects,
+                    "superseded_by": superseded_by,
+                }
+            ],
         )
 
     def _move_cash(
-        self, conn: Connection, account: str, cash: Decimal, amount: Decimal, reason: str, fill: Fill
+        self, txn: BookTransaction, fill: Fill, cash: Decimal, amount: Decimal, reason: str
     ) -> Decimal:
         new_cash = cash + amount
-        conn.execute(update(book_accounts).where(book_accounts.c.account_id == account).values(cash=new_cash))
-        conn.execute(
-            insert(book_cash_entries).values(
-                account_id=account,
-                amount=amount,
-                reason=reason,
-                venue=fill.venue,
-                execution_id=fill.execution_id,
-                at=self._clock(),
-            )
+        txn.set_cash(fill.account, new_cash)
+        txn.insert(
+            "book_cash_entries",
+            [
+                {
+                    "account_id": fill.account,
+                    "amount": amount,
+                    "reason": reason,
+                    "venue": fill.venue,
+                    "execution_id": fill.execution_id,
+                    "at": self._clock(),
+                }
+            ],
         )
         return new_cash
-
-    def _book_lots(self, conn: Connection, fill: Fill) -> None:
-        lots = self._load_lots(conn, fill.account, fill.symbol)
-        realized = self._replay(lots, fill)
-        self._save_lots(conn, fill.account, fill.symbol, lots)
-        self._save_realized(conn, fill.account, fill.symbol, realized)
 
     def _replay(self, lots: list[_Lot], fill: Fill) -> list[RealizedRow]:
         """Change ``lots`` (one account and symbol, in memory) by one fill; the realized rows of a sell."""
         sold = trade_date(fill.executed_at)
         if fill.side is Side.BUY:
-            lots.append(
-                _Lot(
-                    None,
-                    f"{fill.venue}:{fill.execution_id}",
-                    fill.symbol,
-                    fill.quantity,
-                    fill.value + fill.fee,
-                    sold,
-                    None,
-                    f"{fill.venue}:{fill.execution_id}",
-                )
-            )
+            key = f"{fill.venue}:{fill.execution_id}"
+            lots.append(_Lot(None, key, fill.symbol, fill.quantity, fill.value + fill.fee, sold, None, key))
             return []
         held = sum((lot.quantity for lot in lots), _ZERO)
         if fill.quantity > held:
@@ -542,6 +464,7 @@ class Book:
             take = min(left, lot.quantity)
             basis = lot.cost_basis if take == lot.quantity else lot.cost_basis * take / lot.quantity
             proceeds = take * fill.price - fill.fee * take / fill.quantity
+            term = holding_term(lot.holding_period_start or lot.acquired, sold)
             realized.append(
                 RealizedRow(
                     fill.account,
@@ -552,7 +475,7 @@ class Book:
                     take,
                     basis,
                     proceeds,
-                    holding_term(lot.holding_period_start or lot.acquired, sold),
+                    term,
                     fill.venue,
                     fill.execution_id,
                 )
@@ -564,12 +487,7 @@ class Book:
         return realized
 
     @staticmethod
-    def _load_lots(conn: Connection, account: str, symbol: str) -> list[_Lot]:
-        rows = conn.execute(
-            select(book_lots)
-            .where(book_lots.c.account_id == account, book_lots.c.symbol == symbol)
-            .order_by(book_lots.c.id)
-        )
+    def _load_lots(txn: BookTransaction, account: str, symbol: str) -> list[_Lot]:
         return [
             _Lot(
                 r.id,
@@ -581,127 +499,100 @@ class Book:
                 r.holding_period_start,
                 r.source,
             )
-            for r in rows
+            for r in txn.lots(account, symbol)
         ]
 
     @staticmethod
-    def _save_lots(conn: Connection, account: str, symbol: str, lots: Sequence[_Lot]) -> None:
+    def _save_lots(txn: BookTransaction, account: str, symbol: str, lots: Sequence[_Lot]) -> None:
+        new = []
         for lot in lots:
             if lot.row_id is None:
                 if lot.quantity > 0:
-                    conn.execute(
-                        insert(book_lots).values(
-                            account_id=account,
-                            lot_id=lot.lot_id,
-                            symbol=symbol,
-                            quantity=lot.quantity,
-                            cost_basis=lot.cost_basis,
-                            acquired=lot.acquired,
-                            holding_period_start=lot.holding_period_start,
-                            source=lot.source,
-                        )
+                    new.append(
+                        {
+                            "account_id": account,
+                            "lot_id": lot.lot_id,
+                            "symbol": symbol,
+                            "quantity": lot.quantity,
+                            "cost_basis": lot.cost_basis,
+                            "acquired": lot.acquired,
+                            "holding_period_start": lot.holding_period_start,
+                            "source": lot.source,
+                        }
                     )
             elif lot.quantity <= 0:
-                conn.execute(delete(book_lots).where(book_lots.c.id == lot.row_id))
+                txn.delete_lot(lot.row_id)
             elif lot.changed:
-                conn.execute(
-                    update(book_lots)
-                    .where(book_lots.c.id == lot.row_id)
-                    .values(quantity=lot.quantity, cost_basis=lot.cost_basis)
-                )
+                txn.update_lot(lot.row_id, lot.quantity, lot.cost_basis)
+        txn.insert("book_lots", new)
 
     @staticmethod
-    def _save_realized(conn: Connection, account: str, symbol: str, rows: Sequence[RealizedRow]) -> None:
-        if rows:
-            conn.execute(
-                insert(book_realized),
-                [
-                    {
-                        "account_id": account,
-                        "symbol": symbol,
-                        "lot_id": r.lot_id,
-                        "acquired": r.acquired,
-                        "sold": r.sold,
-                        "quantity": r.quantity,
-                        "cost_basis": r.cost_basis,
-                        "proceeds": r.proceeds,
-                        "term": str(r.term),
-                        "venue": r.venue,
-                        "execution_id": r.execution_id,
-                    }
-                    for r in rows
-                ],
-            )
-
-    def _correct(self, conn: Connection, fill: Fill, cash: Decimal) -> None:
-        """Book a correcting fill: supersede the fill it names, move cash by the difference, replay lots."""
-        old = conn.execute(
-            select(book_fills).where(
-                book_fills.c.venue == fill.venue,
-                book_fills.c.execution_id == fill.corrects,
-                book_fills.c.superseded_by.is_(None),
-            )
-        ).first()
-        if old is not None:
-            conn.execute(
-                update(book_fills).where(book_fills.c.id == old.id).values(superseded_by=fill.execution_id)
-            )
-            cash = self._move_cash(conn, fill.account, cash, -self._fill(old).cash_change, "reversal", fill)
-        self._move_cash(conn, fill.account, cash, fill.cash_change, "fill", fill)
-        symbols = {fill.symbol} | ({old.symbol} if old is not None else set())
-        accounts = {fill.account} | ({old.account_id} if old is not None else set())
-        for account in accounts:
-            for symbol in symbols:
-                self._rebuild(conn, account, symbol)
-
-    def _rebuild(self, conn: Connection, account: str, symbol: str) -> None:
-        """Replay one account and symbol from its opening lots and every fill still in force."""
-        opening = conn.execute(
-            select(book_opening_lots)
-            .where(book_opening_lots.c.account_id == account, book_opening_lots.c.symbol == symbol)
-            .order_by(book_opening_lots.c.id)
+    def _save_realized(txn: BookTransaction, account: str, symbol: str, rows: Sequence[RealizedRow]) -> None:
+        txn.insert(
+            "book_realized",
+            [
+                {
+                    "account_id": account,
+                    "symbol": symbol,
+                    "lot_id": r.lot_id,
+                    "acquired": r.acquired,
+                    "sold": r.sold,
+                    "quantity": r.quantity,
+                    "cost_basis": r.cost_basis,
+                    "proceeds": r.proceeds,
+                    "term": str(r.term),
+                    "venue": r.venue,
+                    "execution_id": r.execution_id,
+                }
+                for r in rows
+            ],
         )
+
+    def _correct(self, txn: BookTransaction, fill: Fill, cash: Decimal) -> None:
+        """Book a correcting fill: supersede the fill it names, move cash by the difference, replay lots."""
+        old = txn.active_fill(fill.venue, fill.corrects or "")
+        if old is not None:
+            if old.account_id != fill.account:
+                raise BookError(
+                    f"correction {fill.venue}:{fill.execution_id} moves fill {fill.corrects} from "
+                    f"{old.account_id} to {fill.account}: reconcile by hand"
+                )
+            txn.supersede(old.id, fill.execution_id)
+            cash = self._move_cash(txn, fill, cash, -_fill(old).cash_change, "reversal")
+        self._move_cash(txn, fill, cash, fill.cash_change, "fill")
+        for symbol in {fill.symbol} | ({old.symbol} if old is not None else set()):
+            self._rebuild(txn, fill.account, symbol)
+
+    def _rebuild(self, txn: BookTransaction, account: str, symbol: str) -> None:
+        """Replay one account and symbol from its opening lots and every fill still in force."""
         lots = [
             _Lot(
                 None, r.lot_id, symbol, r.quantity, r.cost_basis, r.acquired, r.holding_period_start, "import"
             )
-            for r in opening
+            for r in txn.opening_lots(account, symbol)
         ]
-        fills = conn.execute(
-            select(book_fills)
-            .where(
-                book_fills.c.account_id == account,
-                book_fills.c.symbol == symbol,
-                book_fills.c.superseded_by.is_(None),
-            )
-            .order_by(book_fills.c.executed_at, book_fills.c.id)
-        )
         realized: list[RealizedRow] = []
-        for row in fills:
-            realized.extend(self._replay(lots, self._fill(row)))
+        for row in txn.fills_in_force(account, symbol):
+            realized.extend(self._replay(lots, _fill(row)))
             lots = [lot for lot in lots if lot.quantity > 0]
-        conn.execute(delete(book_lots).where(book_lots.c.account_id == account, book_lots.c.symbol == symbol))
-        conn.execute(
-            delete(book_realized).where(
-                book_realized.c.account_id == account, book_realized.c.symbol == symbol
-            )
-        )
-        self._save_lots(conn, account, symbol, [lot for lot in lots if lot.quantity > 0])
-        self._save_realized(conn, account, symbol, realized)
+        txn.clear_lots_and_realized(account, symbol)
+        self._save_lots(txn, account, symbol, lots)
+        self._save_realized(txn, account, symbol, realized)
 
-    @staticmethod
-    def _fill(row: Any) -> Fill:
-        return Fill(
-            venue=row.venue,
-            execution_id=row.execution_id,
-            client_order_id=row.client_order_id,
-            venue_order_id=row.venue_order_id,
-            account=row.account_id,
-            symbol=row.symbol,
-            side=Side(row.side),
-            quantity=row.quantity,
-            price=row.price,
-            fee=row.fee,
-            executed_at=row.executed_at,
-            corrects=row.corrects,
-        )
+
+def _fill(row: Any) -> Fill:
+    """A fill row -> :class:`~trimtab.domain.orders.Fill`."""
+    return Fill(
+        venue=row.venue,
+        execution_id=row.execution_id,
+        client_order_id=row.client_order_id,
+        venue_order_id=row.venue_order_id,
+        account=row.account_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        quantity=row.quantity,
+        price=row.price,
+        fee=row.fee,
+        executed_at=row.executed_at,
+        corrects=row.corrects,
+    )

@@ -24,14 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
-
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trimtab.book.ledger import Book
 from trimtab.book.reconcile import ReconciliationReport, positions_by_key, reconcile
-from trimtab.db import default_database_url
+from trimtab.db import default_database_url, sqlite_file
 from trimtab.domain.household import Household
 from trimtab.domain.orders import OrderStatus
 from trimtab.domain.trades import Side
@@ -41,6 +38,9 @@ from trimtab.execution.journal import JournalEntry, OrderJournal
 from trimtab.execution.orders import Leg, TradeLike, legs_from_trades, run_id_for
 from trimtab.execution.paper import PaperBroker, PaperConfig
 from trimtab.execution.submit import RunOutcome, SendLoop, SubmitSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = [
     "BROKER_NAMES",
@@ -379,11 +379,12 @@ def default_paper_state_path(database_url: str | None = None) -> Path:
     env = os.environ.get(PAPER_STATE_ENV)
     if env:
         return Path(env).expanduser()
-    url = make_url(database_url or default_database_url())
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(str(url.database)).expanduser().with_suffix(".paper.json")
-    default_db = make_url(default_database_url()).database
-    return Path(str(default_db)).with_name("paper-broker.json")
+    database = sqlite_file(database_url or default_database_url())
+    if database is not None:
+        return database.with_suffix(".paper.json")
+    default_db = sqlite_file(default_database_url())
+    assert default_db is not None
+    return default_db.with_name("paper-broker.json")
 
 
 def make_broker(
