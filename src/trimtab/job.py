@@ -22,6 +22,7 @@ from trimtab.domain.household import Household
 from trimtab.domain.lots import Term
 from trimtab.domain.settings import PolicySpec
 from trimtab.domain.targets import CASH
+from trimtab.errors import SourceRef
 from trimtab.estimates.base import CovarianceEstimate
 from trimtab.estimates.covariance import estimate_covariance
 from trimtab.models.costs import CostModel
@@ -32,7 +33,15 @@ from trimtab.trades.planner import plan_trades
 from trimtab.typing import FloatArray
 from trimtab.units import money
 
-__all__ = ["PortfolioView", "RebalanceResult", "load_job", "plan_rebalance", "view_portfolio"]
+__all__ = [
+    "PortfolioView",
+    "RebalanceResult",
+    "build_job_policy",
+    "decide_and_plan",
+    "load_job",
+    "plan_rebalance",
+    "view_portfolio",
+]
 
 #: Trailing periods used for the covariance and per-asset volatility (three years of daily data).
 RISK_LOOKBACK = 756
@@ -112,6 +121,11 @@ def resolve_policy(job: Job, option: str | None = None) -> Policy:
     """
     spec = parse_policy_option(option) if option else job.portfolio.policy
     where = None if option else job.portfolio.policy_ref
+    return build_job_policy(job, spec, where)
+
+
+def build_job_policy(job: Job, spec: PolicySpec, where: SourceRef | None = None) -> Policy:
+    """Build ``spec`` for ``job``: kinds that accept ``costs`` get the file's ``costs:`` unless ``spec`` sets one."""
     if "costs" in policy_kind(spec.kind).keys and "costs" not in spec.params:
         spec = PolicySpec(spec.kind, {**spec.params, "costs": job.portfolio.costs})
     return build_policy(spec, where=where)
@@ -177,7 +191,11 @@ def decision_context(job: Job, before: PortfolioView, cost_model: CostModel,
 def plan_rebalance(path: str | Path, policy: str | None = None) -> RebalanceResult:
     """Run the main job on a portfolio file: decide with its policy (or ``policy``) and plan the trades."""
     job = load_job(path)
-    chosen = resolve_policy(job, policy)
+    return decide_and_plan(job, resolve_policy(job, policy))
+
+
+def decide_and_plan(job: Job, chosen: Policy) -> RebalanceResult:
+    """Decide with ``chosen`` on a loaded job and plan the trades (the body of :func:`plan_rebalance`)."""
     before = view_portfolio(job)
     cost_model = CostModel.from_settings(job.portfolio.costs)
     sigma = job.volatility()
