@@ -237,3 +237,23 @@ def test_data_errors_keep_their_own_class(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found") as info:
         load_backtest_config(path)
     assert str(path) in str(info.value)
+
+
+def test_optimizer_policy_prices_the_backtest_costs(tmp_path: Path) -> None:
+    """An optimizer without its own costs gets the config's costs; solver noise in its weights is cleaned."""
+    from trimtab.backtest.simulator import solver_clean
+
+    text = GOOD.replace("start: 2016-01-01", "frequency: monthly\nstart: 2015-01-01").replace(
+        "  - {name: band, kind: threshold, band: 0.03}", "  - {name: opt, kind: optimizer, te_weight: 1}"
+    )
+    config = load_backtest_config(_write(tmp_path, text))
+    optimizer = config.policies[1].policy
+    assert "LinearCost(half_spread_bps=5.0)" in repr(optimizer.objective)  # type: ignore[attr-defined]
+    run = run_backtest(config)["opt"]
+    assert run.fallbacks == 0 and run.rebalance_events > 0 and run.decided[1:].all()
+    assert solver_clean({"A": 0.5, "B": 0.5 + 2e-9, "CASH": -2e-9}) == {
+        "A": 0.5,
+        "B": 0.5 + 2e-9,
+        "CASH": 0.0,
+    }
+    assert solver_clean({"CASH": -0.01})["CASH"] == -0.01  # real errors are left for the planner to reject

@@ -156,3 +156,52 @@ def test_withdrawals_sell_pro_rata_and_contributions_add_cash() -> None:
     kept = simulate(build_policy(PolicySpec("never")), sc2)
     assert kept.cash[-1] == pytest.approx(4_000 + kept.cash[0])
     assert kept.flows.sum() == pytest.approx(4_000)
+
+
+def test_harvesting_overlay_sells_the_loss_buys_the_substitute_and_switches_back() -> None:
+    """The tax engine's harvest scan as an overlay: XOM falls 20 % in February; the month-end scan sells the
+    loss lot (a $100,000 short-term loss), buys CVX, and 31 days later buys XOM back (no wash sale)."""
+    from trimtab.tax.harvest import HarvestSettings
+
+    index = pd.date_range("2020-01-31", periods=5, freq="ME")
+    market = MarketData(
+        pd.DataFrame({"XOM": [100.0, 80.0, 80.0, 80.0, 80.0], "CVX": [100.0] * 5}, index=index),
+        periods_per_year=12.0,
+    )
+    sc = Scenario(
+        market=market,
+        targets=TargetAllocation({"XOM": 0.5, "CVX": 0.5}),
+        initial_value=Decimal(1_000_000),
+        tax=RATES,
+        harvest=HarvestSettings(fractional=True),
+    )
+    run = simulate(build_policy(PolicySpec("never")), sc)
+    assert run.harvests == 1 and run.wash_sales == 0
+    reasons = [(t.on, t.reason, t.symbol, t.side) for t in run.trades if t.reason != "initial"]
+    assert reasons == [
+        (date(2020, 2, 29), "harvest", "XOM", "sell"),
+        (date(2020, 2, 29), "harvest", "CVX", "buy"),
+        (date(2020, 3, 31), "switch_back", "CVX", "sell"),
+        (date(2020, 3, 31), "switch_back", "XOM", "buy"),
+    ]
+    short, long = run.realized_by_year[2020]
+    assert float(short) == pytest.approx(-100_000, abs=300) and long == 0  # the loss, less the selling cost
+    assert run.tax_by_year[2020] == Decimal("-1110.00")  # $3,000 deducted; the rest carried forward
+    assert float(run.carryforward[0]) == pytest.approx(97_000, abs=300)
+    held = {lot.symbol for lot in run.final_household.lots}
+    assert held == {"XOM", "CVX"}
+
+
+def test_harvest_needs_a_taxable_account(tmp_path) -> None:
+    from trimtab.backtest import load_backtest_config
+    from trimtab.errors import ConfigError
+
+    path = tmp_path / "bt.yaml"
+    path.write_text(
+        "data: {prices: builtin:us-stocks}\nstart: 2019-01-02\nend: 2019-03-29\n"
+        "initial: {value: 1000}\ntargets: {XOM: 0.5, CVX: 0.5}\npolicies: [never]\n"
+        "tax: {account: tax_deferred}\nharvest: {every: monthly}\n"
+    )
+    with pytest.raises(ConfigError, match="needs a taxable account") as info:
+        load_backtest_config(path)
+    assert str(info.value).startswith(f"{path}:8 harvest")

@@ -5,7 +5,13 @@ policy and returns a :class:`BacktestResult`; :func:`simulate` runs one policy o
 Metrics and the HTML report live in :mod:`trimtab.reports`.
 """
 
-from trimtab.backtest.config import BacktestConfig, NamedPolicy, load_backtest_config, parse_backtest_config
+from trimtab.backtest.config import (
+    BacktestConfig,
+    NamedPolicy,
+    load_backtest_config,
+    parse_backtest_config,
+    to_monthly,
+)
 from trimtab.backtest.result import BacktestResult, DecisionRecord, PolicyRun, TradeRecord
 from trimtab.backtest.runner import run_backtest
 from trimtab.backtest.simulator import DEFAULT_TRADING, CashFlow, Scenario, simulate
@@ -24,4 +30,5 @@ __all__ = [
     "parse_backtest_config",
     "run_backtest",
     "simulate",
+    "to_monthly",
 ]

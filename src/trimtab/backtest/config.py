@@ -23,6 +23,7 @@ Format (every key is described in ``docs/backtest.md``)::
     risk: {lookback: 756}              # periods of returns for the covariance policies may ask for
     metrics: {risk_free_rate: 0.0}     # annual, for the Sharpe ratio
     engine: fast                       # fast (exact hold screen) | exact (ask the policy every period)
+    harvest: {every: monthly}          # optional tax-loss harvesting overlay (taxable accounts)
 
 Every problem raises :class:`~trimtab.errors.ConfigError` (data-file problems keep their
 :class:`~trimtab.errors.PriceFileError`, portfolio-file problems their own class) whose one-line message
@@ -63,6 +64,7 @@ from trimtab.domain.targets import TargetAllocation
 from trimtab.errors import ConfigError, InputError, SourceRef
 from trimtab.policies.base import Policy
 from trimtab.policies.registry import build_policy, policy_spec
+from trimtab.tax.harvest import HarvestSettings
 from trimtab.tax.netting import parse_filing_status
 
 __all__ = ["BacktestConfig", "NamedPolicy", "load_backtest_config", "parse_backtest_config", "to_monthly"]
@@ -132,6 +134,18 @@ class _TradingModel(_Section):
     placement: Placement = Placement.TAX_AWARE
 
 
+class _HarvestModel(_Section):
+    every: str = "monthly"
+    substitutes: dict[str, str | list[str]] | None = None
+    switch_back: bool = True
+    holding_days: int = Field(31, ge=31)
+    min_loss: Decimal = Field(Decimal(0), ge=0, allow_inf_nan=False)
+    min_net_benefit: Decimal = Field(Decimal(0), allow_inf_nan=False)
+    risk_aversion: float = Field(3.0, ge=0)
+    horizon_years: Decimal = Field(Decimal(10), gt=0, allow_inf_nan=False)
+    after_tax_return: Decimal = Field(Decimal("0.05"), ge=0, allow_inf_nan=False)
+
+
 class _RiskModel(_Section):
     lookback: int = Field(756, ge=2)
     volatility_lookback: int = Field(60, ge=3)
@@ -156,6 +170,7 @@ class _ConfigModel(_Section):
     tax: _TaxModel | None = None
     trading: _TradingModel | None = None
     risk: _RiskModel = Field(default_factory=lambda: _RiskModel.model_validate({}))
+    harvest: _HarvestModel | None = None
     metrics: _MetricsModel = Field(default_factory=lambda: _MetricsModel.model_validate({}))
     engine: Literal["fast", "exact"] = "fast"
 
@@ -205,6 +220,14 @@ _FIX_HINTS: dict[str, str] = {
     "metrics": "write metrics: {risk_free_rate: 0.02}",
     "risk_free_rate": "an annual rate as a fraction, e.g. 0.02",
     "engine": "use fast or exact",
+    "harvest": "write harvest: {every: monthly} (a taxable account with tax rates)",
+    "substitutes": "map a symbol to its substitutes, e.g. {XOM: [CVX]}",
+    "switch_back": "true or false",
+    "holding_days": "days the substitute is held, 31 or more",
+    "min_loss": "dollars, zero or more",
+    "min_net_benefit": "dollars",
+    "horizon_years": "years until the position is sold for good, e.g. 10",
+    "after_tax_return": "a yearly return as a fraction, e.g. 0.05",
 }
 
 _TYPE_PROBLEMS: dict[str, str] = {
@@ -345,6 +368,7 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
     if model.data is not None and model.data.sigmas is not None:
         sigmas = _wide_frame(base, model.data.sigmas, doc.ref("data", "sigmas"))
         _check_columns(sigmas, targets, doc.ref("data", "sigmas"), "sigmas")
+    harvest, harvest_every = _harvest(doc, model, tax, kind, household, trading)
     try:
         scenario = Scenario(
             market=market,
@@ -362,10 +386,12 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
             risk_lookback=model.risk.lookback,
             volatility_lookback=model.risk.volatility_lookback,
             volume_lookback=model.risk.volume_lookback,
+            harvest=harvest,
+            harvest_every=harvest_every,
         )
     except InputError as err:
         raise relocate(err, SourceRef(str(doc.path), doc.line())) from None
-    policies = _policies(doc, model)
+    policies = _policies(doc, model, costs)
     from trimtab.backtest.simulator import scenario_summary
 
     settings = {
@@ -676,7 +702,50 @@ def _flows(doc: YamlDocument, model: _ConfigModel, household: Any) -> tuple[Cash
     return tuple(out)
 
 
-def _policies(doc: YamlDocument, model: _ConfigModel) -> tuple[NamedPolicy, ...]:
+def _harvest(
+    doc: YamlDocument,
+    model: _ConfigModel,
+    tax: TaxSettings,
+    kind: AccountKind,
+    household: Any,
+    trading: TradingSettings,
+) -> tuple[HarvestSettings | None, str]:
+    h = model.harvest
+    if h is None:
+        return None, "monthly"
+    every = _PERIOD_ALIASES.get(h.every.strip().lower(), h.every.strip().lower())
+    if every not in PERIODS:
+        raise ConfigError(
+            "unknown harvest period",
+            got=h.every,
+            fix=f"use one of {', '.join(PERIODS)}",
+            where=doc.ref("harvest", "every"),
+        )
+    taxable = any(a.kind.is_taxable for a in household.accounts) if household is not None else kind.is_taxable
+    if not taxable or (tax.short_term_rate == 0 and tax.long_term_rate == 0):
+        raise ConfigError(
+            "tax-loss harvesting needs a taxable account and a tax rate",
+            got="harvest",
+            fix="set tax: {account: taxable, short_term_rate: ..., long_term_rate: ...}, or drop harvest",
+            where=doc.ref("harvest"),
+        )
+    options: dict[str, Any] = {
+        "switch_back": h.switch_back,
+        "holding_days": h.holding_days,
+        "min_loss": h.min_loss,
+        "min_net_benefit": h.min_net_benefit,
+        "risk_aversion": h.risk_aversion,
+        "horizon_years": h.horizon_years,
+        "after_tax_return": h.after_tax_return,
+        "fractional": trading.fractional,
+    }
+    if h.substitutes is not None:
+        options["substitutes"] = dict(h.substitutes)
+    return HarvestSettings(**options), every
+
+
+def _policies(doc: YamlDocument, model: _ConfigModel, costs: CostSettings) -> tuple[NamedPolicy, ...]:
+    """Build the policies; an ``optimizer`` without its own ``costs`` prices the backtest's costs."""
     out: list[NamedPolicy] = []
     lines: dict[str, int | None] = {}
     for i, item in enumerate(model.policies):
@@ -712,6 +781,8 @@ def _policies(doc: YamlDocument, model: _ConfigModel) -> tuple[NamedPolicy, ...]
         lines[name] = line
         where = SourceRef(str(doc.path), line, f"policies[{name}]")
         spec: PolicySpec = policy_spec(raw, where=where)
+        if spec.kind == "optimizer" and "costs" not in spec.params:
+            spec = PolicySpec(spec.kind, {**spec.params, "costs": costs})
         policy = build_policy(spec, where=where)
         out.append(NamedPolicy(name=name, policy=policy, where=where))
     return tuple(out)

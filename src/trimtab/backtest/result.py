@@ -40,8 +40,8 @@ __all__ = ["BacktestResult", "DecisionRecord", "PolicyRun", "TradeRecord"]
 class TradeRecord:
     """One filled trade: ``quantity`` shares at ``price`` dollars, ``cost`` dollars, and why it happened.
 
-    ``reason`` is ``"initial"`` (the initial purchase), ``"policy"``, ``"tax"`` (sales to pay tax) or
-    ``"withdrawal"`` (sales to pay a withdrawal).
+    ``reason`` is ``"initial"`` (the initial purchase), ``"policy"``, ``"tax"`` (sales to pay tax),
+    ``"withdrawal"`` (sales to pay a withdrawal), ``"harvest"`` or ``"switch_back"`` (the harvesting overlay).
     """
 
     on: date
@@ -127,6 +127,9 @@ class PolicyRun:
         Accounts, cash and lots at the last date.
     notes : tuple of str
         Plain-language remarks (forced sales, unpaid amounts).
+    harvests : int
+        Tax-loss harvests booked by the harvesting overlay (trades marked ``harvest``; their switch-backs
+        ``switch_back``).
     """
 
     name: str
@@ -164,6 +167,7 @@ class PolicyRun:
     fallbacks: int
     final_household: Household
     notes: tuple[str, ...] = ()
+    harvests: int = 0
 
     def __post_init__(self) -> None:
         for name in ("tax_by_year", "realized_by_year"):

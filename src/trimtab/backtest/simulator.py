@@ -39,7 +39,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import numpy as np
@@ -59,17 +60,20 @@ from trimtab.data.market import MarketData
 from trimtab.data.snapshot import MarketSnapshot
 from trimtab.domain.accounts import Account, AccountKind
 from trimtab.domain.household import Household
+from trimtab.domain.lots import LotRelief, Term
 from trimtab.domain.settings import CostSettings, TaxSettings, TradingSettings
 from trimtab.domain.targets import CASH, TargetAllocation
+from trimtab.domain.trades import Side, Trade
 from trimtab.errors import ConfigError
 from trimtab.estimates.covariance import estimate_covariance
 from trimtab.models.costs import CostModel
 from trimtab.policies.base import CostEstimate, Decision, DecisionContext, Policy
+from trimtab.tax.harvest import HarvestSettings, find_harvests
 from trimtab.tax.ledger import TaxLedger, Transaction
 from trimtab.tax.rules import TaxRates
 from trimtab.trades.plan import TradePlan
 from trimtab.trades.planner import plan_trades
-from trimtab.trades.sizing import quantity_step
+from trimtab.trades.sizing import quantity_step, round_to_step
 from trimtab.typing import FloatArray
 from trimtab.units import ZERO, money, to_decimal
 
@@ -107,6 +111,17 @@ class CashFlow:
             object.__setattr__(self, "amount", to_decimal(self.amount))
 
 
+@dataclass(frozen=True, slots=True)
+class _SwitchBack:
+    """A harvest to undo on ``on``: sell the substitute lot bought then, buy the original back."""
+
+    on: date
+    account: str
+    substitute: str
+    lot_id: str
+    original: str
+
+
 @dataclass(frozen=True, eq=False)
 class Scenario:
     """Everything a run needs except the policy.
@@ -136,6 +151,13 @@ class Scenario:
         Periods of returns for the covariance a policy may ask for (``ctx.covariance``).
     volatility_lookback, volume_lookback : int
         Periods for the trailing volatility and average traded value (impact costs only).
+    harvest : HarvestSettings, optional
+        Tax-loss harvesting overlay: on the last date of every ``harvest_every`` period, after the policy's
+        trades, :func:`trimtab.tax.harvest.find_harvests` proposes loss sales with substitute buys, which are
+        booked (and switched back after the wash-sale window when the settings say so). Taxable accounts
+        with a non-zero rate only.
+    harvest_every : str
+        ``weekly``, ``monthly`` (default), ``quarterly``, ``semiannual`` or ``annual``.
     """
 
     market: MarketData
@@ -153,8 +175,14 @@ class Scenario:
     risk_lookback: int | None = 756
     volatility_lookback: int = 60
     volume_lookback: int = 20
+    harvest: HarvestSettings | None = None
+    harvest_every: str = "monthly"
 
     def __post_init__(self) -> None:
+        if self.harvest_every not in PERIODS:
+            raise ConfigError(
+                "harvest period unknown", got=self.harvest_every, fix=f"use one of {', '.join(PERIODS)}"
+            )
         if (self.initial_value is None) == (self.household is None):
             raise ConfigError(
                 "give exactly one of an initial value and a household",
@@ -353,6 +381,14 @@ class _Run:
             )
             household = household.replace(lots=self.ledger.open_lots())
         self.merge_lots = self.ledger is None and len(household.accounts) == 1
+        self.harvest = scenario.harvest if self.ledger is not None else None
+        self._harvest_due = (
+            self._flow_mask(CashFlow(amount=Decimal(1), every=scenario.harvest_every))
+            if self.harvest is not None
+            else np.zeros(t_count, dtype=bool)
+        )
+        self._switch_backs: list[_SwitchBack] = []
+        self.harvests = 0
         if self.merge_lots:
             household = consolidate_lots(household)
         self.household = household
@@ -709,8 +745,184 @@ class _Run:
                 fallback=fallback,
             )
         )
-        plan = self._plan(self.household, k, decision.target_weights, self.per_account)
+        try:
+            plan = self._plan(self.household, k, solver_clean(decision.target_weights), self.per_account)
+        except Exception as err:
+            err.add_note(f"while trading the decision of {self.policy.describe()} at {t:%Y-%m-%d}")
+            raise
         self._apply(plan, k, "policy")
+
+    # -- tax-loss harvesting overlay ----------------------------------------------------------------------
+    def _held(self, account: str, symbol: str, lot_id: str | None = None) -> Decimal:
+        assert self.ledger is not None
+        return sum(
+            (
+                lot.quantity
+                for lot in self.ledger.open_lots(symbol, account)
+                if lot_id is None or lot.lot_id == lot_id
+            ),
+            ZERO,
+        )
+
+    def _affordable(self, quantity: Decimal, price: Decimal, budget: Decimal) -> Decimal:
+        """The largest quantity (a multiple of the step, at most ``quantity``) whose value plus cost fits."""
+        if budget <= 0:
+            return ZERO
+        if quantity * price + self.cost_model.estimate(quantity, price) <= budget:
+            return quantity
+        rate = Decimal(repr(float(self.sc.costs.half_spread_bps))) / Decimal(10_000)
+        fixed = to_decimal(float(self.sc.costs.commission_per_trade))
+        per_share = to_decimal(float(self.sc.costs.commission_per_share))
+        guess = (budget - fixed) / (price * (1 + rate) + per_share)
+        quantity = min(quantity, round_to_step(max(guess, ZERO), self.step, ROUND_DOWN))
+        for _ in range(1000):
+            if quantity <= 0 or quantity * price + self.cost_model.estimate(quantity, price) <= budget:
+                return max(quantity, ZERO)
+            quantity -= self.step
+        return ZERO
+
+    def _book(self, k: int, trades: list[Trade], reason: str) -> dict[str, str]:
+        """Book explicit trades (sells first) at date ``k``'s prices through the ledger.
+
+        Sells are cut to the shares held (and name their lots when those are still held); buys are cut to
+        the account's cash. Returns the ledger lot id of each buy by symbol.
+        """
+        assert self.ledger is not None
+        on = self._stamps[k].date()
+        prices = self._prices(k)
+        cash = {a.id: a.cash for a in self.household.accounts}
+        value_before = self.household.market_value(prices)
+        done: list[TradeRecord] = []
+        bought: dict[str, str] = {}
+        for trade in sorted(trades, key=lambda t: t.side is Side.BUY):
+            price = prices[trade.symbol]
+            if trade.side is Side.SELL:
+                quantity = round_to_step(
+                    min(trade.quantity, self._held(trade.account, trade.symbol)), self.step, ROUND_DOWN
+                )
+                if quantity <= 0:
+                    continue
+                ids = tuple(dict.fromkeys(r.lot_id for r in trade.lots if r.lot_id))
+                if ids and sum((self._held(trade.account, trade.symbol, i) for i in ids), ZERO) < quantity:
+                    ids = ()
+                cost = self.cost_model.estimate(quantity, price)
+                self.ledger.sell(
+                    trade.account, trade.symbol, quantity, price, on=on, fees=cost, specific_ids=ids
+                )
+                cash[trade.account] += quantity * price - cost
+            else:
+                quantity = self._affordable(
+                    round_to_step(trade.quantity, self.step, ROUND_DOWN), price, cash[trade.account]
+                )
+                if quantity <= 0:
+                    continue
+                cost = self.cost_model.estimate(quantity, price)
+                bought[trade.symbol] = self.ledger.buy(
+                    trade.account, trade.symbol, quantity, price, on=on, fees=cost
+                )
+                cash[trade.account] -= quantity * price + cost
+            done.append(
+                TradeRecord(
+                    on=on,
+                    account=trade.account,
+                    symbol=trade.symbol,
+                    side=str(trade.side),
+                    quantity=quantity,
+                    price=price,
+                    cost=cost,
+                    reason=reason,
+                )
+            )
+        if not done:
+            return bought
+        self._ytd_cache = None
+        self.household = self.household.replace(
+            accounts=[a.with_cash(cash[a.id]) for a in self.household.accounts], lots=self.ledger.open_lots()
+        )
+        self.trades.extend(done)
+        traded = float(sum((t.value for t in done), ZERO))
+        self.costs[k] += float(sum((t.cost for t in done), ZERO))
+        self.traded[k] += traded
+        self.turnover[k] += traded / 2.0 / float(value_before) if value_before > 0 else 0.0
+        self.trade_counts[k] += len(done)
+        self._refresh()
+        return bought
+
+    def _harvest(self, k: int) -> None:
+        assert self.ledger is not None and self.harvest is not None
+        scan = find_harvests(
+            self.household,
+            self._prices(k),
+            as_of=self._stamps[k].date(),
+            rates=self.rates,
+            costs=self.sc.costs,
+            settings=self.harvest,
+            ledger=self.ledger,
+        )
+        for proposal in scan.proposals:
+            if self._held(proposal.account, proposal.symbol) <= 0:
+                continue
+            bought = self._book(k, [proposal.sell, proposal.buy], "harvest")
+            self.harvests += 1
+            if proposal.switch_back_on is not None and proposal.substitute in bought:
+                self._switch_backs.append(
+                    _SwitchBack(
+                        on=proposal.switch_back_on,
+                        account=proposal.account,
+                        substitute=proposal.substitute,
+                        lot_id=bought[proposal.substitute],
+                        original=proposal.symbol,
+                    )
+                )
+
+    def _switch_back(self, k: int) -> None:
+        today = self._stamps[k].date()
+        due = [s for s in self._switch_backs if s.on <= today]
+        self._switch_backs = [s for s in self._switch_backs if s.on > today]
+        prices = self._prices(k)
+        for back in due:
+            quantity = self._held(back.account, back.substitute, back.lot_id)
+            if quantity <= 0:
+                continue
+            proceeds = quantity * prices[back.substitute]
+            sell = Trade(
+                account=back.account,
+                symbol=back.substitute,
+                side=Side.SELL,
+                quantity=quantity,
+                price=prices[back.substitute],
+            )
+            lots = tuple(
+                lot
+                for lot in self.ledger.open_lots(back.substitute, back.account)  # type: ignore[union-attr]
+                if lot.lot_id == back.lot_id
+            )
+            if lots:
+                sell = Trade(
+                    account=back.account,
+                    symbol=back.substitute,
+                    side=Side.SELL,
+                    quantity=quantity,
+                    price=prices[back.substitute],
+                    lots=(
+                        LotRelief(
+                            lot_id=back.lot_id,
+                            acquired=lots[0].acquired,
+                            quantity=quantity,
+                            cost_basis=sum((x.cost_basis for x in lots), ZERO),
+                            proceeds=proceeds,
+                            term=Term.SHORT,
+                        ),
+                    ),
+                )
+            buy = Trade(
+                account=back.account,
+                symbol=back.original,
+                side=Side.BUY,
+                quantity=round_to_step(proceeds / prices[back.original], self.step, ROUND_DOWN) or self.step,
+                price=prices[back.original],
+            )
+            self._book(k, [sell, buy], "switch_back")
 
     # -- the loop -------------------------------------------------------------------------------------------
     def _record(self, k: int) -> None:
@@ -730,12 +942,16 @@ class _Run:
                 self._taxes(k)
             if self._flow_any[k]:
                 self._cash_flows(k)
+            if self._switch_backs:
+                self._switch_back(k)
             w, cash_weight, v = self._valuation(k)
             self.weights_before[k] = w
             self.cash_weight_before[k] = cash_weight
             version = self._version
             if v > 0 and not (k == 0 and self.funded):
                 self._decide(k, w, cash_weight, v)
+            if self._harvest_due[k] and k > 0:
+                self._harvest(k)
             if version == self._version:  # nothing traded: the weights before are the weights after
                 self.value[k] = v
                 self.cash_path[k] = self.cash
@@ -807,10 +1023,24 @@ class _Run:
             after_tax_value=float(self.value[last]) - float(liquidation),
             taxable=self.taxable,
             wash_sales=wash_sales,
+            harvests=self.harvests,
             fallbacks=self.fallbacks,
             final_household=self.household,
             notes=tuple(self.notes),
         )
+
+
+#: Weights this far below zero are solver noise (an interior-point solver's 1e-9), read as zero; the same
+#: 1e-6 that target weights may miss summing to 1 by.
+_NEGATIVE_NOISE = 1e-6
+
+
+def solver_clean(weights: Mapping[str, float]) -> dict[str, float]:
+    """Target weights with solver noise removed: values in ``(-1e-6, 0)`` become 0.
+
+    Anything else is passed on unchanged, so the planner still rejects weights that are really invalid.
+    """
+    return {s: (0.0 if -_NEGATIVE_NOISE < w < 0.0 else float(w)) for s, w in weights.items()}
 
 
 def _returns(prices: FloatArray) -> FloatArray:
