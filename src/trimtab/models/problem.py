@@ -279,8 +279,10 @@ def _feasible(constraints: Sequence[Constraint], data: ProblemData, objective: T
     for c in constraints:
         c.bind(v, data)
     problem = cp.Problem(cp.Minimize(0), rows + v.epigraphs)
+    # mixed-integer constraints (minimum trade size, maximum number of trades) need a MIP solver here
+    solver = cp.HIGHS if problem.is_mixed_integer() and cp.HIGHS in cp.installed_solvers() else cp.CLARABEL
     try:
-        problem.solve(solver=cp.CLARABEL)
+        problem.solve(solver=solver)
     except cp.error.SolverError:
         return False
     return problem.status in _OK

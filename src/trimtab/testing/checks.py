@@ -58,7 +58,10 @@ def check_term(term: Term, data: ProblemData, z: FloatArray, *, rel: float = 1e-
     problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * expr), [v.dv == data.d0 + z, *v.epigraphs])
     if not (problem.is_dcp() and problem.is_dpp()):
         raise TermMismatch(f"{term!r} is not DPP")
-    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10)  # type: ignore[no-untyped-call]
+    if problem.is_mixed_integer():  # e.g. FixedTradeCost: Boolean indicators, a MILP with the trades pinned
+        problem.solve(solver=cp.HIGHS)  # type: ignore[no-untyped-call]
+    else:
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10)  # type: ignore[no-untyped-call]
     if problem.status != cp.OPTIMAL:
         raise TermMismatch(f"{term!r}: Clarabel status {problem.status} at pinned trades")
     exact = term.evaluate(z, data)
