@@ -101,7 +101,7 @@ def parse_settings(items: Iterable[str] | Mapping[str, Any], kind: str) -> dict[
     for key, value in _pairs(items, "--set", "tc_weight=4"):
         if key not in allowed and key not in COST_KEYS and key not in TAX_KEYS:
             raise ConfigError(
-                f"unknown --set key for a {kind} policy",
+                f"unknown --set key for the {kind} policy",
                 got=key,
                 fix=f"use one of {', '.join([*allowed, *COST_KEYS, *TAX_KEYS])}",
                 where=SourceRef("--set", key=key),
