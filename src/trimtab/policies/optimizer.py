@@ -29,6 +29,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
+from trimtab.domain.lots import ReliefMethod
 from trimtab.domain.settings import CostSettings, ImpactSettings
 from trimtab.errors import ConfigError, DataError, OptimizationError, SourceRef
 from trimtab.models.base import Constraint, ProblemData, Term
@@ -42,10 +43,25 @@ from trimtab.models.constraints import (
     WeightBounds,
 )
 from trimtab.models.costs import CostModel, FixedCost
+from trimtab.models.mixed_integer import DEFAULT_MAX_NODES, MixedIntegerProblem, has_integer_parts
 from trimtab.models.problem import RebalanceProblem, Solution
-from trimtab.models.risk import TrackingError, factor_risk_from_returns
+from trimtab.models.risk import factor_risk_from_returns
+from trimtab.models.tax import (
+    TAX_KEY,
+    LotTax,
+    RealizedGainAtMost,
+    TaxInputs,
+    TaxProxy,
+    cell_problem_patterns,
+    describe_cells,
+    harvest_candidates,
+    initial_cells,
+    uses_trade_cells,
+    with_cells,
+)
 from trimtab.models.trading_cost import TradingCost
 from trimtab.policies.base import Action, Decision, DecisionContext
+from trimtab.policies.optimizer_terms import TERM_PARAMETERS, parse_optimizer_terms
 from trimtab.policies.registry import PolicyParams, register_policy
 from trimtab.typing import FloatArray
 from trimtab.units import parse_decimal
@@ -102,6 +118,9 @@ class ConvexRebalancer:
         What :meth:`describe` returns (the factory passes the portfolio-file form).
     notes : sequence of str
         Sentences added to every decision's details (e.g. costs the optimizer does not price).
+    max_nodes : int
+        Node limit of the branch and bound when the problem has mixed-integer parts (minimum trade size,
+        maximum number of trades, fixed cost per trade; ``models/mixed_integer.py``).
     """
 
     def __init__(
@@ -120,6 +139,7 @@ class ConvexRebalancer:
         extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None,
         spec: str | None = None,
         notes: Sequence[str] = (),
+        max_nodes: int = DEFAULT_MAX_NODES,
     ) -> None:
         if on_failure not in ("hold", None):
             raise ConfigError(
@@ -145,9 +165,13 @@ class ConvexRebalancer:
         self.extra_data = extra_data
         self.spec = spec
         self.notes = tuple(notes)
+        self.max_nodes = int(max_nodes)
         self._compiled: OrderedDict[tuple[Any, ...], RebalanceProblem] = OrderedDict()
         needs = objective.needs().union(*(c.needs() for c in self.constraints))
         self._needs = needs
+        # Tax terms and the realized-gain budget work on trade cells (models/tax.py): the policy then solves
+        # the relaxed problem, fixes each symbol's cell and re-solves (two or more solves per decision).
+        self._cells = uses_trade_cells(objective, self.constraints)
 
     # -- Policy protocol ---------------------------------------------------------------------------------
     def describe(self) -> str:
@@ -164,13 +188,16 @@ class ConvexRebalancer:
         """Solve at ``ctx.as_of``; a failed solve gives a recorded ``hold`` (unless ``on_failure=None``)."""
         data = self.problem_data(ctx)
         try:
-            solution = self.optimize(data)
+            if self._cells:
+                solution, info = self._optimize_in_cells(data)
+            else:
+                solution, info = self.optimize(data), {}
         except OptimizationError as err:
             if self.on_failure is None:
                 err.add_note(f"while {self.describe()} decided at {ctx.as_of:%Y-%m-%d}")
                 raise
             return self._fallback(ctx, err)
-        return self._decision(ctx, solution)
+        return self._decision(ctx, solution, info)
 
     # -- the two steps -----------------------------------------------------------------------------------
     def problem_data(self, ctx: DecisionContext) -> ProblemData:
@@ -239,7 +266,12 @@ class ConvexRebalancer:
         key = (data.symbols, data.risk_form(), k)
         problem = self._compiled.get(key)
         if problem is None:
-            problem = RebalanceProblem.for_data(self.objective, self.constraints, data, solvers=self.solvers)
+            if has_integer_parts(self.objective, self.constraints):
+                problem = MixedIntegerProblem.for_data(
+                    self.objective, self.constraints, data, solvers=self.solvers, max_nodes=self.max_nodes
+                )
+            else:
+                problem = RebalanceProblem.for_data(self.objective, self.constraints, data, solvers=self.solvers)
             self._compiled[key] = problem
             while len(self._compiled) > _CACHE_SIZE:
                 self._compiled.popitem(last=False)
@@ -249,10 +281,16 @@ class ConvexRebalancer:
 
     def optimize(self, data: ProblemData) -> Solution:
         """Solve for ``data``; raises :class:`InfeasibleError` / :class:`SolverError` on failure."""
+        if self._cells:
+            return self._optimize_in_cells(data)[0]
         return self.compiled_for(data).solve(data)
 
+    def _optimize_in_cells(self, data: ProblemData) -> tuple[Solution, dict[str, Any]]:
+        """Solve with the cell search of :func:`solve_in_cells` (tax term or realized-gain budget present)."""
+        return solve_in_cells(self.compiled_for(data), data)
+
     # -- decisions ---------------------------------------------------------------------------------------
-    def _decision(self, ctx: DecisionContext, solution: Solution) -> Decision:
+    def _decision(self, ctx: DecisionContext, solution: Solution, info: Mapping[str, Any] | None = None) -> Decision:
         data = solution.data
         w_plus = solution.w_plus
         if not solution.trades:
@@ -276,6 +314,16 @@ class ConvexRebalancer:
             "binding": [repr(c) for c in solution.binding],
             "trades": {s: float(x) for s, x in zip(data.symbols, solution.z, strict=True) if x != 0},
         }
+        if info:
+            details["tax"] = dict(info)
+        search = getattr(self.compiled_for(data), "last_search", None)
+        if search:
+            details["mixed_integer"] = dict(search)
+            if search.get("node_limit_hit"):
+                reasons.append(
+                    f"the mixed-integer search stopped at its node limit ({search['nodes']} nodes): the answer "
+                    f"is within {_bp(search['gap'] or 0.0)} of the optimum; raise max_nodes to close the gap"
+                )
         if self.notes:
             details["notes"] = list(self.notes)
         return Decision(
@@ -303,6 +351,85 @@ class ConvexRebalancer:
             policy=self.describe(),
             details={"fallback": record},
         )
+
+
+# ------------------------------------------------------------------------------------------- tax: trade cells
+#: Most solves the cell search spends on one decision (the relaxed and first cell solves included).
+MAX_CELL_SOLVES = 200
+#: A move of the cell search is kept when the exact objective falls by more than this (fraction of value).
+_IMPROVEMENT = 1e-10
+
+
+def solve_in_cells(
+    problem: RebalanceProblem, data: ProblemData, *, max_solves: int = MAX_CELL_SOLVES
+) -> tuple[Solution, dict[str, Any]]:
+    """Solve a problem whose tax term or realized-gain budget works on trade cells (``models/tax.py``).
+
+    The tax of a trade is not convex in ``z`` once a lot is at a loss; with each symbol's cell fixed (buy,
+    sell from sheltered accounts, sell into taxable lots) it is, and the compiled problem is the same, only
+    its Parameters change (Moehle et al. 2021 fix each asset's direction; KAT-25):
+
+    1. the relaxed problem (every cell open; a lower bound that may harvest a loss and buy it back);
+    2. the cells of the relaxed net trades (:func:`~trimtab.models.tax.initial_cells`), solved exactly;
+    3. local search: each symbol in turn is moved to each of its other cells (harvestable symbols -- a
+       taxable lot at a loss -- first); a move stays when the exact objective falls; passes repeat until
+       none helps or ``max_solves`` solves are spent;
+    4. the best cells are solved last, so the dual values read for the explanation are theirs.
+
+    On random instances with up to 6 assets this found the best of all cell patterns in every case
+    (``tests/optimizer/test_optimizer_tax.py``); it is a heuristic, never better than that optimum.
+
+    Returns
+    -------
+    solution : Solution
+        The best solution found.
+    info : dict
+        ``cells`` (symbol -> cell, for symbols sold), ``cell_solves``, ``moves`` (symbols whose cell the
+        search changed) and ``complete`` (False when ``max_solves`` stopped the search).
+    """
+    relaxed = problem.solve(with_cells(data, None))
+    cells = list(initial_cells(relaxed.z, data))
+    best = problem.solve(with_cells(data, cells))
+    best_value = best.objective
+    solves, moves, last_is_best = 2, [], True
+    options = cell_problem_patterns(data)
+    first = harvest_candidates(data, cells, limit=data.n)
+    order = first + [i for i in range(data.n) if i not in first and len(options[i]) > 1]
+    complete, improved = True, True
+    while improved and complete:
+        improved = False
+        for i in order:
+            for cell in options[i]:
+                if cell is cells[i]:
+                    continue
+                if solves >= max_solves:
+                    complete = False
+                    break
+                trial = list(cells)
+                trial[i] = cell
+                solves += 1
+                try:
+                    candidate = problem.solve(with_cells(data, trial))
+                except OptimizationError:
+                    last_is_best = False
+                    continue
+                if candidate.objective < best_value - _IMPROVEMENT:
+                    best, best_value, cells, last_is_best, improved = candidate, candidate.objective, trial, True, True
+                    moves.append(data.symbols[i])
+                else:
+                    last_is_best = False
+            if not complete:
+                break
+    if not last_is_best:
+        solves += 1
+        best = problem.solve(with_cells(data, cells))
+    info = {
+        "cells": describe_cells(data.symbols, cells),
+        "cell_solves": solves,
+        "moves": moves,
+        "complete": complete,
+    }
+    return best, info
 
 
 # ------------------------------------------------------------------------------------------------ explanations
@@ -390,7 +517,8 @@ OPTIMIZER_PARAMETERS: dict[str, tuple[Any, str]] = {
         "lam_te, multiplier of the squared tracking error (annualised variance of w - target)",
     ),
     "tc_weight": (1.0, "lam_tc, multiplier of the trading cost (fraction of value) from the costs section"),
-    "tax_weight": (0.0, "lam_tax, multiplier of the tax term (needs the tax engine's term)"),
+    "tax_weight": (0.0, "lam_tax, multiplier of the tax term (needs the household's lots: trimtab rebalance)"),
+    "max_realized_gain": (None, "tax budget: largest net realized gain of the trades in taxable accounts, dollars"),
     "long_only": (True, "no short positions"),
     "min_cash": (0.0, "smallest cash weight after trading"),
     "max_cash": (1.0, "largest cash weight after trading"),
@@ -406,6 +534,7 @@ OPTIMIZER_PARAMETERS: dict[str, tuple[Any, str]] = {
     "lookback": (252, "return periods used to estimate risk"),
     "solver": ("clarabel", "cvxpy solver name, or a list tried in order"),
     "on_failure": ("hold", "hold (recorded fallback) | raise"),
+    **TERM_PARAMETERS,
 }
 
 
@@ -482,6 +611,7 @@ def build_optimizer_policy(
     costs: CostSettings | None = None,
     tax_term: Term | None = None,
     extra_data: Callable[[DecisionContext], Mapping[str, Any]] | None = None,
+    tax: TaxInputs | None = None,
 ) -> ConvexRebalancer:
     """The policy of ``{kind: optimizer, ...}`` in a portfolio file.
 
@@ -492,12 +622,18 @@ def build_optimizer_policy(
     where : SourceRef, optional
         Where the policy was written (file, line, key), for error messages.
     costs : CostSettings, optional
-        The portfolio's ``costs`` section (default: no costs).  Fixed ticket costs are not convex: they are
-        left out of the optimizer and noted in every decision's details.
+        The portfolio's ``costs`` section (default: no costs).  A fixed ticket cost is priced per asset
+        traded by a mixed-integer term (``fixed_costs: mip``, the default) or left out and noted in every
+        decision's details (``fixed_costs: ignore``).
     tax_term : Term, optional
-        The tax engine's term; required when ``tax_weight > 0``.
+        A tax term; when omitted and ``tax`` is given, ``tax.tax_term()`` (:class:`LotTax`, exact under
+        ``min_tax`` relief, or :class:`TaxProxy`).  ``tax_weight > 0`` needs one of the two.
     extra_data : callable, optional
         ``extra_data(ctx) -> mapping`` for plug-in terms (e.g. lots for the tax term).
+    tax : TaxInputs, optional
+        The household's taxable lots, sheltered shares, rates and relief method at the decision date
+        (``trimtab rebalance`` passes them); stored in ``ProblemData.extras["tax"]`` of every decision.
+        Needed by ``tax_weight > 0`` (without ``tax_term``) and ``max_realized_gain``.
 
     Raises
     ------
@@ -516,12 +652,22 @@ def build_optimizer_policy(
     te_weight = _number(params, "te_weight", where)
     tc_weight = _number(params, "tc_weight", where)
     tax_weight = _number(params, "tax_weight", where)
+    max_gain = _number(params, "max_realized_gain", where, low=-1e12, high=1e12)
     if tax_weight > 0 and tax_term is None:
+        if tax is None:
+            raise ConfigError(
+                "optimizer tax_weight needs the household's tax lots, which are not available here",
+                got=tax_weight,
+                fix="set tax_weight: 0, or run it through trimtab rebalance (which passes the portfolio's lots)",
+                where=_where(where, "tax_weight"),
+            )
+        tax_term = tax.tax_term()
+    if max_gain is not None and tax is None:
         raise ConfigError(
-            "optimizer tax_weight needs the tax term, which is not available here",
-            got=tax_weight,
-            fix="set tax_weight: 0, or run with the tax engine enabled",
-            where=_where(where, "tax_weight"),
+            "optimizer max_realized_gain needs the household's tax lots, which are not available here",
+            got=max_gain,
+            fix="remove max_realized_gain, or run it through trimtab rebalance (which passes the portfolio's lots)",
+            where=_where(where, "max_realized_gain"),
         )
     model = CostModel.from_settings(costs) if costs is not None else CostModel()
     notes = [
@@ -529,12 +675,35 @@ def build_optimizer_policy(
         for t in model.terms
         if isinstance(t, FixedCost) and t.per_trade > 0
     ]
+    if tax is not None and (tax_weight > 0 or max_gain is not None):
+        notes.append(
+            "tax: each lot sold counts at its own rate (losses too), sells come first from tax-deferred/exempt "
+            "accounts; the year's netting and the $3,000 loss limit are not modelled"
+        )
+        if tax.exact_relief is not ReliefMethod.MIN_TAX:
+            notes.append(
+                f"tax: lots are relieved by {tax.relief.value}; the optimizer prices sells at min_tax relief "
+                f"(a lower bound) and reports the {tax.relief.value} tax -- relief_method: min_tax makes it exact"
+            )
+        given = extra_data
+
+        def extra_data(ctx: DecisionContext) -> Mapping[str, Any]:
+            out = dict(given(ctx)) if given is not None else {}
+            out.setdefault(TAX_KEY, tax)
+            return out
+
     trading = TradingCost(model).convex_part()
-    objective: Term = te_weight * TrackingError()
+    more = parse_optimizer_terms(params, where, costs=model, tc_weight=tc_weight, risk=params.get("risk", "auto"))
+    if more.prices_fixed_costs:
+        notes = [n for n in notes if "is a fixed cost per trade" not in n]
+    extra_data = more.wrap_extra_data(extra_data)
+    objective: Term = te_weight * more.risk
     if tc_weight > 0 and trading.model.terms:  # type: ignore[union-attr]
         objective = objective + tc_weight * trading
     if tax_weight > 0 and tax_term is not None:
         objective = objective + tax_weight * tax_term
+    for term in more.terms:
+        objective = objective + term
 
     constraints: list[Constraint] = []
     long_only = params.get("long_only", True)
@@ -567,15 +736,21 @@ def build_optimizer_policy(
         listed = _symbols(params, key, where)
         if listed:
             constraints.append(kind(listed))
+    if max_gain is not None and tax is not None:
+        constraints.append(RealizedGainAtMost(max_gain, relief=tax.exact_relief))
 
+    constraints.extend(more.constraints)
     risk = params.get("risk", "auto")
     if risk not in ("auto", "dense", "factor"):
         raise ConfigError(
-            "optimizer risk must be auto, dense or factor",
+            "optimizer risk must be auto, dense or factor (the form of the covariance)",
             got=risk,
-            fix="risk: auto",
+            fix="risk: auto; the risk measure is risk_measure: tracking | variance | factor_exposure | cvar | "
+            "semideviation",
             where=_where(where, "risk"),
         )
+    if risk == "auto" and more.risk_form is not None:
+        risk = more.risk_form
     solver = params.get("solver", "clarabel")
     solvers = [solver] if isinstance(solver, str) else solver
     if (
@@ -614,13 +789,16 @@ def build_optimizer_policy(
         extra_data=extra_data,
         spec=f"optimizer({shown})",
         notes=notes,
+        max_nodes=more.max_nodes,
     )
 
 
 # ------------------------------------------------------------------------------------------ policy registry
 #: Keys of the registered kind: the documented parameters plus ``costs`` (the portfolio's ``costs`` section,
-#: a :class:`CostSettings` or a mapping with the same keys; the caller fills it from the file).
-OPTIMIZER_KEYS = (*OPTIMIZER_PARAMETERS, "costs")
+#: a :class:`CostSettings` or a mapping with the same keys; the caller fills it from the file) and
+#: ``tax_context`` (a :class:`~trimtab.models.tax.TaxInputs` that ``trimtab.job`` builds from the household's
+#: lots and the file's ``tax:`` section; not written by users).
+OPTIMIZER_KEYS = (*OPTIMIZER_PARAMETERS, "costs", "tax_context")
 _SYMBOL_SEPARATORS = re.compile(r"[\s+;|]+")
 
 
@@ -672,6 +850,7 @@ def _from_registry(params: PolicyParams) -> ConvexRebalancer:
         "min_cash": (-10.0, 1.0),
         "max_cash": (-10.0, 10.0),
         "max_turnover": (0.0, 10.0),
+        "max_realized_gain": (-1e12, 1e12),
     }
     for key, (low, high) in ranges.items():
         if params.has(key):
@@ -703,13 +882,24 @@ def _from_registry(params: PolicyParams) -> ConvexRebalancer:
         typed["on_failure"] = params.choice("on_failure", ("hold", "raise"), "hold")
     if params.has("solver"):
         typed["solver"] = params.raw("solver")
+    for key in TERM_PARAMETERS:  # checked by parse_optimizer_terms (numbers may be CLI strings)
+        if params.has(key):
+            typed[key] = params.raw(key)
     where = params.where
     ref = (
         SourceRef(where.file, where.row, params.prefix)
         if where is not None
         else SourceRef("--policy", None, params.prefix)
     )
-    return build_optimizer_policy(typed, ref, costs=_cost_settings(params))
+    tax = params.raw("tax_context")
+    if tax is not None and not isinstance(tax, TaxInputs):
+        raise params.error(
+            "tax_context",
+            "is filled in by trimtab from the portfolio's lots and tax: section",
+            got=type(tax).__name__,
+            fix="remove tax_context from the policy",
+        )
+    return build_optimizer_policy(typed, ref, costs=_cost_settings(params), tax=tax)
 
 
 try:
