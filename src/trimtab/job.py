@@ -26,8 +26,10 @@ from trimtab.errors import SourceRef
 from trimtab.estimates.base import CovarianceEstimate
 from trimtab.estimates.covariance import estimate_covariance
 from trimtab.models.costs import CostModel
+from trimtab.models.tax import TaxInputs
 from trimtab.policies.base import CostEstimate, Decision, DecisionContext, Policy
 from trimtab.policies.registry import build_policy, parse_policy_option, policy_kind
+from trimtab.tax.rules import TaxRates
 from trimtab.trades.plan import TradePlan
 from trimtab.trades.planner import plan_trades
 from trimtab.typing import FloatArray
@@ -128,7 +130,19 @@ def build_job_policy(job: Job, spec: PolicySpec, where: SourceRef | None = None)
     """Build ``spec`` for ``job``: kinds that accept ``costs`` get the file's ``costs:`` unless ``spec`` sets one."""
     if "costs" in policy_kind(spec.kind).keys and "costs" not in spec.params:
         spec = PolicySpec(spec.kind, {**spec.params, "costs": job.portfolio.costs})
+    # Tax engine (issue 5, additive): a kind that accepts ``tax_context`` (the optimizer's tax term and
+    # realized-gain budget) gets the household's taxable lots, sheltered shares and the file's ``tax:`` rates
+    # and relief method at ``as_of``.
+    if "tax_context" in policy_kind(spec.kind).keys and "tax_context" not in spec.params:
+        spec = PolicySpec(spec.kind, {**spec.params, "tax_context": _tax_context(job)})
     return build_policy(spec, where=where)
+
+
+def _tax_context(job: Job) -> TaxInputs:
+    """The household's tax position for the optimizer's tax term (``trimtab.models.tax``)."""
+    pf = job.portfolio
+    return TaxInputs.from_household(pf.household, TaxRates.from_settings(pf.tax), sold=pf.as_of.date(),
+                                    relief=pf.tax.relief_method)
 
 
 def view_portfolio(job: Job, household: Household | None = None) -> PortfolioView:
