@@ -115,11 +115,11 @@ def test_impact_needs_volume(make_context) -> None:
         build_optimizer_policy({}, costs=CostSettings(impact=ImpactSettings())).decide(ctx)
 
 
-def test_fixed_ticket_cost_is_left_out_and_noted(make_context) -> None:
+def test_fixed_ticket_cost_is_left_out_and_noted_when_ignored(make_context) -> None:
     ctx = make_context(DRIFTED5, TARGET5)
-    decision = build_optimizer_policy({}, costs=CostSettings(commission_per_trade=Decimal("4.95"))).decide(
-        ctx
-    )
+    decision = build_optimizer_policy(
+        {"fixed_costs": "ignore"}, costs=CostSettings(commission_per_trade=Decimal("4.95"))
+    ).decide(ctx)
     assert "FixedCost(per_trade=4.95)" in decision.details["notes"][0]
     with pytest.raises(ModelError, match="not convex"):
         ConvexRebalancer(TrackingError() + TradingCost(FixedCost(per_trade=1.0)))
