@@ -271,7 +271,9 @@ class ConvexRebalancer:
                     self.objective, self.constraints, data, solvers=self.solvers, max_nodes=self.max_nodes
                 )
             else:
-                problem = RebalanceProblem.for_data(self.objective, self.constraints, data, solvers=self.solvers)
+                problem = RebalanceProblem.for_data(
+                    self.objective, self.constraints, data, solvers=self.solvers
+                )
             self._compiled[key] = problem
             while len(self._compiled) > _CACHE_SIZE:
                 self._compiled.popitem(last=False)
@@ -693,7 +695,9 @@ def build_optimizer_policy(
             return out
 
     trading = TradingCost(model).convex_part()
-    more = parse_optimizer_terms(params, where, costs=model, tc_weight=tc_weight, risk=params.get("risk", "auto"))
+    more = parse_optimizer_terms(
+        params, where, costs=model, tc_weight=tc_weight, risk=params.get("risk", "auto")
+    )
     if more.prices_fixed_costs:
         notes = [n for n in notes if "is a fixed cost per trade" not in n]
     extra_data = more.wrap_extra_data(extra_data)
