@@ -158,6 +158,10 @@ class Scenario:
         with a non-zero rate only.
     harvest_every : str
         ``weekly``, ``monthly`` (default), ``quarterly``, ``semiannual`` or ``annual``.
+    covariance : callable, optional
+        ``covariance(snapshot, symbols) -> ndarray of shape (n, n)``, annualized: the risk model behind
+        ``ctx.covariance`` (default: sample covariance of the last ``risk_lookback`` returns). It gets only
+        the point-in-time snapshot.
     """
 
     market: MarketData
@@ -177,6 +181,7 @@ class Scenario:
     volume_lookback: int = 20
     harvest: HarvestSettings | None = None
     harvest_every: str = "monthly"
+    covariance: Callable[[MarketSnapshot, tuple[str, ...]], FloatArray] | None = None
 
     def __post_init__(self) -> None:
         if self.harvest_every not in PERIODS:
@@ -679,7 +684,10 @@ class _Run:
     def _covariance(self, k: int) -> FloatArray:
         if self._cov_cache is None or self._cov_cache[0] != k:
             snapshot = self._snapshot(k)
-            matrix = estimate_covariance(snapshot, self.symbols, lookback=self.sc.risk_lookback).matrix
+            if self.sc.covariance is not None:
+                matrix = np.asarray(self.sc.covariance(snapshot, self.symbols), dtype=float)
+            else:
+                matrix = estimate_covariance(snapshot, self.symbols, lookback=self.sc.risk_lookback).matrix
             self._cov_cache = (k, np.array(matrix, dtype=float))
         return self._cov_cache[1]
 
