@@ -257,3 +257,22 @@ def test_optimizer_policy_prices_the_backtest_costs(tmp_path: Path) -> None:
         "CASH": 0.0,
     }
     assert solver_clean({"CASH": -0.01})["CASH"] == -0.01  # real errors are left for the planner to reject
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "trimtab" / "examples" / "backtests"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_example_configs_load(name: str) -> None:
+    """Every shipped example config loads (the 1926 data need the optional arch package)."""
+    if "sixty-forty" in name:
+        pytest.importorskip("arch")
+    config = load_backtest_config(EXAMPLES / name)
+    assert config.policies
+
+
+def test_family_example_runs_on_real_lots() -> None:
+    result = run_backtest(load_backtest_config(EXAMPLES / "family.yaml"))
+    assert set(result.runs) == {"5pp band", "quarterly", "cost gated"}
+    band = result["5pp band"]
+    assert band.taxable and len(band.final_household.accounts) == 3 and band.rebalance_events >= 1
