@@ -130,3 +130,20 @@ def test_frontier_cli_json_and_plot(tmp_path: Path) -> None:
     assert "plotly" in text.lower() and "Frontier" in text
     table = CliRunner().invoke(app, ["frontier", str(FAMILY), "--points", "3"])
     assert table.exit_code == 0 and "trading cost bp" in table.stdout
+
+
+def test_tax_frontier_runs_the_cell_search_and_matches_the_policy() -> None:
+    """With the tax term the frontier's base point is the policy's own decision; tax falls as tax_weight rises."""
+    from trimtab.analysis.whatif import _option_spec
+    from trimtab.job import build_job_policy, decide_and_plan, load_job
+
+    option = "optimizer:tc_weight=2,tax_weight=1"
+    result = frontier_for_portfolio(FAMILY, vary="tax_weight", points=4, policy=option)
+    assert result.measure == "tax"
+    job = load_job(FAMILY)
+    spec, where = _option_spec(option)
+    decided = decide_and_plan(job, build_job_policy(job, spec, where)).decision.details["trades"]
+    np.testing.assert_allclose(result.base.z, [decided.get(s, 0.0) for s in result.symbols], atol=1e-6)
+    taxes = [p.tax for p in result.points]
+    assert all(a >= b - 1e-9 for a, b in zip(taxes, taxes[1:], strict=False))
+    assert taxes[0] > taxes[-1]

@@ -12,7 +12,8 @@ where ``w_k`` is the leaf's weight in the policy, ``s_g = lam_g / lam_g(base)`` 
 (``tc_weight``, ``tax_weight``, or fixed for any other leaf) and ``s_te`` the scale of ``te_weight``.  A
 Parameter may multiply the (Parameter-free) epigraph variable ``t_k`` and stay DPP, which it could not do
 with ``f_k`` itself.  The compiled objective is the policy's divided by ``s_te``; values reported here are
-always the policy's own (multiplied back).
+always the policy's own (multiplied back).  When the objective holds the tax engine's term on trade cells
+(``models/tax.py``), each solve runs the policy's cell search (``solve_in_cells``) on the compiled problem.
 
 :func:`frontier_for_portfolio` loads a portfolio file, decides with its optimizer policy (or ``optimizer``
 with the file's costs when the file names another kind) and traces ``points`` multipliers, geometrically
@@ -229,6 +230,7 @@ class TradeoffProblem:
         parts: list[Term] = [w * t for w, t in te] + list(self._tunable)
         self.objective: Term = Sum(tuple(parts)) if len(parts) > 1 else parts[0]
         self.constraints = tuple(constraints)
+        self._cells = _uses_trade_cells(objective, self.constraints)
         start = time.perf_counter()
         self.problem = RebalanceProblem.for_data(self.objective, self.constraints, data, solvers=solvers)
         self.compile_seconds = time.perf_counter() - start
@@ -289,6 +291,10 @@ class TradeoffProblem:
         """
         lambdas = self.lambdas(changes)
         s_te = self._set(lambdas)
+        if self._cells:  # tax on trade cells: the policy's cell search, on this compiled problem
+            from trimtab.policies.optimizer import solve_in_cells
+
+            return solve_in_cells(self.problem, data)[0], s_te
         return self.problem.solve(data), s_te
 
     def measure(self, name: str, z: FloatArray, data: ProblemData) -> float:
@@ -303,7 +309,7 @@ class TradeoffProblem:
         """Solve and measure (see :class:`FrontierPoint`)."""
         lambdas = self.lambdas(changes)
         solution, s_te = self.solve(data, lambdas)
-        z = solution.z
+        z, data = solution.z, solution.data  # the solved data (with the tax cells, when the tax term uses them)
         return FrontierPoint(
             lambdas=lambdas,
             z=z,
@@ -313,6 +319,15 @@ class TradeoffProblem:
             objective=s_te * solution.objective,
             seconds=solution.seconds,
         )
+
+
+def _uses_trade_cells(objective: Term, constraints: Sequence[Any]) -> bool:
+    """Whether the tax engine's cell search is needed (tax term or realized-gain budget on trade cells)."""
+    try:
+        from trimtab.models.tax import uses_trade_cells
+    except ImportError:  # pragma: no cover - without the tax engine
+        return False
+    return bool(uses_trade_cells(objective, constraints))
 
 
 def frontier_values(base: float, points: int, low: float | None = None, high: float | None = None) -> FloatArray:

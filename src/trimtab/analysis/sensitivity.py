@@ -24,7 +24,7 @@ import numpy as np
 from trimtab.analysis.frontier import FrontierPoint, TradeoffProblem
 from trimtab.models.base import Constraint, ProblemData
 from trimtab.models.constraints import CashBounds, TurnoverAtMost, _SymbolList
-from trimtab.models.problem import Solution
+from trimtab.models.problem import ZERO_TRADE, Solution
 
 __all__ = ["ConstraintDual", "LambdaDerivative", "Sensitivity", "constraint_duals", "lambda_derivatives",
            "sensitivity"]
@@ -173,7 +173,8 @@ def lambda_derivatives(
             key=key,
             value=lam,
             step=step,
-            d_trades={s: float(x) for s, x in zip(data.symbols, dz, strict=True) if abs(x) > 1e-9},
+            # entries whose two solves differ by less than solver noise (ZERO_TRADE) are left out
+            d_trades={s: float(x) for s, x in zip(data.symbols, dz, strict=True) if abs(x) * 2 * h > ZERO_TRADE},
             d_turnover=(up.turnover - down.turnover) / (2 * h),
             d_tracking_error=(up.tracking_error - down.tracking_error) / (2 * h),
             d_trading_cost=(up.trading_cost - down.trading_cost) / (2 * h),

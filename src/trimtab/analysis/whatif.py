@@ -46,7 +46,7 @@ from trimtab.job import (
 )
 from trimtab.models.costs import CostModel
 from trimtab.policies.base import Policy
-from trimtab.policies.registry import parse_policy_option, policy_kind
+from trimtab.policies.registry import policy_kind, policy_spec
 from trimtab.units import money
 
 __all__ = [
@@ -209,8 +209,14 @@ def _shocked_job(job: Job, costs: CostSettings, tax: TaxSettings, shocks: Mappin
 
 def _base_spec(job: Job, policy: str | None) -> tuple[PolicySpec, SourceRef | None]:
     if policy:
-        return parse_policy_option(policy), None
+        return _option_spec(policy)
     return job.portfolio.policy, job.portfolio.policy_ref
+
+
+def _option_spec(policy: str) -> tuple[PolicySpec, SourceRef]:
+    """The spec of a ``--policy KIND[:ARG]`` option, parsed but not built (building needs the job's lots)."""
+    where = SourceRef("--policy", key="policy")
+    return policy_spec(policy, where=where), where
 
 
 @dataclass(frozen=True)
@@ -412,7 +418,7 @@ def optimizer_data(path: str | Path, policy: str | None = None) -> tuple[Any, An
     job = load_job(path)
     notes: list[str] = []
     if policy:
-        spec, where = parse_policy_option(policy), None
+        spec, where = _option_spec(policy)
     elif job.portfolio.policy.kind == "optimizer":
         spec, where = job.portfolio.policy, job.portfolio.policy_ref
     else:
