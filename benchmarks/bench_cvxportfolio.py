@@ -73,7 +73,9 @@ def universe(n: int, rng: np.random.Generator) -> dict[str, object]:
     else:
         symbols = tuple(f"S{i:04d}" for i in range(n))
         loadings = rng.normal(scale=0.2, size=(n, 10))
-        cov = loadings @ np.diag(rng.uniform(0.5, 1.5, 10) * 0.04) @ loadings.T + np.diag(rng.uniform(0.01, 0.06, n))
+        cov = loadings @ np.diag(rng.uniform(0.5, 1.5, 10) * 0.04) @ loadings.T + np.diag(
+            rng.uniform(0.01, 0.06, n)
+        )
         sigma = np.sqrt(np.diag(cov) / 252)
     volume = 10 ** rng.uniform(7.0, 9.0, len(symbols))
     target = rng.dirichlet(np.ones(len(symbols))) * 0.97
@@ -88,14 +90,22 @@ def holdings(u: dict[str, object], rng: np.random.Generator) -> np.ndarray:
 
 def ours(u: dict[str, object]) -> RebalanceProblem:
     objective = TrackingError() + TC_WEIGHT * TradingCost(
-        LinearCost(half_spread_bps=1e4 * HALF_SPREAD) + MarketImpact(b=IMPACT_B, alpha=1.5))
+        LinearCost(half_spread_bps=1e4 * HALF_SPREAD) + MarketImpact(b=IMPACT_B, alpha=1.5)
+    )
     data = problem_data(u, holdings(u, np.random.default_rng(0)))
     return RebalanceProblem.for_data(objective, [LongOnly(), CashBounds(), TurnoverAtMost(TURNOVER)], data)
 
 
 def problem_data(u: dict[str, object], w: np.ndarray) -> ProblemData:
-    return ProblemData(symbols=u["symbols"], w=w, w_target=u["target"], v=VALUE,  # type: ignore[arg-type]
-                       covariance=u["cov"], sigma=u["sigma"], volume=u["volume"])  # type: ignore[arg-type]
+    return ProblemData(
+        symbols=u["symbols"],
+        w=w,
+        w_target=u["target"],
+        v=VALUE,  # type: ignore[arg-type]
+        covariance=u["cov"],
+        sigma=u["sigma"],
+        volume=u["volume"],
+    )  # type: ignore[arg-type]
 
 
 def theirs(u: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -103,13 +113,23 @@ def theirs(u: dict[str, object]):  # type: ignore[no-untyped-def]
 
     symbols = list(u["symbols"])  # type: ignore[call-overload]
     sigma_df = pd.DataFrame(u["cov"], index=symbols, columns=symbols)
-    cost = cvx.TransactionCost(a=HALF_SPREAD, b=IMPACT_B, volume_hat=pd.Series(u["volume"], index=symbols),
-                               sigma=pd.Series(u["sigma"], index=symbols), exponent=1.5)
-    target = pd.Series(np.append(np.asarray(u["target"]), 1 - np.sum(u["target"])), index=[*symbols, "USDOLLAR"])
+    cost = cvx.TransactionCost(
+        a=HALF_SPREAD,
+        b=IMPACT_B,
+        volume_hat=pd.Series(u["volume"], index=symbols),
+        sigma=pd.Series(u["sigma"], index=symbols),
+        exponent=1.5,
+    )
+    target = pd.Series(
+        np.append(np.asarray(u["target"]), 1 - np.sum(u["target"])), index=[*symbols, "USDOLLAR"]
+    )
     return cvx.SinglePeriodOptimization(
         objective=-(cvx.FullCovariance(Sigma=sigma_df) + TC_WEIGHT * cost),
         constraints=[cvx.LongOnly(), cvx.LongCash(), cvx.TurnoverLimit(TURNOVER)],
-        benchmark=target, include_cash_return=False, solver="CLARABEL")
+        benchmark=target,
+        include_cash_return=False,
+        solver="CLARABEL",
+    )
 
 
 def run_case(n: int, repeats: int, seed: int = 0) -> dict[str, float]:
@@ -141,9 +161,16 @@ def run_case(n: int, repeats: int, seed: int = 0) -> dict[str, float]:
         excess.append(1e4 * (mine.objective.evaluate(z_theirs, data) - sol.objective))
         turnovers.append(sol.turnover)
     med = statistics.median
-    return {"n": n, "ours_ms": 1e3 * med(t_ours), "ours_data_ms": 1e3 * med(t_data),
-            "theirs_ms": 1e3 * med(t_theirs), "max_gap": max(gaps), "turnover": med(turnovers),
-            "excess_bp": max(excess), "min_excess_bp": min(excess)}
+    return {
+        "n": n,
+        "ours_ms": 1e3 * med(t_ours),
+        "ours_data_ms": 1e3 * med(t_data),
+        "theirs_ms": 1e3 * med(t_theirs),
+        "max_gap": max(gaps),
+        "turnover": med(turnovers),
+        "excess_bp": max(excess),
+        "min_excess_bp": min(excess),
+    }
 
 
 def main() -> None:
@@ -155,18 +182,24 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     import cvxportfolio as cvx
 
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
-          f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, "
-          f"cvxportfolio {cvx.__version__}, BLAS threads 1")
-    print("| N | ours (ms) | ours + data (ms) | cvxportfolio execute (ms) | cvxportfolio / ours | median turnover "
-          "| max abs diff of z | their objective - ours (bp), min..max |")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
+        f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, "
+        f"cvxportfolio {cvx.__version__}, BLAS threads 1"
+    )
+    print(
+        "| N | ours (ms) | ours + data (ms) | cvxportfolio execute (ms) | cvxportfolio / ours | median turnover "
+        "| max abs diff of z | their objective - ours (bp), min..max |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.sizes.split(",")):
         r = run_case(n, args.repeats)
-        print(f"| {n} | {r['ours_ms']:.2f} | {r['ours_data_ms']:.2f} | {r['theirs_ms']:.2f} | "
-              f"{r['theirs_ms'] / r['ours_data_ms']:.1f} | {100 * r['turnover']:.1f} % | {r['max_gap']:.1e} | "
-              f"{r['min_excess_bp']:.1e}..{r['excess_bp']:.1e} |",
-              flush=True)
+        print(
+            f"| {n} | {r['ours_ms']:.2f} | {r['ours_data_ms']:.2f} | {r['theirs_ms']:.2f} | "
+            f"{r['theirs_ms'] / r['ours_data_ms']:.1f} | {100 * r['turnover']:.1f} % | {r['max_gap']:.1e} | "
+            f"{r['min_excess_bp']:.1e}..{r['excess_bp']:.1e} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

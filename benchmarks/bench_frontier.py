@@ -56,10 +56,18 @@ def instance(n: int, rng: np.random.Generator, k: int = 10) -> ProblemData:
     loadings = rng.normal(scale=0.2, size=(n, k))
     factor_cov = np.diag(rng.uniform(0.5, 1.5, k) * 0.04)
     idio = rng.uniform(0.01, 0.06, n)
-    common = {"symbols": tuple(f"S{i:04d}" for i in range(n)), "w": w, "w_target": target, "v": 1e7,
-              "sigma": rng.uniform(0.01, 0.03, n), "volume": 10 ** rng.uniform(6.5, 9.0, n)}
+    common = {
+        "symbols": tuple(f"S{i:04d}" for i in range(n)),
+        "w": w,
+        "w_target": target,
+        "v": 1e7,
+        "sigma": rng.uniform(0.01, 0.03, n),
+        "volume": 10 ** rng.uniform(6.5, 9.0, n),
+    }
     if n >= 200:
-        return ProblemData(**common, factors=FactorRisk(loadings=loadings, factor_cov=factor_cov, idio_var=idio))
+        return ProblemData(
+            **common, factors=FactorRisk(loadings=loadings, factor_cov=factor_cov, idio_var=idio)
+        )
     return ProblemData(**common, covariance=loadings @ factor_cov @ loadings.T + np.diag(idio))
 
 
@@ -79,8 +87,13 @@ def run_case(n: int, points: int, costs: str) -> dict[str, float]:
         rebuilt.append(fresh.solve(data))
     t_rebuild = time.perf_counter() - start
     gap = max(float(np.max(np.abs(a.z - b.z))) for a, b in zip(resolved, rebuilt, strict=True))
-    return {"compile_s": t_first, "resolve_s": t_resolve, "rebuild_s": t_rebuild, "gap": gap,
-            "per_point_ms": 1e3 * float(np.median([p.seconds for p in resolved]))}
+    return {
+        "compile_s": t_first,
+        "resolve_s": t_resolve,
+        "rebuild_s": t_rebuild,
+        "gap": gap,
+        "per_point_ms": 1e3 * float(np.median([p.seconds for p in resolved])),
+    }
 
 
 def main() -> None:
@@ -89,17 +102,24 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,50,200")
     parser.add_argument("--costs", default="linear,impact")
     args = parser.parse_args()
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
-          f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, BLAS threads 1")
-    print("| costs | N | risk form | points | re-solve total (s) | of which first point incl. compile (s) | median solve (ms) "
-          "| rebuild total (s) | rebuild / re-solve | max abs diff of z |")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
+        f"{platform.python_version()}, cvxpy {cp.__version__}, clarabel {clarabel.__version__}, BLAS threads 1"
+    )
+    print(
+        "| costs | N | risk form | points | re-solve total (s) | of which first point incl. compile (s) | median solve (ms) "
+        "| rebuild total (s) | rebuild / re-solve | max abs diff of z |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for costs in args.costs.split(","):
         for n in (int(x) for x in args.sizes.split(",")):
             r = run_case(n, args.points, costs)
-            print(f"| {costs} | {n} | {'factor' if n >= 200 else 'dense'} | {args.points} | {r['resolve_s']:.3f} | "
-                  f"{r['compile_s']:.3f} | {r['per_point_ms']:.2f} | {r['rebuild_s']:.3f} | "
-                  f"{r['rebuild_s'] / r['resolve_s']:.1f} | {r['gap']:.1e} |", flush=True)
+            print(
+                f"| {costs} | {n} | {'factor' if n >= 200 else 'dense'} | {args.points} | {r['resolve_s']:.3f} | "
+                f"{r['compile_s']:.3f} | {r['per_point_ms']:.2f} | {r['rebuild_s']:.3f} | "
+                f"{r['rebuild_s'] / r['resolve_s']:.1f} | {r['gap']:.1e} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import pandas as pd
 
 from trimtab.data.samples import us_stocks
@@ -73,24 +72,39 @@ def run(adv_usd: float, volumes: str | None, b: float) -> pd.DataFrame:
             for symbol in sigma.index:
                 for p in SIZES:
                     trade = p * adv[symbol]
-                    c = compare_splitting(trade, days, adv_usd=adv[symbol], sigma=float(sigma[symbol]), b=b,
-                                          half_spread_bps=HALF_SPREAD_BPS, risk_aversion=lam,
-                                          splitter=splitters[days])
-                    rows.append({
-                        "lam": lam, "days": days, "symbol": symbol, "participation": p,
-                        "impact_cut": c.impact_reduction, "cost_cut": c.cost_reduction,
-                        "objective_cut": c.objective_reduction,
-                        "day1_share": c.optimal.trades_usd[0] / trade,
-                        "urgency": lam * trade**2 * sigma[symbol] ** 2 / c.one_shot.impact_usd,
-                        "one_shot_impact_bp": 1e4 * c.one_shot.impact_usd / trade,
-                    })
+                    c = compare_splitting(
+                        trade,
+                        days,
+                        adv_usd=adv[symbol],
+                        sigma=float(sigma[symbol]),
+                        b=b,
+                        half_spread_bps=HALF_SPREAD_BPS,
+                        risk_aversion=lam,
+                        splitter=splitters[days],
+                    )
+                    rows.append(
+                        {
+                            "lam": lam,
+                            "days": days,
+                            "symbol": symbol,
+                            "participation": p,
+                            "impact_cut": c.impact_reduction,
+                            "cost_cut": c.cost_reduction,
+                            "objective_cut": c.objective_reduction,
+                            "day1_share": c.optimal.trades_usd[0] / trade,
+                            "urgency": lam * trade**2 * sigma[symbol] ** 2 / c.one_shot.impact_usd,
+                            "one_shot_impact_bp": 1e4 * c.one_shot.impact_usd / trade,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def table(frame: pd.DataFrame) -> str:
     lines = [
-        "| lam (1/$) | D | median urgency | impact cut: median (min-max) | equal parts 1-D^-1/2 | impact+spread cut "
-        "| cost+risk cut | day-1 share |",
+        (
+            "| lam (1/$) | D | median urgency | impact cut: median (min-max) | equal parts 1-D^-1/2 | impact+spread cut "
+            "| cost+risk cut | day-1 share |"
+        ),
         "|---|---|---|---|---|---|---|---|",
     ]
     for (lam, days), g in frame.groupby(["lam", "days"], sort=True):
@@ -111,13 +125,17 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     frame = run(args.adv_usd, args.volumes, args.b)
-    print(f"# 20 bundled stocks x sizes {', '.join(f'{100 * p:g} %' for p in SIZES)} of ADV; "
-          f"ADV {'from ' + args.volumes if args.volumes else f'${args.adv_usd:,.0f} assumed'}; b = {args.b}; "
-          f"alpha = 1.5; half-spread {HALF_SPREAD_BPS} bp; {len(frame)} schedules in "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+        f"# 20 bundled stocks x sizes {', '.join(f'{100 * p:g} %' for p in SIZES)} of ADV; "
+        f"ADV {'from ' + args.volumes if args.volumes else f'${args.adv_usd:,.0f} assumed'}; b = {args.b}; "
+        f"alpha = 1.5; half-spread {HALF_SPREAD_BPS} bp; {len(frame)} schedules in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
     one = frame[(frame.lam == 0) & (frame.days == 2)]
-    print(f"# one-shot impact: median {one.one_shot_impact_bp.median():.1f} bp of the trade "
-          f"({one.one_shot_impact_bp.min():.1f}-{one.one_shot_impact_bp.max():.1f})")
+    print(
+        f"# one-shot impact: median {one.one_shot_impact_bp.median():.1f} bp of the trade "
+        f"({one.one_shot_impact_bp.min():.1f}-{one.one_shot_impact_bp.max():.1f})"
+    )
     print(table(frame))
     by_size = frame[(frame.lam == 1e-6)].groupby(["days", "participation"]).impact_cut.median().unstack()
     print("\n# lam = 1e-6: median impact cut by D (rows) and size as a fraction of ADV (columns)")

@@ -17,14 +17,23 @@ from trimtab.models.fit import Fills, FillsFileError, fit_costs, fit_costs_file,
 
 
 def write_fills(path: Path, fills: Fills, *, adv: bool = True, sigma: bool = True) -> Path:
-    columns = ["date", "symbol", "side", "quantity", "price", "arrival_price"] + (["adv"] if adv else []) + (
-        ["sigma"] if sigma else [])
+    columns = (
+        ["date", "symbol", "side", "quantity", "price", "arrival_price"]
+        + (["adv"] if adv else [])
+        + (["sigma"] if sigma else [])
+    )
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for i in range(fills.n):
-            row = ["2024-03-15", fills.symbol[i], "buy" if fills.side[i] > 0 else "sell", f"{fills.quantity[i]:.0f}",
-                   repr(float(fills.price[i])), repr(float(fills.arrival_price[i]))]
+            row = [
+                "2024-03-15",
+                fills.symbol[i],
+                "buy" if fills.side[i] > 0 else "sell",
+                f"{fills.quantity[i]:.0f}",
+                repr(float(fills.price[i])),
+                repr(float(fills.arrival_price[i])),
+            ]
             row += [repr(float(fills.adv[i]))] if adv and fills.adv is not None else []
             row += [repr(float(fills.sigma[i]))] if sigma and fills.sigma is not None else []
             writer.writerow(row)
@@ -61,8 +70,10 @@ def test_interval_coverage_is_about_95_percent() -> None:
     runs = 200
     for seed in range(runs):
         fit = fit_costs(simulate_fills(300, half_spread_bps=3.0, b=0.8, seed=1000 + seed), bootstrap=0)
-        covered += [fit.get("half_spread_bps").low <= 3.0 <= fit.get("half_spread_bps").high,
-                    fit.get("b").low <= 0.8 <= fit.get("b").high]
+        covered += [
+            fit.get("half_spread_bps").low <= 3.0 <= fit.get("half_spread_bps").high,
+            fit.get("b").low <= 0.8 <= fit.get("b").high,
+        ]
     assert np.all((0.89 <= covered / runs) & (covered / runs <= 0.99)), covered / runs
 
 
@@ -98,10 +109,18 @@ def test_without_sigma_or_adv(tmp_path: Path) -> None:
     [
         ("date,symbol,side,quantity,price\n2024-01-02,A,buy,1,10\n", "needs the columns"),
         ("date,symbol,side,quantity,price,arrival_price\n2024-01-02,A,hold,1,10,10\n", r"fills.csv:2 side"),
-        ("date,symbol,side,quantity,price,arrival_price\n2024-01-02,A,buy,-1,10,10\n", r"fills.csv:2 quantity"),
+        (
+            "date,symbol,side,quantity,price,arrival_price\n2024-01-02,A,buy,-1,10,10\n",
+            r"fills.csv:2 quantity",
+        ),
         ("date,symbol,side,quantity,price,arrival_price\n02/01/2024,A,buy,1,10,10\n", "YYYY-MM-DD"),
-        ("date,symbol,side,quantity,price,arrival_price,adv\n2024-01-02,A,buy,1,10,10,5\n"
-         "2024-01-03,A,buy,1,10,10,\n", r"fills.csv:3 adv: adv is empty"),
+        (
+            (
+                "date,symbol,side,quantity,price,arrival_price,adv\n2024-01-02,A,buy,1,10,10,5\n"
+                "2024-01-03,A,buy,1,10,10,\n"
+            ),
+            r"fills.csv:3 adv: adv is empty",
+        ),
         ("date,symbol,side,quantity,price,arrival_price\n", "no rows"),
     ],
 )

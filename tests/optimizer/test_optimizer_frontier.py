@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from importlib import resources
@@ -32,16 +33,27 @@ def _random_data(seed: int, n: int = 8, impact: bool = False) -> ProblemData:
     w *= 0.97 / w.sum()
     b = rng.normal(scale=0.2, size=(n, 3))
     cov = b @ np.diag([0.04, 0.02, 0.01]) @ b.T + np.diag(rng.uniform(0.01, 0.05, n))
-    return ProblemData(symbols=tuple(f"S{i}" for i in range(n)), w=w, w_target=target, v=1e6,
-                       covariance=cov, sigma=rng.uniform(0.01, 0.03, n) if impact else None,
-                       volume=10 ** rng.uniform(6.5, 8.0, n) if impact else None)
+    return ProblemData(
+        symbols=tuple(f"S{i}" for i in range(n)),
+        w=w,
+        w_target=target,
+        v=1e6,
+        covariance=cov,
+        sigma=rng.uniform(0.01, 0.03, n) if impact else None,
+        volume=10 ** rng.uniform(6.5, 8.0, n) if impact else None,
+    )
 
 
 def test_scalar_band_edge_as_tc_weight_varies() -> None:
     """KAT-07 scalar band: min sigma^2 (d0+z)^2 + lam c |z| trades to the edge lam c / (2 sigma^2), else holds."""
     sigma2, c, d0 = 0.04, 0.001, 0.03
-    data = ProblemData(symbols=("A",), w=np.array([0.5 + d0]), w_target=np.array([0.5]), v=1e6,
-                       covariance=np.array([[sigma2]]))
+    data = ProblemData(
+        symbols=("A",),
+        w=np.array([0.5 + d0]),
+        w_target=np.array([0.5]),
+        v=1e6,
+        covariance=np.array([[sigma2]]),
+    )
     cost = TradingCost(LinearCost(half_spread_bps=1e4 * c))
     problem = TradeoffProblem(TrackingError() + 1.0 * cost, [], data)
     for lam in (0.5, 1.0, 2.0, 10.0, 20.0, 23.9, 24.1, 40.0, 100.0):
@@ -81,8 +93,8 @@ def test_portfolio_frontier_is_monotone_and_brackets_the_policy() -> None:
     result = frontier_for_portfolio(FAMILY, vary="tc_weight", points=10)
     cost = [p.trading_cost for p in result.points]
     te = [p.tracking_error for p in result.points]
-    assert all(a >= b - 1e-9 for a, b in zip(cost, cost[1:], strict=False))
-    assert all(a <= b + 1e-7 for a, b in zip(te, te[1:], strict=False))
+    assert all(a >= b - 1e-9 for a, b in itertools.pairwise(cost))
+    assert all(a <= b + 1e-7 for a, b in itertools.pairwise(te))
     assert result.points[-1].n_trades == 0  # 100 x the base weight holds
     assert result.points[-1].tracking_error == pytest.approx(result.before_tracking_error, rel=1e-6)
     assert result.points[0].tracking_error < 0.05 * result.before_tracking_error
@@ -107,7 +119,10 @@ def test_frontier_values() -> None:
         ({"vary": "tax_weight"}, "no tax_weight term"),
         ({"vary": "gamma"}, "--vary must name an objective multiplier"),
         ({"vary": "tc_weight", "policy": "threshold:0.05"}, "needs the optimizer policy"),
-        ({"vary": "tc_weight", "policy": "optimizer:te_weight=0"}, "tracking-error term with a positive weight"),
+        (
+            {"vary": "tc_weight", "policy": "optimizer:te_weight=0"},
+            "tracking-error term with a positive weight",
+        ),
     ],
 )
 def test_frontier_errors_are_config_errors(kwargs: dict[str, str], message: str) -> None:
@@ -120,8 +135,22 @@ def test_frontier_cli_json_and_plot(tmp_path: Path) -> None:
     app = typer.Typer()
     mount(app)
     plot = tmp_path / "frontier.html"
-    out = CliRunner().invoke(app, ["frontier", str(FAMILY), "--vary", "tc_weight", "--points", "4", "--json",
-                                   "--plot", str(plot), "--policy", "optimizer:2"])
+    out = CliRunner().invoke(
+        app,
+        [
+            "frontier",
+            str(FAMILY),
+            "--vary",
+            "tc_weight",
+            "--points",
+            "4",
+            "--json",
+            "--plot",
+            str(plot),
+            "--policy",
+            "optimizer:2",
+        ],
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     assert doc["policy"] == "optimizer(tc_weight=2.0)" and len(doc["points"]) == 4
@@ -145,5 +174,24 @@ def test_tax_frontier_runs_the_cell_search_and_matches_the_policy() -> None:
     decided = decide_and_plan(job, build_job_policy(job, spec, where)).decision.details["trades"]
     np.testing.assert_allclose(result.base.z, [decided.get(s, 0.0) for s in result.symbols], atol=1e-6)
     taxes = [p.tax for p in result.points]
-    assert all(a >= b - 1e-9 for a, b in zip(taxes, taxes[1:], strict=False))
+    assert all(a >= b - 1e-9 for a, b in itertools.pairwise(taxes))
     assert taxes[0] > taxes[-1]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tunable_term_conformance(seed: int) -> None:
+    """check_term: the epigraph form mu * t, term <= t agrees with mu * term.evaluate (rel 1e-6)."""
+    from trimtab.models.tunable import TermWeights, TunableTerm
+    from trimtab.testing.checks import check_term
+
+    data = _random_data(seed, impact=True)
+    rng = np.random.default_rng(seed)
+    weights = TermWeights(2)
+    weights.values[:] = rng.uniform(0.1, 5.0, 2)
+    cost = TradingCost(LinearCost(half_spread_bps=3.0) + MarketImpact())
+    term = TunableTerm(cost, 0, weights) + TunableTerm(TrackingError(), 1, weights)
+    z = rng.normal(scale=0.02, size=data.n)
+    expected = weights.values[0] * cost.evaluate(z, data) + weights.values[1] * TrackingError().evaluate(
+        z, data
+    )
+    assert check_term(term, data, z) == pytest.approx(expected, rel=1e-12)

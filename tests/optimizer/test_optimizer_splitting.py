@@ -34,7 +34,9 @@ def test_quadratic_impact_matches_almgren_chriss(days: int, risk_aversion: float
     eta = b * sigma / adv
     kappa = math.acosh(1 + risk_aversion * sigma**2 / (2 * eta))
     expected = [trade * math.sinh(kappa * (days - d)) / math.sinh(kappa * days) for d in range(1, days)]
-    got = TradeSplitter(days, alpha=2.0).schedule(trade, adv_usd=adv, sigma=sigma, b=b, risk_aversion=risk_aversion)
+    got = TradeSplitter(days, alpha=2.0).schedule(
+        trade, adv_usd=adv, sigma=sigma, b=b, risk_aversion=risk_aversion
+    )
     np.testing.assert_allclose(got.remaining_usd, expected, rtol=1e-5, atol=1e-6 * trade)
 
 
@@ -86,8 +88,15 @@ def test_optimal_schedule_beats_both_and_is_front_loaded(
     adv = 2e8
     trade = (-1 if sell else 1) * participation * adv
     lam = lam_x / abs(trade)
-    c = compare_splitting(trade, days, adv_usd=adv, sigma=sigma, half_spread_bps=2.0, risk_aversion=lam,
-                          splitter=_SPLITTER[days])
+    c = compare_splitting(
+        trade,
+        days,
+        adv_usd=adv,
+        sigma=sigma,
+        half_spread_bps=2.0,
+        risk_aversion=lam,
+        splitter=_SPLITTER[days],
+    )
     scale = c.one_shot.objective_usd
     assert c.optimal.objective_usd <= c.one_shot.objective_usd + 1e-6 * scale
     assert c.optimal.objective_usd <= c.equal.objective_usd + 1e-6 * scale

@@ -53,13 +53,16 @@ def test_spread_change_scales_the_cost_of_the_same_trades() -> None:
     result = run_whatif(FAMILY, settings=["costs.half_spread_bps=4"], with_sensitivity=False)
     base, changed = result.to_json()["base"], result.to_json()["changed"]
     assert base["trades"] == changed["trades"] and base["trades"]
-    assert Decimal(changed["transaction_cost"]) == pytest.approx(2 * Decimal(base["transaction_cost"]),
-                                                                 abs=Decimal("0.02"))
+    assert Decimal(changed["transaction_cost"]) == pytest.approx(
+        2 * Decimal(base["transaction_cost"]), abs=Decimal("0.02")
+    )
     assert any(line.startswith("trading cost") for line in result.differences)
 
 
 def test_higher_tc_weight_trades_less_and_differences_are_listed() -> None:
-    result = run_whatif(FAMILY, policy="optimizer:1", settings={"tc_weight": "30", "tax.long_term_rate": "0.25"})
+    result = run_whatif(
+        FAMILY, policy="optimizer:1", settings={"tc_weight": "30", "tax.long_term_rate": "0.25"}
+    )
     doc = result.to_json()
     assert doc["changed"]["turnover"] < doc["base"]["turnover"]
     assert doc["changed"]["tracking_error_after"] > doc["base"]["tracking_error_after"]
@@ -130,8 +133,20 @@ def test_whatif_cli_json_and_table() -> None:
     app = typer.Typer()
     mount(app)
     runner = CliRunner()
-    out = runner.invoke(app, ["whatif", str(FAMILY), "--policy", "optimizer:2", "--set", "tc_weight=10",
-                              "--shock", "XOM=-0.1", "--json"])
+    out = runner.invoke(
+        app,
+        [
+            "whatif",
+            str(FAMILY),
+            "--policy",
+            "optimizer:2",
+            "--set",
+            "tc_weight=10",
+            "--shock",
+            "XOM=-0.1",
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     assert set(doc) >= {"base", "changed", "differences", "sensitivity", "changes"}

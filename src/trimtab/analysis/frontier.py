@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 
 from trimtab.errors import ConfigError, SourceRef
-from trimtab.models.base import CvxVars, ProblemData, Sum, Term
+from trimtab.models.base import ProblemData, Sum, Term
 from trimtab.models.problem import RebalanceProblem, Solution
+from trimtab.models.tunable import TermWeights, TunableTerm
 from trimtab.typing import FloatArray
 
 __all__ = [
@@ -56,68 +56,6 @@ LAMBDA_KEYS = ("te_weight", "tc_weight", "tax_weight")
 _GROUP_OF_LABEL = {"tracking error²": "te_weight", "trading cost": "tc_weight", "tax": "tax_weight"}
 #: What each multiplier trades off against tracking error (the frontier's y axis).
 _MEASURE_OF_KEY = {"te_weight": "trading_cost", "tc_weight": "trading_cost", "tax_weight": "tax"}
-
-
-class _Weights:
-    """The current Parameter values of the tunable leaves (mutable; shared by the leaves of one problem)."""
-
-    def __init__(self, n: int) -> None:
-        self.values = np.ones(n)
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class TunableTerm(Term):
-    """``mu * term`` with ``mu`` a nonnegative Parameter, written as ``mu * t`` with ``term <= t`` (DPP).
-
-    Parameters
-    ----------
-    term : Term
-        The convex leaf.
-    slot : int
-        Its index in ``weights``.
-    weights : _Weights
-        Holder of the current multipliers (set by :class:`TradeoffProblem` before each solve).
-    """
-
-    term: Term
-    slot: int
-    weights: _Weights
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return self.term.label
-
-    @property
-    def weight(self) -> float:
-        """The current multiplier ``mu``."""
-        return float(self.weights.values[self.slot])
-
-    def evaluate(self, z: FloatArray, data: ProblemData) -> float:
-        return self.weight * self.term.evaluate(z, data)
-
-    def to_cvxpy(self, v: CvxVars) -> cp.Expression:
-        epigraph = cp.Variable(name=f"t{self.slot}")
-        v.epigraphs.append(self.term.to_cvxpy(v) <= epigraph)
-        return v.parameter(self, "weight", nonneg=True) * epigraph
-
-    def bind(self, v: CvxVars, data: ProblemData) -> None:
-        self.term.bind(v, data)
-        v.assign(v.parameter(self, "weight", nonneg=True), self.weight)
-
-    def gradient(self, z: FloatArray, data: ProblemData) -> FloatArray:
-        return self.weight * self.term.gradient(z, data)
-
-    def kink(self, data: ProblemData) -> FloatArray:
-        return self.weight * self.term.kink(data)
-
-    def needs(self) -> frozenset[str]:
-        return self.term.needs()
-
-    def check_convex(self) -> None:
-        self.term.check_convex()
-
-    def __repr__(self) -> str:
-        return f"mu{self.slot} * {self.term!r}"
 
 
 @dataclass(frozen=True)
@@ -218,7 +156,7 @@ class TradeoffProblem:
             )
         others = [(w, t) for w, t in leaves if _GROUP_OF_LABEL.get(t.label) != "te_weight"]
         self._te = te
-        self._weights = _Weights(len(others))
+        self._weights = TermWeights(len(others))
         self._tunable = [TunableTerm(t, i, self._weights) for i, (_, t) in enumerate(others)]
         self._leaf_weight = np.array([w for w, _ in others], dtype=float)
         self._leaf_group = [_GROUP_OF_LABEL.get(t.label, f"fixed:{i}") for i, (_, t) in enumerate(others)]
@@ -236,7 +174,9 @@ class TradeoffProblem:
         self.compile_seconds = time.perf_counter() - start
         self._measure_terms = {
             "tracking_error": [t for _, t in te],
-            "trading_cost": [t for (_, t), g in zip(others, self._leaf_group, strict=True) if g == "tc_weight"],
+            "trading_cost": [
+                t for (_, t), g in zip(others, self._leaf_group, strict=True) if g == "tc_weight"
+            ],
             "tax": [t for (_, t), g in zip(others, self._leaf_group, strict=True) if g == "tax_weight"],
         }
 
@@ -259,7 +199,10 @@ class TradeoffProblem:
                 )
             if not (math.isfinite(value) and value >= 0):
                 raise ConfigError(
-                    f"{key} must be a finite number >= 0", got=value, fix="e.g. 1.0", where=SourceRef("--vary")
+                    f"{key} must be a finite number >= 0",
+                    got=value,
+                    fix="e.g. 1.0",
+                    where=SourceRef("--vary"),
                 )
             out[key] = float(value)
         if out["te_weight"] <= 0:
@@ -309,7 +252,10 @@ class TradeoffProblem:
         """Solve and measure (see :class:`FrontierPoint`)."""
         lambdas = self.lambdas(changes)
         solution, s_te = self.solve(data, lambdas)
-        z, data = solution.z, solution.data  # the solved data (with the tax cells, when the tax term uses them)
+        z, data = (
+            solution.z,
+            solution.data,
+        )  # the solved data (with the tax cells, when the tax term uses them)
         return FrontierPoint(
             lambdas=lambdas,
             z=z,
@@ -330,7 +276,9 @@ def _uses_trade_cells(objective: Term, constraints: Sequence[Any]) -> bool:
     return bool(uses_trade_cells(objective, constraints))
 
 
-def frontier_values(base: float, points: int, low: float | None = None, high: float | None = None) -> FloatArray:
+def frontier_values(
+    base: float, points: int, low: float | None = None, high: float | None = None
+) -> FloatArray:
     """``points`` multipliers spaced geometrically from ``low`` to ``high`` (default ``base/100``..``base*100``).
 
     Raises
@@ -339,14 +287,22 @@ def frontier_values(base: float, points: int, low: float | None = None, high: fl
         For fewer than 2 points, non-positive or inverted limits.
     """
     if points < 2:
-        raise ConfigError("a frontier needs at least 2 points", got=points, fix="e.g. --points 20",
-                          where=SourceRef("--points"))
+        raise ConfigError(
+            "a frontier needs at least 2 points",
+            got=points,
+            fix="e.g. --points 20",
+            where=SourceRef("--points"),
+        )
     anchor = base if base > 0 else 1.0
     low = anchor / 100.0 if low is None else float(low)
     high = anchor * 100.0 if high is None else float(high)
     if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
-        raise ConfigError("the frontier's range must satisfy 0 < low < high", got=(low, high),
-                          fix="e.g. --low 0.01 --high 100", where=SourceRef("--low/--high"))
+        raise ConfigError(
+            "the frontier's range must satisfy 0 < low < high",
+            got=(low, high),
+            fix="e.g. --low 0.01 --high 100",
+            where=SourceRef("--low/--high"),
+        )
     return np.geomspace(low, high, points)
 
 
@@ -396,18 +352,44 @@ class Frontier:
         label = "trading cost" if self.measure == "trading_cost" else "tax"
         xs = [100 * p.tracking_error for p in self.points]
         ys = [1e4 * getattr(p, self.measure) for p in self.points]
-        hover = [f"{self.vary} = {p.lambdas[self.vary]:.4g}<br>turnover {100 * p.turnover:.2f} %"
-                 for p in self.points]
+        hover = [
+            f"{self.vary} = {p.lambdas[self.vary]:.4g}<br>turnover {100 * p.turnover:.2f} %"
+            for p in self.points
+        ]
         fig = go.Figure()
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name="frontier", text=hover,
-                                 hovertemplate="TE %{x:.3f} %<br>" + label + " %{y:.2f} bp<br>%{text}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=[100 * self.base.tracking_error], y=[1e4 * getattr(self.base, self.measure)],
-                                 mode="markers", marker={"size": 12, "symbol": "star"}, name="policy as set"))
-        fig.add_trace(go.Scatter(x=[100 * self.before_tracking_error], y=[0.0], mode="markers",
-                                 marker={"size": 10, "symbol": "x"}, name="no trade"))
-        fig.update_layout(title=f"Tracking error against {label} as {self.vary} varies ({self.as_of})",
-                          xaxis_title="tracking error after trading (% a year)",
-                          yaxis_title=f"{label} (bp of portfolio value)")
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name="frontier",
+                text=hover,
+                hovertemplate="TE %{x:.3f} %<br>" + label + " %{y:.2f} bp<br>%{text}<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[100 * self.base.tracking_error],
+                y=[1e4 * getattr(self.base, self.measure)],
+                mode="markers",
+                marker={"size": 12, "symbol": "star"},
+                name="policy as set",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[100 * self.before_tracking_error],
+                y=[0.0],
+                mode="markers",
+                marker={"size": 10, "symbol": "x"},
+                name="no trade",
+            )
+        )
+        fig.update_layout(
+            title=f"Tracking error against {label} as {self.vary} varies ({self.as_of})",
+            xaxis_title="tracking error after trading (% a year)",
+            yaxis_title=f"{label} (bp of portfolio value)",
+        )
         plot = pio.to_html(fig, include_plotlyjs=True, full_html=False)
         rows = "".join(
             f"<tr><td>{p.lambdas[self.vary]:.4g}</td><td>{100 * p.tracking_error:.3f}</td>"
@@ -425,7 +407,7 @@ class Frontier:
 
 
 def trace_frontier(
-    problem: TradeoffProblem, data: ProblemData, vary: str, values: Sequence[float]
+    problem: TradeoffProblem, data: ProblemData, vary: str, values: Sequence[float] | FloatArray
 ) -> tuple[FrontierPoint, ...]:
     """Solve ``problem`` for each value of multiplier ``vary`` (others at the policy's values)."""
     return tuple(problem.point(data, {vary: float(x)}) for x in values)
@@ -464,8 +446,12 @@ def frontier_for_portfolio(
     from trimtab.analysis.whatif import optimizer_data
 
     if vary not in LAMBDA_KEYS:
-        raise ConfigError("--vary must name an objective multiplier", got=vary,
-                          fix=f"use one of {', '.join(LAMBDA_KEYS)}", where=SourceRef("--vary"))
+        raise ConfigError(
+            "--vary must name an objective multiplier",
+            got=vary,
+            fix=f"use one of {', '.join(LAMBDA_KEYS)}",
+            where=SourceRef("--vary"),
+        )
     rebalancer, data, notes, as_of = optimizer_data(path, policy)
     problem = TradeoffProblem(rebalancer.objective, rebalancer.constraints, data, solvers=rebalancer.solvers)
     if vary not in problem.base:
@@ -487,8 +473,11 @@ def frontier_for_portfolio(
         compile_seconds=problem.compile_seconds,
         policy=rebalancer.describe(),
         as_of=as_of,
-        notes=tuple(notes) + (
-            "values are the optimizer's model values (weights before rounding to shares); tracking error is "
-            "annualised, costs and tax are in basis points of portfolio value",
+        notes=tuple(notes)
+        + (
+            (
+                "values are the optimizer's model values (weights before rounding to shares); tracking error is "
+                "annualised, costs and tax are in basis points of portfolio value"
+            ),
         ),
     )

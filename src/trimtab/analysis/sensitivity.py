@@ -26,8 +26,14 @@ from trimtab.models.base import Constraint, ProblemData
 from trimtab.models.constraints import CashBounds, TurnoverAtMost, _SymbolList
 from trimtab.models.problem import ZERO_TRADE, Solution
 
-__all__ = ["ConstraintDual", "LambdaDerivative", "Sensitivity", "constraint_duals", "lambda_derivatives",
-           "sensitivity"]
+__all__ = [
+    "ConstraintDual",
+    "LambdaDerivative",
+    "Sensitivity",
+    "constraint_duals",
+    "lambda_derivatives",
+    "sensitivity",
+]
 
 #: Dual values below this (bp per unit of the row) count as zero: the constraint does not bind.
 DUAL_ZERO = 1e-6
@@ -106,7 +112,9 @@ def constraint_duals(problem: TradeoffProblem, solution: Solution, s_te: float =
                     per_symbol[name] = per_symbol.get(name, 0.0) + float(abs(x))
         binding = size > DUAL_ZERO / 100.0
         size = size if binding else 0.0
-        out.append(ConstraintDual(repr(c), binding, size, per_symbol, _sentence(c, binding, size, per_symbol)))
+        out.append(
+            ConstraintDual(repr(c), binding, size, per_symbol, _sentence(c, binding, size, per_symbol))
+        )
     return out
 
 
@@ -114,8 +122,10 @@ def _sentence(c: Constraint, binding: bool, size: float, per_symbol: Mapping[str
     if not binding:
         return f"{c!r} does not bind (relaxing it would not change the decision)"
     if isinstance(c, TurnoverAtMost):
-        return (f"raising the turnover cap by 1 pp would lower the objective by {2 * size:.4g} bp "
-                f"of portfolio value")
+        return (
+            f"raising the turnover cap by 1 pp would lower the objective by {2 * size:.4g} bp "
+            f"of portfolio value"
+        )
     if isinstance(c, CashBounds):
         return f"moving the binding cash bound by 1 pp would lower the objective by {size:.4g} bp"
     if per_symbol:
@@ -174,7 +184,9 @@ def lambda_derivatives(
             value=lam,
             step=step,
             # entries whose two solves differ by less than solver noise (ZERO_TRADE) are left out
-            d_trades={s: float(x) for s, x in zip(data.symbols, dz, strict=True) if abs(x) * 2 * h > ZERO_TRADE},
+            d_trades={
+                s: float(x) for s, x in zip(data.symbols, dz, strict=True) if abs(x) * 2 * h > ZERO_TRADE
+            },
             d_turnover=(up.turnover - down.turnover) / (2 * h),
             d_tracking_error=(up.tracking_error - down.tracking_error) / (2 * h),
             d_trading_cost=(up.trading_cost - down.trading_cost) / (2 * h),

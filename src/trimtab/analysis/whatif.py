@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -151,8 +151,12 @@ def parse_shocks(items: Iterable[str] | Mapping[str, Any], symbols: Sequence[str
 def _nonnegative(key: str, value: Any) -> float:
     number = _number(key, value, "--set")
     if number < 0:
-        raise ConfigError(f"--set {key} must be 0 or more", got=value, fix=f"e.g. {key}=2",
-                          where=SourceRef("--set", key=key))
+        raise ConfigError(
+            f"--set {key} must be 0 or more",
+            got=value,
+            fix=f"e.g. {key}=2",
+            where=SourceRef("--set", key=key),
+        )
     return number
 
 
@@ -162,12 +166,18 @@ def _decimal(key: str, value: Any) -> Decimal:
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0:
-        raise ConfigError(f"--set {key} must be a number of dollars, 0 or more", got=value, fix=f"e.g. {key}=0.005",
-                          where=SourceRef("--set", key=key))
+        raise ConfigError(
+            f"--set {key} must be a number of dollars, 0 or more",
+            got=value,
+            fix=f"e.g. {key}=0.005",
+            where=SourceRef("--set", key=key),
+        )
     return amount
 
 
-def apply_settings(costs: CostSettings, tax: TaxSettings, settings: Mapping[str, Any]) -> tuple[CostSettings, TaxSettings]:
+def apply_settings(
+    costs: CostSettings, tax: TaxSettings, settings: Mapping[str, Any]
+) -> tuple[CostSettings, TaxSettings]:
     """The costs and tax sections with the ``costs.*`` and ``tax.*`` settings applied (others ignored)."""
     cost_changes: dict[str, Any] = {}
     impact = costs.impact
@@ -183,10 +193,14 @@ def apply_settings(costs: CostSettings, tax: TaxSettings, settings: Mapping[str,
             try:
                 impact = dataclasses.replace(base, **{field_name: number})
             except ConfigError as err:
-                raise ConfigError(err.problem, got=number, fix=err.fix, where=SourceRef("--set", key=key)) from None
+                raise ConfigError(
+                    err.problem, got=number, fix=err.fix, where=SourceRef("--set", key=key)
+                ) from None
             cost_changes["impact"] = impact
-    tax_changes = {
-        key.split(".", 1)[1]: _number(key, value, "--set") for key, value in settings.items() if key in TAX_KEYS
+    tax_changes: dict[str, Any] = {
+        key.split(".", 1)[1]: _number(key, value, "--set")
+        for key, value in settings.items()
+        if key in TAX_KEYS
     }
     try:
         return dataclasses.replace(costs, **cost_changes), dataclasses.replace(tax, **tax_changes)
@@ -273,13 +287,14 @@ def _differences(base: dict[str, Any], changed: dict[str, Any]) -> list[str]:
         qc = Decimal(changed["trades"].get(s, {"quantity": "0"})["quantity"])
         if qb != qc:
             out.append(f"{s}: {_describe_trade(qb)} -> {_describe_trade(qc)}")
-    for key, label, fmt in (
+    formats: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
         ("tracking_error_before", "tracking error before trading", lambda x: f"{100 * float(x):.3f} %"),
         ("tracking_error_after", "tracking error after trading", lambda x: f"{100 * float(x):.3f} %"),
         ("transaction_cost", "trading cost", lambda x: f"${Decimal(x):,}"),
         ("estimated_tax", "estimated tax", lambda x: f"${Decimal(x):,}"),
         ("turnover", "turnover", lambda x: f"{100 * float(x):.2f} %"),
-    ):
+    )
+    for key, label, fmt in formats:
         if fmt(base[key]) != fmt(changed[key]):
             out.append(f"{label}: {fmt(base[key])} -> {fmt(changed[key])}")
     if base["policy"] != changed["policy"]:
@@ -308,7 +323,10 @@ class WhatIf:
         doc: dict[str, Any] = {
             "portfolio": self.path,
             "as_of": self.base.result.portfolio.as_of.date().isoformat(),
-            "changes": {"settings": {k: str(v) for k, v in self.settings.items()}, "shocks": dict(self.shocks)},
+            "changes": {
+                "settings": {k: str(v) for k, v in self.settings.items()},
+                "shocks": dict(self.shocks),
+            },
             "base": self.base.summary(),
             "changed": self.changed.summary(),
             "differences": self.differences,
@@ -384,19 +402,28 @@ def run_whatif(
     costs, tax = apply_settings(job.portfolio.costs, job.portfolio.tax, changes)
     changed_job = _shocked_job(job, costs, tax, shock_map)
     changed_spec = PolicySpec(spec.kind, {**spec.params, **policy_changes})
-    if "costs" in spec.params and costs != job.portfolio.costs:  # an explicit costs key follows the --set costs
+    if (
+        "costs" in spec.params and costs != job.portfolio.costs
+    ):  # an explicit costs key follows the --set costs
         changed_spec = PolicySpec(spec.kind, {**changed_spec.params, "costs": costs})
     changed_policy = build_job_policy(changed_job, changed_spec, SourceRef("--set", key="policy"))
-    base = Scenario(decide_and_plan(job, base_policy),
-                    _sensitivity(job, base_policy, step) if with_sensitivity else None)
-    changed = Scenario(decide_and_plan(changed_job, changed_policy),
-                       _sensitivity(changed_job, changed_policy, step) if with_sensitivity else None)
+    base = Scenario(
+        decide_and_plan(job, base_policy), _sensitivity(job, base_policy, step) if with_sensitivity else None
+    )
+    changed = Scenario(
+        decide_and_plan(changed_job, changed_policy),
+        _sensitivity(changed_job, changed_policy, step) if with_sensitivity else None,
+    )
     notes = []
     if shock_map:
-        notes.append("price shocks revalue holdings and size trades at the shocked prices; risk and volatility "
-                     "estimates are those of the base case")
+        notes.append(
+            "price shocks revalue holdings and size trades at the shocked prices; risk and volatility "
+            "estimates are those of the base case"
+        )
     if with_sensitivity and base.sensitivity is None:
-        notes.append("sensitivity (dual values, derivatives in the multipliers) is given for optimizer policies only")
+        notes.append(
+            "sensitivity (dual values, derivatives in the multipliers) is given for optimizer policies only"
+        )
     return WhatIf(str(path), changes, shock_map, base, changed, tuple(notes))
 
 
@@ -423,11 +450,16 @@ def optimizer_data(path: str | Path, policy: str | None = None) -> tuple[Any, An
         spec, where = job.portfolio.policy, job.portfolio.policy_ref
     else:
         spec, where = PolicySpec("optimizer", {}), None
-        notes.append(f"the file's policy is {job.portfolio.policy.kind}; using the optimizer with default "
-                     "parameters and the file's costs")
+        notes.append(
+            f"the file's policy is {job.portfolio.policy.kind}; using the optimizer with default "
+            "parameters and the file's costs"
+        )
     chosen = build_job_policy(job, spec, where)
     if not _is_optimizer(chosen):
-        raise ConfigError("this command needs the optimizer policy", got=spec.kind,
-                          fix="use --policy optimizer (optionally optimizer:tc_weight=2,...)",
-                          where=SourceRef("--policy"))
+        raise ConfigError(
+            "this command needs the optimizer policy",
+            got=spec.kind,
+            fix="use --policy optimizer (optionally optimizer:tc_weight=2,...)",
+            where=SourceRef("--policy"),
+        )
     return chosen, _problem_data(job, chosen), notes, job.portfolio.as_of.date().isoformat()

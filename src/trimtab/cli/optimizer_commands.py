@@ -47,8 +47,12 @@ def _write_text(path: Path, text: str) -> None:
     path = path.expanduser()
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise ConfigError("the folder for the output file does not exist", got=str(folder),
-                          fix="create it or choose another path", where=SourceRef("--plot"))
+        raise ConfigError(
+            "the folder for the output file does not exist",
+            got=str(folder),
+            fix="create it or choose another path",
+            where=SourceRef("--plot"),
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with os.fdopen(fd, "w") as handle:
@@ -64,7 +68,9 @@ def whatif(
     portfolio: PortfolioArg,
     settings: Annotated[
         list[str] | None,
-        typer.Option("--set", help="KEY=VALUE: a policy key (tc_weight, max_turnover, ...), costs.* or tax.*."),
+        typer.Option(
+            "--set", help="KEY=VALUE: a policy key (tc_weight, max_turnover, ...), costs.* or tax.*."
+        ),
     ] = None,
     shocks: Annotated[
         list[str] | None, typer.Option("--shock", help="SYMBOL=RETURN price shock at as_of, e.g. AAPL=-0.20.")
@@ -88,16 +94,25 @@ def whatif(
     table.add_row("policy", base["policy"], changed["policy"])
     table.add_row("decision", base["decision"], changed["decision"])
     table.add_row("portfolio value", f"${float(base['value']):,.2f}", f"${float(changed['value']):,.2f}")
-    table.add_row("tracking error before", f"{100 * base['tracking_error_before']:.3f} %",
-                  f"{100 * changed['tracking_error_before']:.3f} %")
-    table.add_row("tracking error after", f"{100 * base['tracking_error_after']:.3f} %",
-                  f"{100 * changed['tracking_error_after']:.3f} %")
+    table.add_row(
+        "tracking error before",
+        f"{100 * base['tracking_error_before']:.3f} %",
+        f"{100 * changed['tracking_error_before']:.3f} %",
+    )
+    table.add_row(
+        "tracking error after",
+        f"{100 * base['tracking_error_after']:.3f} %",
+        f"{100 * changed['tracking_error_after']:.3f} %",
+    )
     table.add_row("trading cost", f"${base['transaction_cost']}", f"${changed['transaction_cost']}")
     table.add_row("estimated tax", f"${base['estimated_tax']}", f"${changed['estimated_tax']}")
     table.add_row("turnover", f"{100 * base['turnover']:.2f} %", f"{100 * changed['turnover']:.2f} %")
     for symbol in dict.fromkeys([*base["trades"], *changed["trades"]]):
-        table.add_row(f"trade {symbol}", base["trades"].get(symbol, {}).get("quantity", "0"),
-                      changed["trades"].get(symbol, {}).get("quantity", "0"))
+        table.add_row(
+            f"trade {symbol}",
+            base["trades"].get(symbol, {}).get("quantity", "0"),
+            changed["trades"].get(symbol, {}).get("quantity", "0"),
+        )
     console.print(table)
     console.print("[bold]Differences[/]")
     for line in doc["differences"]:
@@ -109,8 +124,10 @@ def whatif(
             if dual["binding"]:
                 console.print(f"  - {dual['sentence']}")
         for key, d in sens["derivatives"].items():
-            console.print(f"  - d/d {key} at {d['value']:g}: turnover {d['d_turnover']:+.4g}, tracking error "
-                          f"{d['d_tracking_error']:+.4g}, trading cost {d['d_trading_cost_bp']:+.4g} bp per unit")
+            console.print(
+                f"  - d/d {key} at {d['value']:g}: turnover {d['d_turnover']:+.4g}, tracking error "
+                f"{d['d_tracking_error']:+.4g}, trading cost {d['d_trading_cost_bp']:+.4g} bp per unit"
+            )
     for note in doc["notes"]:
         console.print(f"[dim]{note}[/]")
 
@@ -146,11 +163,19 @@ def frontier(
     for col in (vary, "TE after %", "trading cost bp", "tax bp", "turnover %", "trades"):
         table.add_column(col, justify="right")
     for p in result.points:
-        table.add_row(f"{p.lambdas[vary]:.4g}", f"{100 * p.tracking_error:.3f}", f"{1e4 * p.trading_cost:.2f}",
-                      f"{1e4 * p.tax:.2f}", f"{100 * p.turnover:.2f}", str(p.n_trades))
+        table.add_row(
+            f"{p.lambdas[vary]:.4g}",
+            f"{100 * p.tracking_error:.3f}",
+            f"{1e4 * p.trading_cost:.2f}",
+            f"{1e4 * p.tax:.2f}",
+            f"{100 * p.turnover:.2f}",
+            str(p.n_trades),
+        )
     console.print(table)
-    console.print(f"before trading: TE {100 * result.before_tracking_error:.3f} %; policy as set ({vary} = "
-                  f"{result.base.lambdas[vary]:.4g}): TE {100 * result.base.tracking_error:.3f} %")
+    console.print(
+        f"before trading: TE {100 * result.before_tracking_error:.3f} %; policy as set ({vary} = "
+        f"{result.base.lambdas[vary]:.4g}): TE {100 * result.base.tracking_error:.3f} %"
+    )
     for note in result.notes:
         console.print(f"[dim]{note}[/]")
     if plot is not None:
@@ -159,10 +184,14 @@ def frontier(
 
 # --------------------------------------------------------------------------------------------------- fit-costs
 def fit_costs(
-    fills: Annotated[Path, typer.Argument(help="CSV: date,symbol,side,quantity,price,arrival_price[,adv,sigma].")],
+    fills: Annotated[
+        Path, typer.Argument(help="CSV: date,symbol,side,quantity,price,arrival_price[,adv,sigma].")
+    ],
     alpha: Annotated[float, typer.Option("--alpha", help="Impact exponent held fixed (1..2).")] = 1.5,
     fit_alpha: Annotated[bool, typer.Option("--fit-alpha", help="Estimate the exponent too.")] = False,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the intervals.")] = 200,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for the intervals.")
+    ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     json_output: JsonOpt = False,
 ) -> None:
@@ -178,8 +207,12 @@ def fit_costs(
     for col in ("parameter", "estimate", "std. error", "95 % interval"):
         table.add_column(col, justify="left" if col == "parameter" else "right")
     for p in result.parameters:
-        table.add_row(p.name, f"{p.estimate:.4g}", "-" if p.std_error is None else f"{p.std_error:.2g}",
-                      f"[{p.low:.4g}, {p.high:.4g}]")
+        table.add_row(
+            p.name,
+            f"{p.estimate:.4g}",
+            "-" if p.std_error is None else f"{p.std_error:.2g}",
+            f"[{p.low:.4g}, {p.high:.4g}]",
+        )
     console.print(table)
     for line in result.summary_lines():
         console.print(line)

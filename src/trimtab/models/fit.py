@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize_scalar  # type: ignore[import-untyped]
 
 from trimtab.errors import InputError, SourceRef
 from trimtab.typing import FloatArray
@@ -135,17 +135,24 @@ def read_fills(path: str | Path) -> Fills:
     try:
         handle = open(path, newline="")  # noqa: SIM115 - closed below
     except OSError as err:
-        raise FillsFileError("cannot read the fills file", got=name, fix=str(err.strerror or err),
-                             where=SourceRef(name)) from None
+        raise FillsFileError(
+            "cannot read the fills file", got=name, fix=str(err.strerror or err), where=SourceRef(name)
+        ) from None
     with handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]
         reader.fieldnames = header
         missing = [c for c in REQUIRED if c not in header]
         if missing:
-            raise FillsFileError(f"the fills file needs the columns {', '.join(REQUIRED)}",
-                                 got=header, fix=f"add {', '.join(missing)}", where=SourceRef(name, 1))
-        columns: dict[str, list[float]] = {k: [] for k in ("side", "quantity", "price", "arrival_price", *OPTIONAL)}
+            raise FillsFileError(
+                f"the fills file needs the columns {', '.join(REQUIRED)}",
+                got=header,
+                fix=f"add {', '.join(missing)}",
+                where=SourceRef(name, 1),
+            )
+        columns: dict[str, list[float]] = {
+            k: [] for k in ("side", "quantity", "price", "arrival_price", *OPTIONAL)
+        }
         symbols: list[str] = []
         present = {k: k in header for k in OPTIONAL}
         for line, row in enumerate(reader, start=2):
@@ -154,16 +161,28 @@ def read_fills(path: str | Path) -> Fills:
             try:
                 date.fromisoformat((row["date"] or "").strip()[:10])
             except ValueError:
-                raise FillsFileError("date must be YYYY-MM-DD", got=row["date"], fix="e.g. 2024-03-15",
-                                     where=SourceRef(name, line, "date")) from None
+                raise FillsFileError(
+                    "date must be YYYY-MM-DD",
+                    got=row["date"],
+                    fix="e.g. 2024-03-15",
+                    where=SourceRef(name, line, "date"),
+                ) from None
             symbol = (row["symbol"] or "").strip()
             if not symbol:
-                raise FillsFileError("symbol is empty", got=row["symbol"], fix="give the ticker",
-                                     where=SourceRef(name, line, "symbol"))
+                raise FillsFileError(
+                    "symbol is empty",
+                    got=row["symbol"],
+                    fix="give the ticker",
+                    where=SourceRef(name, line, "symbol"),
+                )
             side = (row["side"] or "").strip().lower()
             if side not in ("buy", "sell"):
-                raise FillsFileError("side must be buy or sell", got=row["side"], fix="write buy or sell",
-                                     where=SourceRef(name, line, "side"))
+                raise FillsFileError(
+                    "side must be buy or sell",
+                    got=row["side"],
+                    fix="write buy or sell",
+                    where=SourceRef(name, line, "side"),
+                )
             symbols.append(symbol)
             columns["side"].append(1.0 if side == "buy" else -1.0)
             for key in ("quantity", "price", "arrival_price"):
@@ -172,12 +191,17 @@ def read_fills(path: str | Path) -> Fills:
                 if not present[key]:
                     continue
                 if not (row.get(key) or "").strip():
-                    raise FillsFileError(f"{key} is empty on this row but given on others", got="",
-                                         fix=f"give {key} on every row or drop the column",
-                                         where=SourceRef(name, line, key))
+                    raise FillsFileError(
+                        f"{key} is empty on this row but given on others",
+                        got="",
+                        fix=f"give {key} on every row or drop the column",
+                        where=SourceRef(name, line, key),
+                    )
                 columns[key].append(_cell(row, key, name, line, positive=key == "adv"))
     if not symbols:
-        raise FillsFileError("the fills file has no rows", got=name, fix="add executions", where=SourceRef(name))
+        raise FillsFileError(
+            "the fills file has no rows", got=name, fix="add executions", where=SourceRef(name)
+        )
     arrays = {k: np.array(v, dtype=float) for k, v in columns.items()}
     return Fills(
         symbol=tuple(symbols),
@@ -243,8 +267,10 @@ class CostFit:
 
     def summary_lines(self) -> list[str]:
         """Plain sentences for the terminal."""
-        lines = [f"R² {self.r_squared:.3f}, residual std {self.residual_std_bp:.1f} bp; intervals: {self.interval}",
-                 f"costs section: {self.costs_section()}"]
+        lines = [
+            f"R² {self.r_squared:.3f}, residual std {self.residual_std_bp:.1f} bp; intervals: {self.interval}",
+            f"costs section: {self.costs_section()}",
+        ]
         return lines + list(self.notes)
 
     def to_json(self) -> dict[str, Any]:
@@ -274,7 +300,7 @@ def _weights(fills: Fills) -> FloatArray:
         return np.ones(fills.n)
     s = np.maximum(fills.sigma, 1e-6)
     w = 1.0 / s**2
-    return w / w.mean()
+    return np.asarray(w / w.mean(), dtype=float)
 
 
 def _wls(y: FloatArray, cols: list[FloatArray], w: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -282,7 +308,7 @@ def _wls(y: FloatArray, cols: list[FloatArray], w: FloatArray) -> tuple[FloatArr
     x = np.column_stack(cols)
     sw = np.sqrt(w)
     beta, *_ = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)
-    return beta, y - x @ beta
+    return np.asarray(beta, dtype=float), np.asarray(y - x @ beta, dtype=float)
 
 
 def _fit_once(fills: Fills, alpha: float | None) -> dict[str, float]:
@@ -304,8 +330,11 @@ def _fit_once(fills: Fills, alpha: float | None) -> dict[str, float]:
         grid = np.linspace(1.0, 2.0, 21)
         best = grid[int(np.argmin([rss(g) for g in grid]))]
         lo, hi = max(1.0, best - 0.05), min(2.0, best + 0.05)
-        alpha = float(minimize_scalar(rss, bounds=(lo, hi), method="bounded",
-                                      options={"xatol": 1e-7}).x) if hi > lo else float(best)
+        alpha = (
+            float(minimize_scalar(rss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7}).x)
+            if hi > lo
+            else float(best)
+        )
         fitted_alpha = True
     else:
         fitted_alpha = False
@@ -364,12 +393,17 @@ def fit_costs(fills: Fills, *, alpha: float | None = 1.5, bootstrap: int = 200, 
         Too few fills for the parameters, or an ``alpha`` outside [1, 2].
     """
     if alpha is not None and not (math.isfinite(alpha) and 1.0 <= alpha <= 2.0):
-        raise FillsFileError("alpha must be between 1 and 2", got=alpha, fix="use 1.5, or fit it",
-                             where=SourceRef("--alpha"))
+        raise FillsFileError(
+            "alpha must be between 1 and 2", got=alpha, fix="use 1.5, or fit it", where=SourceRef("--alpha")
+        )
     k = 1 if fills.adv is None else (3 if alpha is None else 2)
     if fills.n < k + 2:
-        raise FillsFileError(f"fitting {k} parameters needs at least {k + 2} fills", got=fills.n,
-                             fix="add executions", where=SourceRef("fills"))
+        raise FillsFileError(
+            f"fitting {k} parameters needs at least {k + 2} fills",
+            got=fills.n,
+            fix="add executions",
+            where=SourceRef("fills"),
+        )
     est = _fit_once(fills, alpha)
     used_alpha = float(est.get("alpha", alpha if alpha is not None else 1.5))
     se, r2, resid_std = _robust_se(fills, est, used_alpha)
@@ -390,12 +424,20 @@ def fit_costs(fills: Fills, *, alpha: float | None = 1.5, bootstrap: int = 200, 
     with_sigma = fills.sigma is not None
     display = {
         "a": ("half_spread_bps", 1e4, "basis points"),
-        "c": ("b", 1.0, "dimensionless") if with_sigma else ("impact_coefficient", 1.0, "fraction per p^(alpha-1)"),
+        "c": ("b", 1.0, "dimensionless")
+        if with_sigma
+        else ("impact_coefficient", 1.0, "fraction per p^(alpha-1)"),
         "alpha": ("alpha", 1.0, ""),
     }
     params = tuple(
-        FittedParameter(display[n][0], display[n][1] * float(values[i]), display[n][1] * float(se[i]),
-                        display[n][1] * float(lows[i]), display[n][1] * float(highs[i]), display[n][2])
+        FittedParameter(
+            display[n][0],
+            display[n][1] * float(values[i]),
+            display[n][1] * float(se[i]),
+            display[n][1] * float(lows[i]),
+            display[n][1] * float(highs[i]),
+            display[n][2],
+        )
         for i, n in enumerate(names)
     )
     notes: list[str] = []
@@ -408,7 +450,9 @@ def fit_costs(fills: Fills, *, alpha: float | None = 1.5, bootstrap: int = 200, 
     return CostFit(params, fills.n, r2, 1e4 * resid_std, interval, tuple(notes))
 
 
-def fit_costs_file(path: str | Path, *, alpha: float | None = 1.5, bootstrap: int = 200, seed: int = 0) -> CostFit:
+def fit_costs_file(
+    path: str | Path, *, alpha: float | None = 1.5, bootstrap: int = 200, seed: int = 0
+) -> CostFit:
     """:func:`read_fills` then :func:`fit_costs`."""
     return fit_costs(read_fills(path), alpha=alpha, bootstrap=bootstrap, seed=seed)
 
@@ -437,7 +481,16 @@ def simulate_fills(
     p = quantity / adv
     side = rng.choice([-1.0, 1.0], n)
     arrival = rng.uniform(20.0, 80.0, n)
-    shortfall = half_spread_bps * 1e-4 + b * sigma * p ** (alpha - 1.0) + noise * sigma * rng.standard_normal(n)
+    shortfall = (
+        half_spread_bps * 1e-4 + b * sigma * p ** (alpha - 1.0) + noise * sigma * rng.standard_normal(n)
+    )
     price = arrival * (1.0 + side * shortfall)
-    return Fills(symbol=tuple(symbols[i % len(symbols)] for i in range(n)), side=side, quantity=quantity,
-                 price=price, arrival_price=arrival, adv=adv, sigma=sigma)
+    return Fills(
+        symbol=tuple(symbols[i % len(symbols)] for i in range(n)),
+        side=side,
+        quantity=quantity,
+        price=price,
+        arrival_price=arrival,
+        adv=adv,
+        sigma=sigma,
+    )

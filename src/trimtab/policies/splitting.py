@@ -41,7 +41,13 @@ from trimtab.models.costs import LinearCost, MarketImpact, TradeCostInputs
 from trimtab.models.solver import DirectClarabel
 from trimtab.typing import FloatArray
 
-__all__ = ["ExecutionSchedule", "SplittingComparison", "TradeSplitter", "compare_splitting", "evaluate_schedule"]
+__all__ = [
+    "ExecutionSchedule",
+    "SplittingComparison",
+    "TradeSplitter",
+    "compare_splitting",
+    "evaluate_schedule",
+]
 
 #: The objective is compiled in basis points of the trade's value.
 _SCALE = 1e4
@@ -53,8 +59,10 @@ def _per_day(name: str, value: float | FloatArray, days: int, *, positive: bool)
     out = np.broadcast_to(np.asarray(value, dtype=float), (days,)).astype(float)
     ok = np.isfinite(out) & ((out > 0) if positive else (out >= 0))
     if not ok.all():
-        raise DataError(f"trade splitting: {name} must be finite and {'> 0' if positive else '>= 0'} for each of "
-                        f"the {days} days; got {out.tolist()}")
+        raise DataError(
+            f"trade splitting: {name} must be finite and {'> 0' if positive else '>= 0'} for each of "
+            f"the {days} days; got {out.tolist()}"
+        )
     return out
 
 
@@ -174,7 +182,9 @@ class TradeSplitter:
 
     def __init__(self, days: int, *, alpha: float = 1.5, solver: str = "CLARABEL") -> None:
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise ConfigError("trade splitting: days must be a whole number >= 1", got=days, fix="e.g. days=5")
+            raise ConfigError(
+                "trade splitting: days must be a whole number >= 1", got=days, fix="e.g. days=5"
+            )
         if not (math.isfinite(alpha) and 1.0 <= alpha <= 2.0):
             raise ConfigError("trade splitting: alpha must be between 1 and 2", got=alpha, fix="use 1.5")
         self.days, self.alpha, self.solver = days, float(alpha), solver.upper()
@@ -187,7 +197,9 @@ class TradeSplitter:
         if days > 1:
             remaining = 1.0 - cp.cumsum(self._s)[:-1]
             objective = objective + cp.sum_squares(cp.multiply(self._risk, remaining))
-        self.problem = cp.Problem(cp.Minimize(_SCALE * objective), [cp.sum(self._s) == 1, self._s >= 0, self._s <= self._upper])
+        self.problem = cp.Problem(
+            cp.Minimize(_SCALE * objective), [cp.sum(self._s) == 1, self._s >= 0, self._s <= self._upper]
+        )
         assert self.problem.is_dpp()
         self._direct: DirectClarabel | None = None
         self._tried_direct = False
@@ -219,18 +231,33 @@ class TradeSplitter:
         size = abs(float(trade_usd))
         for name, value in (("b", b), ("half_spread_bps", half_spread_bps), ("risk_aversion", risk_aversion)):
             if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"trade splitting: {name} must be a finite number >= 0", got=value, fix="e.g. 0")
+                raise ConfigError(
+                    f"trade splitting: {name} must be a finite number >= 0", got=value, fix="e.g. 0"
+                )
         if size == 0 or not math.isfinite(size):
             if not math.isfinite(size):
-                raise ConfigError("trade splitting: the trade must be a finite number of dollars", got=trade_usd,
-                                  fix="e.g. 1e6")
-            return evaluate_schedule(np.zeros(days), adv_usd=volume, sigma=vol, b=b, alpha=self.alpha,
-                                     half_spread_bps=half_spread_bps, risk_aversion=risk_aversion)
+                raise ConfigError(
+                    "trade splitting: the trade must be a finite number of dollars",
+                    got=trade_usd,
+                    fix="e.g. 1e6",
+                )
+            return evaluate_schedule(
+                np.zeros(days),
+                adv_usd=volume,
+                sigma=vol,
+                b=b,
+                alpha=self.alpha,
+                half_spread_bps=half_spread_bps,
+                risk_aversion=risk_aversion,
+            )
         upper = np.ones(days)
         if max_participation is not None:
             if not (math.isfinite(max_participation) and max_participation > 0):
-                raise ConfigError("trade splitting: max_participation must be a fraction > 0",
-                                  got=max_participation, fix="e.g. 0.1 for 10 % of daily volume")
+                raise ConfigError(
+                    "trade splitting: max_participation must be a fraction > 0",
+                    got=max_participation,
+                    fix="e.g. 0.1 for 10 % of daily volume",
+                )
             upper = np.minimum(1.0, max_participation * volume / size)
             if upper.sum() < 1.0 - 1e-9:
                 raise InfeasibleError(
@@ -243,8 +270,15 @@ class TradeSplitter:
         fractions = self._solve()
         fractions = np.clip(fractions, 0.0, None)
         fractions /= fractions.sum()
-        return evaluate_schedule(math.copysign(1.0, trade_usd) * size * fractions, adv_usd=volume, sigma=vol, b=b,
-                                 alpha=self.alpha, half_spread_bps=half_spread_bps, risk_aversion=risk_aversion)
+        return evaluate_schedule(
+            math.copysign(1.0, trade_usd) * size * fractions,
+            adv_usd=volume,
+            sigma=vol,
+            b=b,
+            alpha=self.alpha,
+            half_spread_bps=half_spread_bps,
+            risk_aversion=risk_aversion,
+        )
 
     def _solve(self) -> FloatArray:
         if self.solver == "CLARABEL":
@@ -314,13 +348,23 @@ def compare_splitting(
     """
     splitter = splitter or TradeSplitter(days, alpha=alpha)
     if splitter.days != days or splitter.alpha != alpha:
-        raise ConfigError("compare_splitting: the splitter was compiled for other days or alpha",
-                          got=(splitter.days, splitter.alpha), fix=f"use TradeSplitter({days}, alpha={alpha})")
+        raise ConfigError(
+            "compare_splitting: the splitter was compiled for other days or alpha",
+            got=(splitter.days, splitter.alpha),
+            fix=f"use TradeSplitter({days}, alpha={alpha})",
+        )
     volume = _per_day("adv_usd", adv_usd, days, positive=True)
     vol = _per_day("sigma", sigma, days, positive=False)
     common = {"b": b, "alpha": alpha, "half_spread_bps": half_spread_bps, "risk_aversion": risk_aversion}
     one = evaluate_schedule(np.array([float(trade_usd)]), adv_usd=volume[:1], sigma=vol[:1], **common)
     equal = evaluate_schedule(np.full(days, float(trade_usd) / days), adv_usd=volume, sigma=vol, **common)
-    best = splitter.schedule(trade_usd, adv_usd=volume, sigma=vol, b=b, half_spread_bps=half_spread_bps,
-                             risk_aversion=risk_aversion, max_participation=max_participation)
+    best = splitter.schedule(
+        trade_usd,
+        adv_usd=volume,
+        sigma=vol,
+        b=b,
+        half_spread_bps=half_spread_bps,
+        risk_aversion=risk_aversion,
+        max_participation=max_participation,
+    )
     return SplittingComparison(one, equal, best)
