@@ -367,3 +367,26 @@ def test_term_reprs_and_term_character() -> None:
     assert repr(LotTax()) == "LotTax()" and repr(TaxProxy(relief=ReliefMethod.HIFO)) == "TaxProxy(relief='hifo')"
     assert repr(RealizedGainAtMost(5000)) == "RealizedGainAtMost(5000.0)"
     assert Term.SHORT is not Term.LONG
+
+
+@pytest.mark.parametrize("method", [ReliefMethod.MIN_TAX, ReliefMethod.FIFO, ReliefMethod.LIFO, ReliefMethod.HIFO])
+def test_evaluation_matches_the_lot_engines_relieve(method: ReliefMethod) -> None:
+    """The term's exact evaluation = trimtab.tax.relief.relieve (rate x gain per lot part) on random lots."""
+    from trimtab.tax.relief import relieve
+
+    rng = np.random.default_rng(5)
+    for case in range(15):
+        data = _instance(500 + case, 3, sheltered_share=0.0)
+        inputs = data.extras["tax"]
+        i = int(rng.integers(0, 3))
+        held = inputs.taxable_shares(data.symbols[i])
+        shares = Decimal(int(rng.integers(1, max(int(held), 2))))
+        shares = min(shares, held)
+        z = np.zeros(3)
+        z[i] = -float(shares) * data.prices[i] / data.v
+        term = LotTax() if method is ReliefMethod.MIN_TAX else TaxProxy(relief=method)
+        price = Decimal(repr(float(data.prices[i])))
+        reliefs, _ = relieve(list(inputs.taxable_lots(data.symbols[i])), shares, price=price, sold=SOLD,
+                             method=method, rates=RATES)
+        expected = sum(float(RATES.rate(r.term)) * float(r.realized_gain) for r in reliefs)
+        assert term.dollars(z, data) == pytest.approx(expected, abs=0.01 * len(reliefs))

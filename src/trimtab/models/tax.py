@@ -47,7 +47,8 @@ All of it is one compiled DPP problem: a cell is only Parameter values.
 Terms and constraints:
 
 * :class:`LotTax` -- exact: ``evaluate`` relieves the taxable lots with the lot engine
-  (:func:`trimtab.tax.relief.plan_relief`, ``min_tax``) and ``to_cvxpy`` is the epigraph of the same curve;
+  (the lots in :func:`trimtab.tax.relief.order_lots`'s ``min_tax`` order, taken whole in turn as
+  :func:`~trimtab.tax.relief.plan_relief` does) and ``to_cvxpy`` is the epigraph of the same curve;
   they agree everywhere inside a cell (``trimtab.testing.checks.check_term``).
 * :class:`TaxProxy` -- the same convex form when lots are relieved by another method (FIFO, HIFO, ...):
   ``evaluate`` is the tax under that method, the convex form its ``min_tax`` lower bound (named a proxy;
@@ -85,7 +86,7 @@ from trimtab.domain.household import Household
 from trimtab.domain.lots import ReliefMethod, TaxLot
 from trimtab.errors import DataError, ModelError
 from trimtab.models.base import Constraint, CvxVars, ProblemData, Term
-from trimtab.tax.relief import GainCurve, order_lots, plan_relief, realized_gain_curve
+from trimtab.tax.relief import GainCurve, order_lots, realized_gain_curve
 from trimtab.tax.rules import TaxRates, holding_term
 from trimtab.typing import FloatArray
 from trimtab.units import to_decimal
@@ -282,6 +283,7 @@ class _Prepared:
     first_slope: FloatArray  # (n,) tax per dollar of the cheapest taxable lot (0 without lots)
     tax_pieces: dict[int, tuple[FloatArray, FloatArray, bool]] = field(default_factory=dict)
     gain_pieces: dict[tuple[ReliefMethod, int], tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    reliefs: dict[tuple[int, ReliefMethod], _Relief] = field(default_factory=dict)
 
     def tax(self, v: float, pieces: int) -> tuple[FloatArray, FloatArray, bool]:
         """``(slope (n, K) tax per dollar sold, intercept (n, K) fraction of v, exact)``."""
@@ -356,52 +358,58 @@ def _taxable_dollars(z: FloatArray, data: ProblemData, prepared: _Prepared) -> F
     return np.maximum(sell - prepared.r_max, 0.0) * data.v
 
 
-def _relieved(
-    lots: Sequence[TaxLot], shares: float, price: float, inputs: TaxInputs, method: ReliefMethod
-) -> tuple[float, float, float]:
-    """``(tax, realized_gain, shares_beyond)`` of selling ``shares`` by ``method``, from the lot engine.
+@dataclass(frozen=True, eq=False)
+class _Relief:
+    """One symbol's taxable lots in the order a sale by some method relieves them (from the lot engine).
 
-    ``plan_relief`` chooses the lots and shares; the gain is priced per share without rounding bases to the
-    cent (so the value is a continuous function of ``shares``).  Shares beyond the lots (only from a price or
-    holdings mismatch) are returned separately.
+    ``shares``, ``tax_per_share`` and ``gain_per_share`` are arrays in relief order (dollars per share at the
+    decision's price; ``avg_cost`` uses the position's average basis).
     """
-    total = float(sum((lot.quantity for lot in lots), Decimal(0)))
-    beyond = max(shares - total, 0.0)
-    qty = to_decimal(float(min(shares, total)))
-    if qty > 0 and abs(float(qty) - total) <= 1e-9 * max(total, 1.0):
-        qty = Decimal(str(sum((lot.quantity for lot in lots), Decimal(0))))
-    if qty <= 0:
-        return 0.0, 0.0, beyond
-    price_dec = to_decimal(float(price))
-    if method is ReliefMethod.MIN_TAX:
-        plan = plan_relief(lots, qty, method=method, price=price_dec, sold=inputs.sold, rates=inputs.rates)
-    else:
-        plan = plan_relief(lots, qty, method=method, price=price_dec, sold=inputs.sold)
-    average = (
-        float(sum((lot.cost_basis for lot in lots), Decimal(0))) / total if method is ReliefMethod.AVG_COST else None
-    )
-    tax = gain = 0.0
-    for index, take in plan:
-        lot = lots[index]
-        unit = average if average is not None else float(lot.cost_basis) / float(lot.quantity)
-        rate = float(inputs.rates.rate(holding_term(lot.holding_start, inputs.sold)))
-        g = float(take) * (price - unit)
-        gain += g
-        tax += rate * g
-    return tax, gain, beyond
+
+    shares: FloatArray
+    tax_per_share: FloatArray
+    gain_per_share: FloatArray
+
+    @classmethod
+    def of(cls, lots: Sequence[TaxLot], price: float, inputs: TaxInputs, method: ReliefMethod) -> _Relief:
+        price_dec = to_decimal(float(price))
+        if method is ReliefMethod.MIN_TAX:
+            ordered = order_lots(lots, method, price=price_dec, sold=inputs.sold, rates=inputs.rates)
+        else:
+            ordered = order_lots(lots, ReliefMethod.FIFO if method is ReliefMethod.AVG_COST else method)
+        total = sum((lot.quantity for lot in lots), Decimal(0))
+        average = (
+            float(sum((lot.cost_basis for lot in lots), Decimal(0)) / total) if method is ReliefMethod.AVG_COST else None
+        )
+        shares = np.array([float(lot.quantity) for lot in ordered])
+        unit = np.array([average if average is not None else float(lot.unit_cost) for lot in ordered])
+        rate = np.array([float(inputs.rates.rate(holding_term(lot.holding_start, inputs.sold))) for lot in ordered])
+        gain = float(price) - unit
+        return cls(shares=shares, tax_per_share=rate * gain, gain_per_share=gain)
+
+    def sell(self, shares: float) -> tuple[float, float]:
+        """``(tax, realized_gain)`` in dollars of selling ``shares``, lots taken whole in order (as
+        :func:`~trimtab.tax.relief.plan_relief` does); shares beyond the lots count at the last lot's rate."""
+        left = float(shares)
+        tax = gain = 0.0
+        for k in range(len(self.shares)):
+            if left <= 0:
+                break
+            take = min(left, self.shares[k]) if k < len(self.shares) - 1 else left
+            tax += take * self.tax_per_share[k]
+            gain += take * self.gain_per_share[k]
+            left -= take
+        return tax, gain
 
 
-def _last_lot(lots: Sequence[TaxLot], price: float, inputs: TaxInputs, method: ReliefMethod) -> tuple[float, float]:
-    """Per-share ``(tax, gain)`` of the lot a sale by ``method`` relieves last (extrapolation)."""
-    if method is ReliefMethod.MIN_TAX:
-        ordered = order_lots(lots, method, price=to_decimal(float(price)), sold=inputs.sold, rates=inputs.rates)
-    elif method is ReliefMethod.SPEC_ID:
-        ordered = list(lots)
-    else:
-        ordered = order_lots(lots, method)
-    lot = ordered[-1]
-    gain = price - float(lot.cost_basis) / float(lot.quantity)
-    return float(inputs.rates.rate(holding_term(lot.holding_start, inputs.sold))) * gain, gain
+def _relief_of(prepared: _Prepared, i: int, data: ProblemData, method: ReliefMethod) -> _Relief:
+    key = (i, method)
+    hit = prepared.reliefs.get(key)
+    if hit is None:
+        inputs = prepared.inputs
+        hit = _Relief.of(inputs.taxable_lots(data.symbols[i]), float(prepared.prices[i]), inputs, method)
+        prepared.reliefs[key] = hit
+    return hit
 
 
 # ------------------------------------------------------------------------------------------------- the split
@@ -516,7 +524,6 @@ class _SellTax(Term):
 
     def dollars(self, z: FloatArray, data: ProblemData) -> float:
         """The tax of trades ``z`` in dollars (negative: losses realized)."""
-        inputs = _tax_inputs(data)
         prepared = _prepare(data)
         x = _taxable_dollars(z, data, prepared)
         relief = self._relief()
@@ -524,12 +531,7 @@ class _SellTax(Term):
         for i in np.flatnonzero(x > 0):
             if prepared.curves[i] is None:
                 continue
-            lots = inputs.taxable_lots(data.symbols[i])
-            price = float(prepared.prices[i])
-            tax, _gain, beyond = _relieved(lots, x[i] / price, price, inputs, relief)
-            if beyond > 0:
-                tax += beyond * _last_lot(lots, price, inputs, relief)[0]
-            total += tax
+            total += _relief_of(prepared, int(i), data, relief).sell(x[i] / prepared.prices[i])[0]
         return total
 
     def to_cvxpy(self, v: CvxVars) -> cp.Expression:
@@ -552,7 +554,8 @@ class LotTax(_SellTax):
     """Tax of realized gains in taxable accounts, exact under ``min_tax`` relief (fraction of value ``v``).
 
     ``evaluate(z)`` sells ``max(0, -z v - sheltered)`` dollars of each symbol's taxable lots with the lot
-    engine (``plan_relief``, ``min_tax``, all taxable accounts merged, as the ``tax_aware`` planner does) and
+    engine (``order_lots`` with ``min_tax``, lots taken in turn as ``plan_relief`` does; all taxable accounts
+    merged, as the ``tax_aware`` planner does) and
     prices lot ``j`` at ``tau_j (p - b_j)`` per share; ``to_cvxpy`` is the epigraph of the same minimal-tax
     curve over the sell split (see the module docstring).  Equal inside every cell; the relaxed cell is a
     lower bound.  Reads ``extras["tax"]`` (:class:`TaxInputs`) and ``extras["tax_cells"]``.
@@ -616,29 +619,17 @@ def _gain_pieces(data: ProblemData, prepared: _Prepared, relief: ReliefMethod, p
     cached = prepared.gain_pieces.get((relief, pieces))
     if cached is not None:
         return cached
-    inputs = _tax_inputs(data)
     slope = np.zeros((data.n, pieces))
     intercept = np.zeros((data.n, pieces))
-    for i, symbol in enumerate(data.symbols):
-        lots = inputs.taxable_lots(symbol)
-        price = float(prepared.prices[i])
+    for i in range(data.n):
         if prepared.curves[i] is None:
             continue
-        if relief is ReliefMethod.MIN_TAX:
-            ordered = order_lots(lots, relief, price=to_decimal(float(price)), sold=inputs.sold, rates=inputs.rates)
-        else:
-            ordered = order_lots(lots, ReliefMethod.FIFO if relief is ReliefMethod.AVG_COST else relief)
-        average = (
-            float(sum((lot.cost_basis for lot in lots), Decimal(0))) / float(sum((lot.quantity for lot in lots), Decimal(0)))
-            if relief is ReliefMethod.AVG_COST
-            else None
-        )
+        order = _relief_of(prepared, i, data, relief)
+        price = float(prepared.prices[i])
         xs, ys, running = [0.0], [0.0], -math.inf
-        for lot in ordered:
-            unit = average if average is not None else float(lot.cost_basis) / float(lot.quantity)
-            per_dollar = (price - unit) / price  # realized gain per dollar sold
-            running = max(running, per_dollar)
-            dollars = float(lot.quantity) * price
+        for qty, gain in zip(order.shares, order.gain_per_share, strict=True):
+            running = max(running, gain / price)  # realized gain per dollar sold, running maximum
+            dollars = float(qty) * price
             xs.append(xs[-1] + dollars)
             ys.append(ys[-1] + running * dollars)
         a, c, _ = _pieces(xs, ys, pieces)
@@ -685,19 +676,13 @@ class RealizedGainAtMost(Constraint):
 
     def realized_gain(self, z: FloatArray, data: ProblemData) -> float:
         """Exact net realized gain in dollars of trades ``z`` (lot engine, ``relief``)."""
-        inputs = _tax_inputs(data)
         prepared = _prepare(data)
         x = _taxable_dollars(z, data, prepared)
         total = 0.0
         for i in np.flatnonzero(x > 0):
             if prepared.curves[i] is None:
                 continue
-            lots = inputs.taxable_lots(data.symbols[i])
-            price = float(prepared.prices[i])
-            _tax, gain, beyond = _relieved(lots, x[i] / price, price, inputs, self.relief)
-            if beyond > 0:
-                gain += beyond * _last_lot(lots, price, inputs, self.relief)[1]
-            total += gain
+            total += _relief_of(prepared, int(i), data, self.relief).sell(x[i] / prepared.prices[i])[1]
         return total
 
     def to_cvxpy(self, v: CvxVars) -> list[cp.Constraint]:
