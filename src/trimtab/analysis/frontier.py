@@ -194,7 +194,11 @@ class TradeoffProblem:
                     f"the optimizer's objective has no {key} term to vary",
                     got=key,
                     fix=f"vary one of {', '.join(self.keys)}"
-                    + (" (tax_weight needs the tax term)" if key == "tax_weight" else ""),
+                    + (
+                        " (a tax_weight frontier needs the tax term: set tax_weight above 0, e.g. --policy optimizer:tax_weight=1)"
+                        if key == "tax_weight"
+                        else ""
+                    ),
                     where=SourceRef("--vary", key=key),
                 )
             if not (math.isfinite(value) and value >= 0):
