@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trimtab.backtest.simulator import DEFAULT_TRADING, CashFlow, Scenario
+from trimtab.backtest.simulator import DEFAULT_TRADING, CashFlow, Scenario, scenario_summary
 from trimtab.data.calendar import PERIODS
 from trimtab.data.market import MarketData
 from trimtab.data.portfolio_file import load_portfolio
@@ -392,8 +392,6 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
     except InputError as err:
         raise relocate(err, SourceRef(str(doc.path), doc.line())) from None
     policies = _policies(doc, model, costs)
-    from trimtab.backtest.simulator import scenario_summary
-
     settings = {
         **scenario_summary(scenario),
         "data": market.source,

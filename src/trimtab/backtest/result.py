@@ -1,5 +1,6 @@
-"""What a backtest produced: per-period paths of one policy (:class:`PolicyRun`) and the comparison of
-several policies on the same scenario (:class:`BacktestResult`).
+"""What a backtest produced: per-period paths of each policy, and the comparison of several policies.
+
+:class:`PolicyRun` holds one policy's paths; :class:`BacktestResult` several policies on the same scenario.
 
 Conventions (every array has one row per simulated date ``t_0 .. t_{T-1}``):
 

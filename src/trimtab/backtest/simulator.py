@@ -1,5 +1,6 @@
-"""The backtest simulator: a policy decides on point-in-time data, the trade planner trades, lots and taxes
-are kept by the tax engine, period after period.
+"""The backtest simulator: point-in-time decisions, planned trades, lots and taxes, period after period.
+
+A policy decides on point-in-time data, the trade planner trades, and the tax engine keeps lots and taxes.
 
 The simulator drives the same objects as a live run (``trimtab rebalance``): the policy gets a
 :class:`~trimtab.policies.base.DecisionContext` whose market data is ``MarketData.snapshot(t)`` (rows
@@ -13,7 +14,8 @@ At each date ``t_k`` of the run, in this order:
    tax is paid from the taxable accounts' cash, selling pro rata there when the cash is short; a negative
    tax (the deduction against ordinary income) is credited to the first taxable account. Accounts that are
    not taxable, or zero rates, pay nothing.
-2. **Cash flows** due at ``t_k`` (the last date of each ``every`` period): contributions go to cash,
+2. **Cash flows** due at ``t_k`` (the last date of each ``every`` period, the first date of the run
+   excluded): contributions go to cash,
    withdrawals are paid from cash, selling pro rata when it is short.
 3. **Decision.** The policy decides at every date (it decides itself whether that date is a check date:
    calendar or bands). Trades fill at the date's price (close) with the configured costs; every plan is
@@ -360,6 +362,7 @@ class _Run:
         self._flow_any = (
             np.logical_or.reduce(self.flow_due) if self.flow_due else np.zeros(t_count, dtype=bool)
         )
+        self._flow_any[0] = False  # the first date is the start: no flow before the run has begun
         years = self.dates.year.to_numpy()
         self._new_year = np.concatenate([[False], years[1:] != years[:-1]])
         self._version = 0
@@ -604,8 +607,10 @@ class _Run:
                 return
 
     def _pay(self, k: int, amount: Decimal, accounts: list[str], reason: str) -> Decimal:
-        """Pay ``amount`` dollars (> 0) from ``accounts`` in order, selling when cash is short; returns the
-        amount that could not be paid (0 unless everything was sold)."""
+        """Pay ``amount`` dollars (> 0) from ``accounts`` in order, selling when cash is short.
+
+        Returns the amount that could not be paid (0 unless everything was sold).
+        """
         left = amount
         for account_id in accounts:
             if left <= 0:
