@@ -23,8 +23,8 @@ Two ways to solve a problem that contains them:
 * by :class:`MixedIntegerProblem`: **branch and bound** over the convex relaxation (indicators in [0, 1]),
   compiled once with the indicators' bounds as Parameters, so each node is a re-solve of the same compiled
   problem (Clarabel's fast path).  Each node fixes some assets to *off* (``z_i = 0``), *buy* or *sell*;
-  nodes are explored best bound first; the bound is the relaxation's value (fixed costs relaxed to
-  ``c_i |z_i| / M_i`` for free assets); an incumbent comes from rounding each node's trades to a pattern
+  nodes are explored best bound first; the bound is the relaxation's objective value as the solver reports
+  it (fixed costs relaxed to ``c_i |z_i| / M_i`` for free assets); an incumbent comes from rounding each node's trades to a pattern
   and solving that pattern.  It stops when no open node can beat the incumbent by more than the gap
   tolerance (optimal), or after ``max_nodes`` nodes (the incumbent is returned as ``optimal_inaccurate``
   with its proven gap in :attr:`MixedIntegerProblem.last_search`).
@@ -44,7 +44,15 @@ import cvxpy as cp
 import numpy as np
 
 from trimtab.errors import ConfigError, ModelError
-from trimtab.models.base import Constraint, CvxVars, ProblemData, RiskForm, Term, TermConstraint
+from trimtab.models.base import (
+    OBJECTIVE_SCALE,
+    Constraint,
+    CvxVars,
+    ProblemData,
+    RiskForm,
+    Term,
+    TermConstraint,
+)
 from trimtab.models.costs import TRADE_EPSILON_USD
 from trimtab.models.problem import ZERO_TRADE, RebalanceProblem
 from trimtab.typing import FloatArray
@@ -263,14 +271,6 @@ class FixedTradeCost(Term):
     def evaluate(self, z: FloatArray, data: ProblemData) -> float:
         return float(self.per_trade) * _count(z, data) / data.v
 
-    def relaxed(self, z: FloatArray, data: ProblemData, state: np.ndarray) -> float:
-        """The relaxation's value at ``z`` in a branch-and-bound node: fixed assets pay in full, free ones
-        ``|z_i| / M_i`` of the charge (the least the indicator rows allow)."""
-        on = (state == BUY) | (state == SELL)
-        free = state == FREE
-        share = on.astype(float) + free * np.abs(np.asarray(z, dtype=float)) / big_m(data)
-        return float(self.per_trade) * float(share.sum()) / data.v
-
     def to_cvxpy(self, v: CvxVars) -> cp.Expression:
         return v.parameter(self, "per_trade", v.n, nonneg=True) @ TradeIndicators.of(v).trades
 
@@ -282,10 +282,21 @@ class FixedTradeCost(Term):
         return f"FixedTradeCost({self.per_trade!r})"
 
 
+def _leaves(term: Term) -> list[Term]:
+    """Leaves of a composite term, looking through wrappers that keep the wrapped term in ``.term``."""
+    out = []
+    for _, leaf in term.parts():
+        out.append(leaf)
+        inner = getattr(leaf, "term", None)
+        if isinstance(inner, Term) and inner is not leaf:
+            out.extend(_leaves(inner))
+    return out
+
+
 def has_integer_parts(objective: Term, constraints: Sequence[Constraint] = ()) -> bool:
     """Whether the objective or a constraint needs the indicators (mixed-integer)."""
-    terms = [t for _, t in objective.parts()]
-    terms += [t for c in constraints if isinstance(c, TermConstraint) for _, t in c.term.parts()]
+    terms = _leaves(objective)
+    terms += [t for c in constraints if isinstance(c, TermConstraint) for t in _leaves(c.term)]
     return any(getattr(t, "integer", False) for t in terms) or any(
         getattr(c, "integer", False) for c in constraints
     )
@@ -338,7 +349,6 @@ class MixedIntegerProblem(RebalanceProblem):
         self.last_search: dict[str, Any] = {}
         self._data: ProblemData | None = None
         self._native: RebalanceProblem | None = None
-        self._fixed = [t for w, t in objective.parts() if isinstance(t, FixedTradeCost)]
         self._min_trade = any(isinstance(c, MinTradeSize) for c in self.constraints)
         self._max_trades = min(
             (int(c.count) for c in self.constraints if isinstance(c, MaxTrades)), default=None
@@ -398,27 +408,25 @@ class MixedIntegerProblem(RebalanceProblem):
         self.last_search = {"method": f"{solver} (native mixed-integer)"}
         return native.problem.status, None if dv is None else np.asarray(dv, dtype=float), lambda: None
 
-    def _node(self, solver: str, state: np.ndarray) -> tuple[str, FloatArray | None]:
+    def _node(self, solver: str, state: np.ndarray) -> tuple[str, FloatArray | None, float]:
+        """Solve the relaxation of one node: (status, trades or None, the relaxation's objective value)."""
         assert self.indicators is not None and self._data is not None
         self.indicators.set_node(state)
         self._solves += 1
         status, dv, _ = RebalanceProblem._run(self, solver)
         if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or dv is None:
-            return status, None
+            return status, None, math.inf
         z = dv - self._data.d0
         z[np.abs(z) < ZERO_TRADE] = 0.0
-        return status, z
+        return status, z, self._relaxed_value(solver)
 
-    def _bound(self, z: FloatArray, state: np.ndarray) -> float:
-        data = self._data
-        assert data is not None
-        total = 0.0
-        for weight, term in self.objective.parts():
-            if isinstance(term, FixedTradeCost):
-                total += weight * term.relaxed(z, data, state)
-            else:
-                total += weight * term.evaluate(z, data)
-        return total
+    def _relaxed_value(self, solver: str) -> float:
+        """The solver's objective of the last solve, unscaled (a bound: fixed costs relaxed, any wrapping)."""
+        direct = self._direct if (solver == "CLARABEL" and self.fast) else None
+        value = direct.last_objective if direct is not None else self.problem.value
+        if value is None or not math.isfinite(float(value)):
+            raise cp.error.SolverError("the relaxation's objective value is not available")
+        return float(value) / OBJECTIVE_SCALE
 
     def _pattern(self, state: np.ndarray, z: FloatArray) -> np.ndarray:
         """Round a node's trades to a full assignment (every asset OFF, BUY or SELL)."""
@@ -441,16 +449,14 @@ class MixedIntegerProblem(RebalanceProblem):
         self._solves = 0
         counter = itertools.count()
         root = np.full(n, FREE, dtype=np.int8)
-        status, z = self._node(solver, root)
+        status, z, root_bound = self._node(solver, root)
         if z is None:
             self.last_search = {"method": "branch and bound", "nodes": 0, "solves": self._solves}
             return status, None, lambda: None
         best_value = math.inf
         best_pattern: np.ndarray | None = None
         tried: set[bytes] = set()
-        heap: list[tuple[float, int, int, np.ndarray, FloatArray]] = [
-            (self._bound(z, root), 0, next(counter), root, z)
-        ]
+        heap: list[tuple[float, int, int, np.ndarray, FloatArray]] = [(root_bound, 0, next(counter), root, z)]
         nodes = 0
         limit_hit = False
 
@@ -463,7 +469,7 @@ class MixedIntegerProblem(RebalanceProblem):
             if key in tried:
                 return
             tried.add(key)
-            _, zp = self._node(solver, pattern)
+            _, zp, _ = self._node(solver, pattern)
             if zp is None:
                 return
             value = self.objective.evaluate(zp, data)
@@ -492,10 +498,9 @@ class MixedIntegerProblem(RebalanceProblem):
             for choice in order:
                 child = state.copy()
                 child[i] = choice
-                _, zc = self._node(solver, child)
+                _, zc, child_bound = self._node(solver, child)
                 if zc is None:
                     continue
-                child_bound = self._bound(zc, child)
                 if child_bound < best_value - tolerance():
                     heapq.heappush(heap, (child_bound, -depth, next(counter), child, zc))
         open_bound = min((item[0] for item in heap), default=best_value)

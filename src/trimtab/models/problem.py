@@ -171,7 +171,15 @@ class RebalanceProblem:
         solvers: Sequence[str] = ("CLARABEL",),
         fast: bool = True,
     ) -> RebalanceProblem:
-        """Compile for ``data``'s universe and risk form."""
+        """Compile for ``data``'s universe and risk form.
+
+        A problem with mixed-integer parts (``models/mixed_integer.py``: minimum trade size, maximum number of
+        trades, fixed cost per trade) becomes a :class:`~trimtab.models.mixed_integer.MixedIntegerProblem`.
+        """
+        from trimtab.models.mixed_integer import MixedIntegerProblem, has_integer_parts  # import cycle
+
+        if cls is RebalanceProblem and has_integer_parts(objective, constraints):
+            return MixedIntegerProblem.for_data(objective, constraints, data, solvers=solvers, fast=fast)
         k = data.factors.n_factors if data.factors is not None else 0
         return cls(
             objective,

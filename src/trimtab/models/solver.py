@@ -89,6 +89,7 @@ class DirectClarabel:
         self.cones = dims_to_solver_cones(prog.cone_dims)
         self._solver: Any = None
         self._last: Any = None
+        self._offset = 0.0
 
     @classmethod
     def build(cls, problem: cp.Problem, variable: cp.Variable) -> DirectClarabel | None:
@@ -110,6 +111,7 @@ class DirectClarabel:
         vec = self._param_vector()
         q_full = self._q_map @ vec
         q = np.asarray(q_full[: self.n_x], dtype=float)
+        self._offset = float(q_full[self.n_x]) if q_full.shape[0] > self.n_x else 0.0
         values = self._a_map @ vec
         a_data = -np.asarray(values[: self._a_end], dtype=float)
         b = np.zeros(self._a_rows)
@@ -148,6 +150,13 @@ class DirectClarabel:
             x = np.asarray(result.x, dtype=float)
             return status, x[self._col : self._col + self._n]
         return status, None
+
+    @property
+    def last_objective(self) -> float | None:
+        """Objective value of the last solve as cvxpy states it (compiled objective, constant included)."""
+        if self._last is None:
+            return None
+        return float(self._last.obj_val) + self._offset
 
     def unpack(self) -> None:
         """Load the last result (variables and dual values) into the cvxpy problem."""
