@@ -121,7 +121,8 @@ def resolve_policy(job: Job, option: str | None = None) -> Policy:
     A kind that accepts a ``costs`` key (the optimizer prices trades itself) gets the portfolio file's
     ``costs:`` section unless its own spec sets one.
     """
-    spec = parse_policy_option(option) if option else job.portfolio.policy
+    # Parse only: the spec is built below, once the file's costs and tax lots have been added to it.
+    spec = parse_policy_option(option, check=False) if option else job.portfolio.policy
     where = None if option else job.portfolio.policy_ref
     return build_job_policy(job, spec, where)
 

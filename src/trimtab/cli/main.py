@@ -199,6 +199,18 @@ def _mount_subcommands() -> None:
         app.add_typer(tax_app, name="tax", help="Tax reports from transaction files; tax-loss harvesting.")
         app.command("harvest", help="Propose tax-loss harvests (sell + substitute buy), wash-sale safe.")(harvest)
     try:
+        from trimtab.cli.optimizer_commands import mount as mount_optimizer_commands
+    except ImportError:  # pragma: no cover
+        mount_optimizer_commands = None
+    if mount_optimizer_commands is not None:
+        mount_optimizer_commands(app)
+    try:
+        from trimtab.cli.backtest_commands import app as backtest_app
+    except ImportError:  # pragma: no cover
+        backtest_app = None
+    if backtest_app is not None:
+        app.add_typer(backtest_app)
+    try:
         from trimtab.cli.execution_commands import app as execution_app
     except ImportError:  # pragma: no cover
         execution_app = None

@@ -481,16 +481,18 @@ def _parse(text: str, *, where: SourceRef | None, prefix: str) -> PolicySpec:
     return PolicySpec(info.kind, params)
 
 
-def parse_policy_option(text: str, *, where: SourceRef | None = None) -> PolicySpec:
+def parse_policy_option(text: str, *, where: SourceRef | None = None, check: bool = True) -> PolicySpec:
     """Read the CLI form ``KIND[:ARG]`` into a :class:`PolicySpec`, checked by building it once.
 
     Examples: ``threshold:0.05``, ``calendar:quarterly``, ``never``, ``five_25``, ``cost_gated:2.0``.
     ``ARG`` sets the kind's main key (see the module docstring) or is ``key=value`` pairs separated by
     commas. Raises :class:`ConfigError` naming the key path ``policy...`` and listing the valid kinds/keys.
+    ``check=False`` only parses (for callers that add context such as tax lots and then build it themselves).
     """
     prefix = where.key if where is not None and where.key else "policy"
     spec = _parse(text, where=where, prefix=prefix)
-    _build(spec, where=where, prefix=prefix)
+    if check:
+        _build(spec, where=where, prefix=prefix)
     return spec
 
 
