@@ -57,6 +57,7 @@ class PortfolioView:
 
     ``weights`` and ``targets`` map symbols and ``"CASH"`` to fractions of ``value`` (dollars, cash included);
     ``tracking_error`` is annualised; ``te_contributions`` are per-symbol Euler contributions summing to it.
+    ``account_weights`` are each account's own weights (of that account's value, cash included).
     """
 
     value: Decimal
@@ -68,6 +69,7 @@ class PortfolioView:
     te_contributions: dict[str, float]
     cash: dict[str, Decimal]
     account_values: dict[str, Decimal]
+    account_weights: dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ def view_portfolio(job: Job, household: Household | None = None) -> PortfolioVie
         te_contributions={s: float(c) for s, c in zip(job.symbols, te.contributions, strict=True)},
         cash={a.id: a.cash for a in household.accounts},
         account_values={a.id: holdings.account_value(a.id) for a in household.accounts},
+        account_weights={a.id: holdings.account_weights(a.id, list(job.symbols)) if holdings.account_value(a.id) > 0
+                         else {} for a in household.accounts},
     )
 
 

@@ -109,6 +109,8 @@ def test_validate_and_drift_json(capsys: pytest.CaptureFixture[str]) -> None:
     drift = _run(capsys, "drift", path, "--json")
     assert sum(drift["weights"].values()) == pytest.approx(1.0, abs=1e-5)
     assert drift["tracking_error"] == pytest.approx(sum(drift["te_contributions"].values()), abs=1e-5)
+    for account in drift["accounts"].values():          # each account's own weights
+        assert sum(account["weights"].values()) == pytest.approx(1.0, abs=1e-5)
     for symbol, d in drift["drift"].items():
         assert d == pytest.approx(drift["weights"][symbol] - drift["targets"][symbol], abs=2e-6)
 

@@ -105,7 +105,7 @@ def validate(portfolio: PortfolioArg, json_output: JsonOpt = False) -> None:
 @app.command("drift")
 def drift_command(portfolio: PortfolioArg, json_output: JsonOpt = False) -> None:
     """Show current weights per household and account, drift from target and tracking error."""
-    from trimtab.cli.render import render_drift, render_holdings
+    from trimtab.cli.render import render_account_weights, render_drift, render_holdings
     from trimtab.job import load_job, view_portfolio
 
     job = load_job(portfolio)
@@ -120,11 +120,14 @@ def drift_command(portfolio: PortfolioArg, json_output: JsonOpt = False) -> None
             "relative_drift": {k: (None if v is None else round(v, 6)) for k, v in view.relative_drift.items()},
             "tracking_error": round(view.tracking_error, 6),
             "te_contributions": {k: round(v, 6) for k, v in view.te_contributions.items()},
-            "accounts": {a: {"value": str(v), "cash": str(view.cash[a])} for a, v in view.account_values.items()},
+            "accounts": {a: {"value": str(v), "cash": str(view.cash[a]),
+                             "weights": {k: round(w, 6) for k, w in view.account_weights[a].items()}}
+                         for a, v in view.account_values.items()},
         })
         return
     console = _console()
     render_holdings(console, job)
+    render_account_weights(console, view)
     render_drift(console, view)
 
 

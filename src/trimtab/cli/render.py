@@ -12,7 +12,7 @@ from trimtab.domain.targets import CASH
 from trimtab.job import Job, PortfolioView, RebalanceResult
 from trimtab.units import money
 
-__all__ = ["render_drift", "render_holdings", "render_rebalance"]
+__all__ = ["render_account_weights", "render_drift", "render_holdings", "render_rebalance"]
 
 
 def _usd(x: Decimal) -> str:
@@ -41,6 +41,20 @@ def render_holdings(console: Console, job: Job) -> None:
                       _usd(value), _usd(pos.cost_basis), _usd(value - pos.cost_basis))
     for acct in household.accounts:
         table.add_row(acct.id, str(acct.kind), CASH, "", "", _usd(acct.cash), "", "")
+    console.print(table)
+
+
+def render_account_weights(console: Console, view: PortfolioView) -> None:
+    """Each account's weights (of its own value) next to the household's."""
+    table = Table(title="Weights by account (of each account's value) and for the household", title_justify="left")
+    table.add_column("symbol")
+    for account, value in view.account_values.items():
+        table.add_column(f"{account}\n{_usd(value)}", justify="right")
+    table.add_column(f"household\n{_usd(view.value)}", justify="right")
+    for symbol in view.weights:
+        cells = [_pct(view.account_weights[a].get(symbol, 0.0)) if view.account_weights[a] else "—"
+                 for a in view.account_values]
+        table.add_row(symbol, *cells, _pct(view.weights[symbol]))
     console.print(table)
 
 
