@@ -253,7 +253,10 @@ PolicyFactory = Callable[[PolicyParams], Policy]
 _KINDS: dict[str, PolicyKind] = {}
 #: Kinds whose module registers them on import; imported only when first asked for, so that the CLI does not
 #: pay for cvxpy (about a second) unless the optimizer is used.
-_LAZY_KINDS: dict[str, str] = {"optimizer": "trimtab.policies.optimizer"}
+_LAZY_KINDS: dict[str, str] = {
+    "optimizer": "trimtab.policies.optimizer",
+    "dp_band": "trimtab.policies.dp_band",
+}
 
 
 def _load_lazy(name: str) -> None:
