@@ -347,7 +347,7 @@ def _penalties(
             )
         weight = _number(where, f"penalties.{name}", w, low=0.0, high=1e9, fix=fix)
         if name in ("l1", "l2"):
-            term: Term = DistanceToTarget(norm=name)
+            term: Term = DistanceToTarget(norm="l1" if name == "l1" else "l2")
         elif name == "factor":
             term = _convert(where, "exposures", lambda: FactorDeviation(exposures=exposures))
             if exposures is None:
