@@ -43,17 +43,29 @@ RATES = TaxRates("0.37", "0.20")
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "trimtab" / "examples" / "family"
 
 
-def _lot(symbol: str, qty: float, unit: float, acquired: date, lot_id: str = "", account: str = "brokerage") -> TaxLot:
+def _lot(
+    symbol: str, qty: float, unit: float, acquired: date, lot_id: str = "", account: str = "brokerage"
+) -> TaxLot:
     quantity = Decimal(repr(float(qty)))
-    return TaxLot(account=account, symbol=symbol, quantity=quantity, cost_basis=quantity * Decimal(repr(float(unit))),
-                  acquired=acquired, lot_id=lot_id)
+    return TaxLot(
+        account=account,
+        symbol=symbol,
+        quantity=quantity,
+        cost_basis=quantity * Decimal(repr(float(unit))),
+        acquired=acquired,
+        lot_id=lot_id,
+    )
 
 
 def _kat24_lots() -> list[TaxLot]:
     """KAT-24: price 100; A 110 ST, B 130 LT, C 60 LT, D 90 ST, 100 shares each."""
     short, long_ = date(2024, 1, 2), date(2020, 1, 2)
-    return [_lot("X", 100, 110, short, "A"), _lot("X", 100, 130, long_, "B"),
-            _lot("X", 100, 60, long_, "C"), _lot("X", 100, 90, short, "D")]
+    return [
+        _lot("X", 100, 110, short, "A"),
+        _lot("X", 100, 130, long_, "B"),
+        _lot("X", 100, 60, long_, "C"),
+        _lot("X", 100, 90, short, "D"),
+    ]
 
 
 def _instance(seed: int, n: int, *, sheltered_share: float = 0.5, all_gains: bool = False) -> ProblemData:
@@ -77,13 +89,32 @@ def _instance(seed: int, n: int, *, sheltered_share: float = 0.5, all_gains: boo
             ratio = float(np.exp(rng.normal(0, 0.4)))
             if all_gains:
                 ratio = min(ratio, 0.95)
-            lots.append(_lot(symbol, part / prices[i], round(prices[i] * ratio, 2),
-                             SOLD - timedelta(days=int(rng.integers(10, 3000))), f"{symbol}-{j}", f"t{j % 2}"))
+            lots.append(
+                _lot(
+                    symbol,
+                    part / prices[i],
+                    round(prices[i] * ratio, 2),
+                    SOLD - timedelta(days=int(rng.integers(10, 3000))),
+                    f"{symbol}-{j}",
+                    f"t{j % 2}",
+                )
+            )
     inputs = TaxInputs(lots=lots, sheltered_shares=sheltered, rates=RATES, sold=SOLD)
-    held = np.array([float(inputs.taxable_shares(f"S{i}") + sheltered.get(f"S{i}", Decimal(0))) * prices[i] / v
-                     for i in range(n)])
-    return ProblemData(symbols=tuple(f"S{i}" for i in range(n)), w=held, w_target=target, v=v, prices=prices,
-                       covariance=cov, extras={"tax": inputs})
+    held = np.array(
+        [
+            float(inputs.taxable_shares(f"S{i}") + sheltered.get(f"S{i}", Decimal(0))) * prices[i] / v
+            for i in range(n)
+        ]
+    )
+    return ProblemData(
+        symbols=tuple(f"S{i}" for i in range(n)),
+        w=held,
+        w_target=target,
+        v=v,
+        prices=prices,
+        covariance=cov,
+        extras={"tax": inputs},
+    )
 
 
 def _random_trade(rng: np.random.Generator, data: ProblemData) -> np.ndarray:
@@ -99,23 +130,39 @@ def _random_trade(rng: np.random.Generator, data: ProblemData) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- known answers
-@pytest.mark.parametrize(("shares", "tax"), [(0, 0), (100, -600), (200, -970), (300, -600), (400, 200), (150, -785)])
+@pytest.mark.parametrize(
+    ("shares", "tax"), [(0, 0), (100, -600), (200, -970), (300, -600), (400, 200), (150, -785)]
+)
 def test_kat24_curve_through_the_term(shares: int, tax: float) -> None:
     """KAT-24: minimal tax 0, -600, -970, -600, +200 at 0..400 shares (and linear between) via both front ends."""
     inputs = TaxInputs(lots=_kat24_lots(), rates=RATES, sold=SOLD)
-    data = ProblemData(symbols=("X", "Y"), w=np.array([0.4, 0.3]), w_target=np.array([0.3, 0.3]), v=100_000.0,
-                       prices=np.array([100.0, 50.0]), extras={"tax": inputs})
+    data = ProblemData(
+        symbols=("X", "Y"),
+        w=np.array([0.4, 0.3]),
+        w_target=np.array([0.3, 0.3]),
+        v=100_000.0,
+        prices=np.array([100.0, 50.0]),
+        extras={"tax": inputs},
+    )
     z = np.array([-shares * 100.0 / data.v, 0.0])
     term = LotTax()
     assert term.dollars(z, data) == pytest.approx(tax, abs=1e-9)
-    assert check_term(term, with_cells(data, initial_cells(z, data)), z) * data.v == pytest.approx(tax, abs=1e-6)
+    assert check_term(term, with_cells(data, initial_cells(z, data)), z) * data.v == pytest.approx(
+        tax, abs=1e-6
+    )
 
 
 def test_kat24_relaxed_cell_is_the_harvest_lower_bound() -> None:
     """Without cells the convex form may sell the loss lots and buy them back: its value is min L = -970."""
     inputs = TaxInputs(lots=_kat24_lots(), rates=RATES, sold=SOLD)
-    data = ProblemData(symbols=("X",), w=np.array([0.4]), w_target=np.array([0.4]), v=100_000.0,
-                       prices=np.array([100.0]), extras={"tax": inputs})
+    data = ProblemData(
+        symbols=("X",),
+        w=np.array([0.4]),
+        w_target=np.array([0.4]),
+        v=100_000.0,
+        prices=np.array([100.0]),
+        extras={"tax": inputs},
+    )
     z = np.zeros(1)
     with pytest.raises(TermMismatch):  # relaxed: -970/v, exact: 0
         check_term(LotTax(), data, z)
@@ -125,22 +172,37 @@ def test_kat24_relaxed_cell_is_the_harvest_lower_bound() -> None:
 def test_sheltered_shares_are_sold_first_and_untaxed() -> None:
     """100 shares in an IRA: the first $10,000 sold cost no tax, the next 100 shares are lot B (-600)."""
     inputs = TaxInputs(lots=_kat24_lots(), sheltered_shares={"X": Decimal(100)}, rates=RATES, sold=SOLD)
-    data = ProblemData(symbols=("X",), w=np.array([0.5]), w_target=np.array([0.4]), v=100_000.0,
-                       prices=np.array([100.0]), extras={"tax": inputs})
+    data = ProblemData(
+        symbols=("X",),
+        w=np.array([0.5]),
+        w_target=np.array([0.4]),
+        v=100_000.0,
+        prices=np.array([100.0]),
+        extras={"tax": inputs},
+    )
     for shares, tax in [(50, 0.0), (100, 0.0), (200, -600.0), (500, 200.0)]:
         z = np.array([-shares * 100.0 / data.v])
         assert LotTax().dollars(z, data) == pytest.approx(tax, abs=1e-9)
-        assert check_term(LotTax(), with_cells(data, initial_cells(z, data)), z) * data.v == pytest.approx(tax, abs=1e-6)
+        assert check_term(LotTax(), with_cells(data, initial_cells(z, data)), z) * data.v == pytest.approx(
+            tax, abs=1e-6
+        )
 
 
 def test_tax_inputs_from_household_respect_account_kinds() -> None:
     """Lots in tax-deferred and tax-exempt accounts are sheltered shares; only taxable lots make curves."""
-    household = Household(name="h", accounts=(Account(id="b", kind=AccountKind.TAXABLE),
-                                              Account(id="ira", kind=AccountKind.TAX_DEFERRED),
-                                              Account(id="roth", kind=AccountKind.TAX_EXEMPT)),
-                          lots=(_lot("X", 10, 50, date(2020, 1, 2), "1", "b"),
-                                _lot("X", 5, 10, date(2020, 1, 2), "2", "ira"),
-                                _lot("X", 7, 10, date(2020, 1, 2), "3", "roth")))
+    household = Household(
+        name="h",
+        accounts=(
+            Account(id="b", kind=AccountKind.TAXABLE),
+            Account(id="ira", kind=AccountKind.TAX_DEFERRED),
+            Account(id="roth", kind=AccountKind.TAX_EXEMPT),
+        ),
+        lots=(
+            _lot("X", 10, 50, date(2020, 1, 2), "1", "b"),
+            _lot("X", 5, 10, date(2020, 1, 2), "2", "ira"),
+            _lot("X", 7, 10, date(2020, 1, 2), "3", "roth"),
+        ),
+    )
     inputs = TaxInputs.from_household(household, RATES, sold=SOLD, relief=ReliefMethod.FIFO)
     assert [lot.lot_id for lot in inputs.taxable_lots("X")] == ["1"]
     assert inputs.sheltered_shares["X"] == Decimal(12)
@@ -198,8 +260,14 @@ def _pinned_value(term: LotTax, data: ProblemData, z: np.ndarray) -> float:
 def test_few_pieces_give_a_convex_majorant_exact_at_kept_breakpoints() -> None:
     """With pieces=2 the four KAT-24 segments merge into chords: above the curve, equal at the kept ends."""
     inputs = TaxInputs(lots=_kat24_lots(), rates=RATES, sold=SOLD)
-    data = ProblemData(symbols=("X",), w=np.array([0.4]), w_target=np.array([0.3]), v=100_000.0,
-                       prices=np.array([100.0]), extras={"tax": inputs})
+    data = ProblemData(
+        symbols=("X",),
+        w=np.array([0.4]),
+        w_target=np.array([0.3]),
+        v=100_000.0,
+        prices=np.array([100.0]),
+        extras={"tax": inputs},
+    )
     term = LotTax(pieces=2)
     assert not term.is_exact(data) and LotTax().is_exact(data)
     for shares in (0, 50, 100, 150, 200, 250, 300, 350, 400):
@@ -207,7 +275,9 @@ def test_few_pieces_give_a_convex_majorant_exact_at_kept_breakpoints() -> None:
         convex = _pinned_value(term, with_cells(data, initial_cells(z, data)), z)
         assert convex >= term.evaluate(z, data) - 1e-9
     z = np.array([-0.4])
-    assert _pinned_value(term, with_cells(data, initial_cells(z, data)), z) == pytest.approx(term.evaluate(z, data))
+    assert _pinned_value(term, with_cells(data, initial_cells(z, data)), z) == pytest.approx(
+        term.evaluate(z, data)
+    )
 
 
 def test_term_equals_the_planners_tax_under_min_tax_relief() -> None:
@@ -216,27 +286,47 @@ def test_term_equals_the_planners_tax_under_min_tax_relief() -> None:
     lots = []
     for symbol, price in (("A", 100.0), ("B", 40.0)):
         for j in range(6):
-            lots.append(_lot(symbol, float(rng.integers(10, 60)), round(price * float(np.exp(rng.normal(0, 0.4))), 2),
-                             SOLD - timedelta(days=int(rng.integers(30, 2000))), f"{symbol}{j}",
-                             ("b1", "b2", "ira")[j % 3]))
-    household = Household(name="h", accounts=(Account(id="b1", kind=AccountKind.TAXABLE, cash=Decimal(1000)),
-                                              Account(id="b2", kind=AccountKind.TAXABLE),
-                                              Account(id="ira", kind=AccountKind.TAX_DEFERRED)), lots=tuple(lots))
-    prices = {"A": Decimal("100"), "B": Decimal("40")}
+            lots.append(
+                _lot(
+                    symbol,
+                    float(rng.integers(10, 60)),
+                    round(price * float(np.exp(rng.normal(0, 0.4))), 2),
+                    SOLD - timedelta(days=int(rng.integers(30, 2000))),
+                    f"{symbol}{j}",
+                    ("b1", "b2", "ira")[j % 3],
+                )
+            )
+    household = Household(
+        name="h",
+        accounts=(
+            Account(id="b1", kind=AccountKind.TAXABLE, cash=Decimal(1000)),
+            Account(id="b2", kind=AccountKind.TAXABLE),
+            Account(id="ira", kind=AccountKind.TAX_DEFERRED),
+        ),
+        lots=tuple(lots),
+    )
+    prices = {"A": Decimal(100), "B": Decimal(40)}
     v = float(household.market_value(prices))
     w = np.array([float(household.quantity(s) * prices[s]) / v for s in ("A", "B")])
     inputs = TaxInputs.from_household(household, RATES, sold=SOLD)
-    data = ProblemData(symbols=("A", "B"), w=w, w_target=w, v=v, prices=np.array([100.0, 40.0]),
-                       extras={"tax": inputs})
+    data = ProblemData(
+        symbols=("A", "B"), w=w, w_target=w, v=v, prices=np.array([100.0, 40.0]), extras={"tax": inputs}
+    )
     tax = TaxSettings(short_term_rate=0.37, long_term_rate=0.20, relief_method=ReliefMethod.MIN_TAX)
     trading = TradingSettings(fractional=True, fraction_decimals=6)
     for fraction in (0.1, 0.35, 0.6, 0.9):
         z = np.array([-fraction * w[0], -0.5 * fraction * w[1]])
         target = {"A": float(w[0] + z[0]), "B": float(w[1] + z[1])}
         target["CASH"] = 1.0 - sum(target.values())
-        plan = plan_trades(household, prices, target, as_of=SOLD, costs=CostSettings(), trading=trading, tax=tax)
-        planned = sum(float(RATES.rate(r.term)) * float(r.realized_gain) for t in plan.trades
-                      if t.account != "ira" for r in t.lots)
+        plan = plan_trades(
+            household, prices, target, as_of=SOLD, costs=CostSettings(), trading=trading, tax=tax
+        )
+        planned = sum(
+            float(RATES.rate(r.term)) * float(r.realized_gain)
+            for t in plan.trades
+            if t.account != "ira"
+            for r in t.lots
+        )
         assert LotTax().dollars(z, data) == pytest.approx(planned, abs=0.05)
 
 
@@ -285,9 +375,12 @@ def test_kat25_zero_tax_weight_is_the_tax_blind_rebalance() -> None:
     """KAT-25 limit: tax weight 0 gives the tax-blind optimizer's trades."""
     for seed in range(5):
         data = _instance(70 + seed, 4)
-        blind = RebalanceProblem.for_data(TrackingError() + TradingCost(LinearCost(half_spread_bps=5)),
-                                          [LongOnly(), CashBounds()], data).solve(data)
-        aware, _ = solve_in_cells(RebalanceProblem.for_data(_objective(0.0), [LongOnly(), CashBounds()], data), data)
+        blind = RebalanceProblem.for_data(
+            TrackingError() + TradingCost(LinearCost(half_spread_bps=5)), [LongOnly(), CashBounds()], data
+        ).solve(data)
+        aware, _ = solve_in_cells(
+            RebalanceProblem.for_data(_objective(0.0), [LongOnly(), CashBounds()], data), data
+        )
         np.testing.assert_allclose(aware.z, blind.z, atol=1e-6)
 
 
@@ -335,10 +428,12 @@ def test_budget_zero_and_prohibitive_tax_through_rebalance(tmp_path: Path) -> No
     from trimtab.job import plan_rebalance
 
     blind = plan_rebalance(_portfolio(tmp_path, "{kind: optimizer, max_turnover: 0.3}"))
-    capped = plan_rebalance(_portfolio(tmp_path, "{kind: optimizer, max_turnover: 0.3, max_realized_gain: 0}"))
+    capped = plan_rebalance(
+        _portfolio(tmp_path, "{kind: optimizer, max_turnover: 0.3, max_realized_gain: 0}")
+    )
     assert blind.plan is not None and blind.plan.realized_short + blind.plan.realized_long > 0
     gain = Decimal(0) if capped.plan is None else capped.plan.realized_short + capped.plan.realized_long
-    assert gain <= Decimal("50")  # whole-share rounding of the planner
+    assert gain <= Decimal(50)  # whole-share rounding of the planner
 
 
 def test_fifo_relief_uses_the_proxy_and_says_so(tmp_path: Path) -> None:
@@ -351,25 +446,34 @@ def test_fifo_relief_uses_the_proxy_and_says_so(tmp_path: Path) -> None:
 
 def test_tax_keys_without_lots_and_bad_values_are_config_errors() -> None:
     """Without the household's lots tax_weight / max_realized_gain name the key; tax_context is not a file key."""
-    for params, key in (({"tax_weight": 1.0}, "tax_weight"), ({"max_realized_gain": 100}, "max_realized_gain"),
-                        ({"max_realized_gain": "lots"}, "max_realized_gain")):
+    for params, key in (
+        ({"tax_weight": 1.0}, "tax_weight"),
+        ({"max_realized_gain": 100}, "max_realized_gain"),
+        ({"max_realized_gain": "lots"}, "max_realized_gain"),
+    ):
         with pytest.raises(ConfigError, match=key):
             build_optimizer_policy(params)
     with pytest.raises(ConfigError, match="tax_context"):
         build_policy(PolicySpec("optimizer", {"tax_context": {"lots": []}}))
     inputs = TaxInputs(lots=_kat24_lots(), rates=RATES, sold=SOLD)
-    policy = build_policy(PolicySpec("optimizer", {"tax_weight": 2.0, "max_realized_gain": 100, "tax_context": inputs}))
+    policy = build_policy(
+        PolicySpec("optimizer", {"tax_weight": 2.0, "max_realized_gain": 100, "tax_context": inputs})
+    )
     assert isinstance(policy, ConvexRebalancer) and "max_realized_gain=100" in policy.describe()
     assert any(isinstance(c, RealizedGainAtMost) for c in policy.constraints)
 
 
 def test_term_reprs_and_term_character() -> None:
-    assert repr(LotTax()) == "LotTax()" and repr(TaxProxy(relief=ReliefMethod.HIFO)) == "TaxProxy(relief='hifo')"
+    assert (
+        repr(LotTax()) == "LotTax()" and repr(TaxProxy(relief=ReliefMethod.HIFO)) == "TaxProxy(relief='hifo')"
+    )
     assert repr(RealizedGainAtMost(5000)) == "RealizedGainAtMost(5000.0)"
     assert Term.SHORT is not Term.LONG
 
 
-@pytest.mark.parametrize("method", [ReliefMethod.MIN_TAX, ReliefMethod.FIFO, ReliefMethod.LIFO, ReliefMethod.HIFO])
+@pytest.mark.parametrize(
+    "method", [ReliefMethod.MIN_TAX, ReliefMethod.FIFO, ReliefMethod.LIFO, ReliefMethod.HIFO]
+)
 def test_evaluation_matches_the_lot_engines_relieve(method: ReliefMethod) -> None:
     """The term's exact evaluation = trimtab.tax.relief.relieve (rate x gain per lot part) on random lots."""
     from trimtab.tax.relief import relieve
@@ -386,7 +490,13 @@ def test_evaluation_matches_the_lot_engines_relieve(method: ReliefMethod) -> Non
         z[i] = -float(shares) * data.prices[i] / data.v
         term = LotTax() if method is ReliefMethod.MIN_TAX else TaxProxy(relief=method)
         price = Decimal(repr(float(data.prices[i])))
-        reliefs, _ = relieve(list(inputs.taxable_lots(data.symbols[i])), shares, price=price, sold=SOLD,
-                             method=method, rates=RATES)
+        reliefs, _ = relieve(
+            list(inputs.taxable_lots(data.symbols[i])),
+            shares,
+            price=price,
+            sold=SOLD,
+            method=method,
+            rates=RATES,
+        )
         expected = sum(float(RATES.rate(r.term)) * float(r.realized_gain) for r in reliefs)
         assert term.dollars(z, data) == pytest.approx(expected, abs=0.01 * len(reliefs))

@@ -162,7 +162,9 @@ class TaxInputs:
     def __post_init__(self) -> None:
         object.__setattr__(self, "lots", tuple(self.lots))
         object.__setattr__(
-            self, "sheltered_shares", MappingProxyType({str(k): Decimal(v) for k, v in self.sheltered_shares.items()})
+            self,
+            "sheltered_shares",
+            MappingProxyType({str(k): Decimal(v) for k, v in self.sheltered_shares.items()}),
         )
         by_symbol: dict[str, list[TaxLot]] = {}
         for lot in self.lots:
@@ -187,12 +189,22 @@ class TaxInputs:
                 taxable.append(lot)
             else:
                 sheltered[lot.symbol] = sheltered.get(lot.symbol, Decimal(0)) + lot.quantity
-        return cls(lots=tuple(taxable), sheltered_shares=sheltered, rates=rates, sold=sold, relief=ReliefMethod(relief))
+        return cls(
+            lots=tuple(taxable),
+            sheltered_shares=sheltered,
+            rates=rates,
+            sold=sold,
+            relief=ReliefMethod(relief),
+        )
 
     @property
     def exact_relief(self) -> ReliefMethod:
         """The relief the optimizer's terms should model: ``min_tax`` for ``min_tax``/``spec_id``, else ``relief``."""
-        return ReliefMethod.MIN_TAX if self.relief in (ReliefMethod.MIN_TAX, ReliefMethod.SPEC_ID) else self.relief
+        return (
+            ReliefMethod.MIN_TAX
+            if self.relief in (ReliefMethod.MIN_TAX, ReliefMethod.SPEC_ID)
+            else self.relief
+        )
 
     def tax_term(self) -> LotTax | TaxProxy:
         """:class:`LotTax` when the planner relieves by minimal tax, else :class:`TaxProxy` for its method."""
@@ -379,11 +391,15 @@ class _Relief:
             ordered = order_lots(lots, ReliefMethod.FIFO if method is ReliefMethod.AVG_COST else method)
         total = sum((lot.quantity for lot in lots), Decimal(0))
         average = (
-            float(sum((lot.cost_basis for lot in lots), Decimal(0)) / total) if method is ReliefMethod.AVG_COST else None
+            float(sum((lot.cost_basis for lot in lots), Decimal(0)) / total)
+            if method is ReliefMethod.AVG_COST
+            else None
         )
         shares = np.array([float(lot.quantity) for lot in ordered])
         unit = np.array([average if average is not None else float(lot.unit_cost) for lot in ordered])
-        rate = np.array([float(inputs.rates.rate(holding_term(lot.holding_start, inputs.sold))) for lot in ordered])
+        rate = np.array(
+            [float(inputs.rates.rate(holding_term(lot.holding_start, inputs.sold))) for lot in ordered]
+        )
         gain = float(price) - unit
         return cls(shares=shares, tax_per_share=rate * gain, gain_per_share=gain)
 
@@ -514,7 +530,9 @@ class _SellTax(Term):
 
     def _check(self) -> None:
         if isinstance(self.pieces, bool) or not (isinstance(self.pieces, int) and self.pieces >= 1):
-            raise ModelError(f"{type(self).__name__}: pieces must be a whole number >= 1; got {self.pieces!r}")
+            raise ModelError(
+                f"{type(self).__name__}: pieces must be a whole number >= 1; got {self.pieces!r}"
+            )
 
     def needs(self) -> frozenset[str]:
         return frozenset({"prices"})
@@ -602,7 +620,9 @@ class TaxProxy(_SellTax):
         self._check()
         relief = ReliefMethod(self.relief)
         if relief is ReliefMethod.SPEC_ID:
-            raise ModelError("TaxProxy: spec_id has no order of its own; use LotTax (the planner names min-tax lots)")
+            raise ModelError(
+                "TaxProxy: spec_id has no order of its own; use LotTax (the planner names min-tax lots)"
+            )
         object.__setattr__(self, "relief", relief)
 
     def _relief(self) -> ReliefMethod:
@@ -614,7 +634,9 @@ class TaxProxy(_SellTax):
 
 
 # ------------------------------------------------------------------------------------------------ the budget
-def _gain_pieces(data: ProblemData, prepared: _Prepared, relief: ReliefMethod, pieces: int) -> tuple[FloatArray, FloatArray]:
+def _gain_pieces(
+    data: ProblemData, prepared: _Prepared, relief: ReliefMethod, pieces: int
+) -> tuple[FloatArray, FloatArray]:
     """Affine pieces (n, K) of the running-max majorant of the realized gain per dollar sold, fraction of v."""
     cached = prepared.gain_pieces.get((relief, pieces))
     if cached is not None:
@@ -668,7 +690,9 @@ class RealizedGainAtMost(Constraint):
 
     def __post_init__(self) -> None:
         if isinstance(self.limit_usd, bool) or not math.isfinite(float(self.limit_usd)):
-            raise ModelError(f"RealizedGainAtMost: the limit must be a finite number of dollars; got {self.limit_usd!r}")
+            raise ModelError(
+                f"RealizedGainAtMost: the limit must be a finite number of dollars; got {self.limit_usd!r}"
+            )
         object.__setattr__(self, "limit_usd", float(self.limit_usd))
 
     def needs(self) -> frozenset[str]:
@@ -735,7 +759,9 @@ def _bounds(data: ProblemData) -> tuple[FloatArray, FloatArray]:
     return prepared.r_max, prepared.q_max
 
 
-def initial_cells(z: FloatArray, data: ProblemData, *, tolerance: float = CELL_TOLERANCE) -> tuple[TradeCell, ...]:
+def initial_cells(
+    z: FloatArray, data: ProblemData, *, tolerance: float = CELL_TOLERANCE
+) -> tuple[TradeCell, ...]:
     """The cell each symbol's trade ``z_s`` lies in (the relaxed solution's net trade decides)."""
     r_max, _q_max = _bounds(data)
     out: list[TradeCell] = []
@@ -800,4 +826,3 @@ def cell_problem_patterns(data: ProblemData) -> list[list[TradeCell]]:
 def describe_cells(symbols: Sequence[str], cells: Sequence[TradeCell]) -> dict[str, str]:
     """``{symbol: cell name}`` for the sells (buys and holds left out)."""
     return {s: c.name.lower() for s, c in zip(symbols, cells, strict=True) if c is not TradeCell.BUY}
-

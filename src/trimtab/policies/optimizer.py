@@ -48,10 +48,8 @@ from trimtab.models.problem import RebalanceProblem, Solution
 from trimtab.models.risk import factor_risk_from_returns
 from trimtab.models.tax import (
     TAX_KEY,
-    LotTax,
     RealizedGainAtMost,
     TaxInputs,
-    TaxProxy,
     cell_problem_patterns,
     describe_cells,
     harvest_candidates,
@@ -80,6 +78,12 @@ def _bp(x: float) -> str:
 
 def _pp(x: float) -> str:
     return f"{100 * x:.2f} pp"
+
+
+def _clean(weights: dict[str, float], noise: float = 1e-6) -> dict[str, float]:
+    """Weights with solver noise below zero (``-noise < x < 0``, e.g. cash at ``-6e-9`` under a no-borrowing
+    bound) set to 0, so the trade planner accepts them; larger negatives (a permitted short) are kept."""
+    return {k: (0.0 if -noise < x < 0.0 else x) for k, x in weights.items()}
 
 
 def _deviation(d: float) -> str:
@@ -304,7 +308,7 @@ class ConvexRebalancer:
                 and abs(solution.cash_plus - (data.target_cash or 0.0)) <= ON_TARGET
             )
             action = "rebalance" if on_target else "partial"
-            target = ctx.as_weights(w_plus, cash=solution.cash_plus)
+            target = _clean(ctx.as_weights(w_plus, cash=solution.cash_plus))
         reasons = explain(self.objective, solution)
         details = {
             "solver": solution.solver,
