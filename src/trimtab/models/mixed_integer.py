@@ -32,9 +32,12 @@ Two ways to solve a problem that contains them:
 
 from __future__ import annotations
 
+import ctypes
 import heapq
 import itertools
 import math
+import os
+import sys
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -66,6 +69,7 @@ __all__ = [
     "MixedIntegerProblem",
     "big_m",
     "has_integer_parts",
+    "silence_highs_banner",
 ]
 
 #: Node limit of the branch and bound (each node costs up to four convex solves).
@@ -82,6 +86,39 @@ GAP_REL = 1e-7
 _RELAXED: ContextVar[bool] = ContextVar("trimtab_mip_relaxed", default=False)
 
 FREE, OFF, BUY, SELL = 0, 1, 2, 3
+
+
+_HIGHS_BANNER_SILENCED = False
+
+
+def silence_highs_banner() -> None:
+    """Create the process's first HiGHS instance with standard output closed.
+
+    highspy prints a copyright banner to the process's standard output (file descriptor 1, whatever
+    ``output_flag`` says) when the first ``Highs`` object is made; that would corrupt ``--json`` output.
+    Later instances print nothing.  Call before any HiGHS solve; cheap after the first call.
+    """
+    global _HIGHS_BANNER_SILENCED
+    if _HIGHS_BANNER_SILENCED:
+        return
+    _HIGHS_BANNER_SILENCED = True
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover - HiGHS is a dependency of cvxpy's HIGHS interface
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        highspy.Highs()
+        ctypes.CDLL(None).fflush(None)
+    except OSError:  # pragma: no cover - no libc to flush: the banner may still appear
+        pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def big_m(data: ProblemData) -> FloatArray:
@@ -403,6 +440,8 @@ class MixedIntegerProblem(RebalanceProblem):
             )
         native = self._native
         native.bind(self._data)
+        if solver == "HIGHS":
+            silence_highs_banner()
         native.problem.solve(solver=solver)
         dv = native.v.dv.value
         self.last_search = {"method": f"{solver} (native mixed-integer)"}

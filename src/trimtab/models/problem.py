@@ -289,6 +289,10 @@ def _feasible(constraints: Sequence[Constraint], data: ProblemData, objective: T
     problem = cp.Problem(cp.Minimize(0), rows + v.epigraphs)
     # mixed-integer constraints (minimum trade size, maximum number of trades) need a MIP solver here
     solver = cp.HIGHS if problem.is_mixed_integer() and cp.HIGHS in cp.installed_solvers() else cp.CLARABEL
+    if solver == cp.HIGHS:
+        from trimtab.models.mixed_integer import silence_highs_banner  # import cycle
+
+        silence_highs_banner()
     try:
         problem.solve(solver=solver)
     except cp.error.SolverError:

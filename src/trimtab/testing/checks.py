@@ -16,6 +16,7 @@ import cvxpy as cp
 import numpy as np
 
 from trimtab.models.base import OBJECTIVE_SCALE, Constraint, CvxVars, ProblemData, Term
+from trimtab.models.mixed_integer import silence_highs_banner
 from trimtab.typing import FloatArray
 
 __all__ = [
@@ -60,6 +61,7 @@ def check_term(term: Term, data: ProblemData, z: FloatArray, *, rel: float = 1e-
     if not (problem.is_dcp() and problem.is_dpp()):
         raise TermMismatch(f"{term!r} is not DPP")
     if problem.is_mixed_integer():  # e.g. FixedTradeCost: Boolean indicators, a MILP with the trades pinned
+        silence_highs_banner()
         problem.solve(solver=cp.HIGHS)  # type: ignore[no-untyped-call]
     else:
         try:
