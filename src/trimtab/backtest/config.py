@@ -49,6 +49,7 @@ from trimtab.data.calendar import PERIODS
 from trimtab.data.market import MarketData
 from trimtab.data.portfolio_file import load_portfolio
 from trimtab.data.prices import load_market_data, load_prices_csv
+from trimtab.data.schema_errors import translate_validation_error, yaml_type
 from trimtab.data.yaml_source import YamlDocument, load_yaml, relocate
 from trimtab.domain.accounts import AccountKind
 from trimtab.domain.lots import ReliefMethod
@@ -230,28 +231,6 @@ _FIX_HINTS: dict[str, str] = {
     "after_tax_return": "a yearly return as a fraction, e.g. 0.05",
 }
 
-_TYPE_PROBLEMS: dict[str, str] = {
-    "int_parsing": "should be a whole number",
-    "int_from_float": "should be a whole number",
-    "int_type": "should be a whole number",
-    "float_parsing": "should be a number",
-    "float_type": "should be a number",
-    "decimal_parsing": "should be a number",
-    "decimal_type": "should be a number",
-    "bool_parsing": "should be true or false",
-    "bool_type": "should be true or false",
-    "string_type": "should be text",
-    "dict_type": "should be a mapping (key: value pairs)",
-    "model_type": "should be a mapping (key: value pairs)",
-    "model_attributes_type": "should be a mapping (key: value pairs)",
-    "list_type": "should be a list (lines starting with '- ')",
-    "finite_number": "should be a finite number",
-    "date_parsing": "should be a date YYYY-MM-DD",
-    "date_from_datetime_parsing": "should be a date YYYY-MM-DD",
-    "date_type": "should be a date YYYY-MM-DD",
-    "finite_decimal": "should be a finite number",
-}
-
 
 # -- the result --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -309,7 +288,7 @@ def load_backtest_config(path: str | Path) -> BacktestConfig:
 def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
     """Check a parsed config document and resolve its data, portfolio and policies."""
     if not isinstance(doc.data, dict):
-        kind = "empty" if doc.data is None else f"a {_yaml_type(doc.data)}"
+        kind = "empty" if doc.data is None else f"a {yaml_type(doc.data)}"
         raise ConfigError(
             f"the backtest config must be a mapping of keys, but it is {kind}",
             fix="start with keys such as data:, targets:, initial:, policies:",
@@ -787,84 +766,13 @@ def _policies(doc: YamlDocument, model: _ConfigModel, costs: CostSettings) -> tu
 
 
 # -- pydantic errors -> ConfigError --------------------------------------------------------------------------
-def _translate(err: ValidationError, doc: YamlDocument) -> ConfigError:
-    """The first (topmost in the file) pydantic error as one ConfigError naming file, line and key.
-
-    A missing key is reported only when nothing else is wrong: a misspelled key shows as both "unknown" and
-    "missing", and the unknown one, on its own line, says more.
-    """
-    errors = err.errors(include_url=False)
-    first = min(errors, key=lambda e: (e["type"] == "missing", doc.line(*e["loc"]) or 0))
-    loc: tuple[str | int, ...] = tuple(first["loc"])
-    kind: str = first["type"]
-    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
-    where = doc.ref(*loc)
-    got: Any = first.get("input")
-    if isinstance(got, Decimal):
-        got = str(got)
-    fix = _FIX_HINTS.get(name, "see docs/backtest.md for the config format")
-    ctx = first.get("ctx") or {}
-    if kind == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        allowed = list(parent.model_fields) if parent is not None else []
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = (f"did you mean {close[0]!r}? " if close else "") + (
-            f"remove it or use one of: {', '.join(allowed)}" if allowed else "remove it"
-        )
-        return ConfigError(f"unknown key {loc[-1]!r}", fix=hint, where=where)
-    if kind == "missing":
-        return ConfigError(
-            f"missing required key {name!r}", fix=_FIX_HINTS.get(name, f"add {name}:"), where=where
-        )
-    if kind in ("enum", "literal_error"):
-        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return ConfigError(
-            f"unknown {name.replace('_', ' ')}", got=got, fix=f"use one of {expected}", where=where
-        )
-    if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
-        words = {
-            "greater_than_equal": "at least",
-            "greater_than": "above",
-            "less_than": "below",
-            "less_than_equal": "at most",
-        }[kind]
-        limit = next(iter(ctx.values()), "")
-        return ConfigError(f"must be {words} {limit}", got=got, fix=fix, where=where)
-    if kind == "too_short":
-        return ConfigError("needs at least one entry", got=got, fix=fix, where=where)
-    problem = _TYPE_PROBLEMS.get(kind) or " ".join(
-        str(first["msg"]).replace("Input should", "should").split()
+def _translate(err: ValidationError, doc: YamlDocument) -> InputError:
+    """The first (topmost in the file) pydantic error as one ConfigError naming file, line and key."""
+    return translate_validation_error(
+        err,
+        doc,
+        root_model=_ConfigModel,
+        error_class_for=lambda loc, kind: ConfigError,
+        fix_hints=_FIX_HINTS,
+        default_fix="see docs/backtest.md for the config format",
     )
-    return ConfigError(problem, got=got, fix=fix, where=where)
-
-
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = _ConfigModel
-    for part in loc:
-        if model is None:
-            return None
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            return None
-        model = _inner_model(info.annotation)
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _yaml_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, str):
-        return "text"
-    return type(value).__name__

@@ -45,6 +45,7 @@ from pydantic_core import PydanticCustomError
 from trimtab.data.lots_file import LotRow, load_lot_rows
 from trimtab.data.market import MarketData
 from trimtab.data.prices import load_market_data
+from trimtab.data.schema_errors import translate_validation_error, yaml_type
 from trimtab.data.yaml_source import YamlDocument, format_key_path, load_yaml, relocate
 from trimtab.domain.accounts import Account, AccountKind
 from trimtab.domain.household import Household
@@ -257,25 +258,6 @@ _FIX_HINTS: dict[str, str] = {
     "trading": "write trading: {lot_size: 1, fractional: false}",
 }
 
-_TYPE_PROBLEMS: dict[str, str] = {
-    "int_parsing": "should be a whole number",
-    "int_from_float": "should be a whole number",
-    "int_type": "should be a whole number",
-    "float_parsing": "should be a number",
-    "float_type": "should be a number",
-    "decimal_parsing": "should be a number",
-    "decimal_type": "should be a number",
-    "bool_parsing": "should be true or false",
-    "bool_type": "should be true or false",
-    "string_type": "should be text",
-    "dict_type": "should be a mapping (key: value pairs)",
-    "model_type": "should be a mapping (key: value pairs)",
-    "model_attributes_type": "should be a mapping (key: value pairs)",
-    "list_type": "should be a list (lines starting with '- ')",
-    "finite_number": "should be a finite number",
-    "bool_not_number": "should be a number, not true/false",
-}
-
 
 # -- loading -------------------------------------------------------------------------------------------------
 def load_portfolio(path: str | Path) -> PortfolioFile:
@@ -301,7 +283,7 @@ def load_portfolio(path: str | Path) -> PortfolioFile:
         path = path / DEFAULT_FILE_NAME
     doc = load_yaml(path, error=PortfolioFileError, what="portfolio file")
     if not isinstance(doc.data, dict):
-        kind = "empty" if doc.data is None else f"a {_yaml_type(doc.data)}"
+        kind = "empty" if doc.data is None else f"a {yaml_type(doc.data)}"
         raise PortfolioFileError(
             f"the portfolio file must be a mapping of keys, but it is {kind}",
             fix="start with keys such as household:, accounts:, targets:, prices:",
@@ -365,94 +347,25 @@ def _validate(doc: YamlDocument) -> _PortfolioModel:
 
 
 def _translate(err: ValidationError, doc: YamlDocument) -> InputError:
-    """Turn the first (topmost in the file) pydantic error into one trimtab error."""
-    errors = err.errors(include_url=False)
-
-    def line_of(e: Any) -> int:
-        return doc.line(*e["loc"]) or 0
-
-    first = min(errors, key=line_of)
-    loc: tuple[str | int, ...] = tuple(first["loc"])
-    kind: str = first["type"]
-    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
-    section = str(loc[0]) if loc else ""
-    cls = _SECTION_ERRORS.get(section, PortfolioFileError)
-    if kind == "missing" or (kind == "extra_forbidden" and len(loc) <= 1):
-        cls = PortfolioFileError if len(loc) <= 1 else cls
-    where = doc.ref(*loc)
-    got: Any = first.get("input")
-    fix = _FIX_HINTS.get(name) or _FIX_HINTS.get(section, "see docs/inputs.md for the portfolio file format")
-    ctx = first.get("ctx") or {}
-    if kind == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        allowed = list(parent.model_fields) if parent is not None else []
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        fix = (f"did you mean {close[0]!r}? " if close else "") + (
-            f"Remove it or use one of: {', '.join(allowed)}" if allowed else "remove it"
-        )
-        if not close:
-            fix = fix[0].lower() + fix[1:]
-        return cls(f"unknown key {loc[-1]!r}", fix=fix, where=where)
-    if kind == "missing":
-        return cls(f"missing required key {name!r}", fix=_FIX_HINTS.get(name, f"add {name}:"), where=where)
-    if kind == "enum":
-        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        label = "account kind" if name == "kind" else name.replace("_", " ")
-        return cls(f"unknown {label}", got=got, fix=f"use one of {expected}", where=where)
-    if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
-        words = {
-            "greater_than_equal": "at least",
-            "greater_than": "above",
-            "less_than": "below",
-            "less_than_equal": "at most",
-        }[kind]
-        limit = next(iter(ctx.values()), "")
-        return cls(f"must be {words} {limit}", got=_plain(got), fix=fix, where=where)
-    if kind == "too_short":
-        return cls("needs at least one entry", got=got, fix=fix, where=where)
-    problem = _TYPE_PROBLEMS.get(kind) or " ".join(
-        str(first["msg"]).replace("Input should", "should").split()
+    """Turn the first (topmost in the file) pydantic error into one trimtab error of its section's class."""
+    return translate_validation_error(
+        err,
+        doc,
+        root_model=_PortfolioModel,
+        error_class_for=_error_class,
+        fix_hints=_FIX_HINTS,
+        default_fix=lambda loc: _FIX_HINTS.get(
+            str(loc[0]) if loc else "", "see docs/inputs.md for the portfolio file format"
+        ),
+        labels={"kind": "account kind"},
     )
-    return cls(problem, got=_plain(got), fix=fix, where=where)
 
 
-def _plain(value: Any) -> Any:
-    """Values as the user wrote them (Decimal('5') -> 5.0 would be confusing in messages)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = _PortfolioModel
-    for part in loc:
-        if model is None:
-            return None
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            return None
-        model = _inner_model(info.annotation)
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _yaml_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, str):
-        return "text"
-    return type(value).__name__
+def _error_class(loc: tuple[str | int, ...], kind: str) -> type[InputError]:
+    """A top-level key missing or unknown is the file's problem; anything else its section's."""
+    if len(loc) <= 1 and kind in ("missing", "extra_forbidden"):
+        return PortfolioFileError
+    return _SECTION_ERRORS.get(str(loc[0]) if loc else "", PortfolioFileError)
 
 
 # -- sections ------------------------------------------------------------------------------------------------
