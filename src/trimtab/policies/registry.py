@@ -256,6 +256,7 @@ _KINDS: dict[str, PolicyKind] = {}
 _LAZY_KINDS: dict[str, str] = {
     "optimizer": "trimtab.policies.optimizer",
     "dp_band": "trimtab.policies.dp_band",
+    "smart": "trimtab.policies.smart",
 }
 
 
