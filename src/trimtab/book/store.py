@@ -64,31 +64,32 @@ book_accounts = Table(
     Index("ix_book_accounts_household", "household"),
 )
 
+
+def _lot_columns() -> list[Column[Any]]:
+    """The columns of a lot row, shared by the opening lots and the open lots (new objects per table)."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("account_id", String(100), nullable=False),
+        Column("lot_id", String(200), nullable=False),
+        Column("symbol", String(40), nullable=False),
+        Column("quantity", DecimalText, nullable=False),
+        Column("cost_basis", DecimalText, nullable=False),
+        Column("acquired", Date, nullable=False),
+        Column("holding_period_start", Date, nullable=True),
+    ]
+
+
 book_opening_lots = Table(
     "book_opening_lots",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", String(100), nullable=False),
-    Column("lot_id", String(200), nullable=False),
-    Column("symbol", String(40), nullable=False),
-    Column("quantity", DecimalText, nullable=False),
-    Column("cost_basis", DecimalText, nullable=False),
-    Column("acquired", Date, nullable=False),
-    Column("holding_period_start", Date, nullable=True),
+    *_lot_columns(),
     ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"]),
 )
 
 book_lots = Table(
     "book_lots",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", String(100), nullable=False),
-    Column("lot_id", String(200), nullable=False),
-    Column("symbol", String(40), nullable=False),
-    Column("quantity", DecimalText, nullable=False),
-    Column("cost_basis", DecimalText, nullable=False),
-    Column("acquired", Date, nullable=False),
-    Column("holding_period_start", Date, nullable=True),
+    *_lot_columns(),
     Column("source", String(200), nullable=False),
     ForeignKeyConstraint(["account_id"], ["book_accounts.account_id"]),
     UniqueConstraint("account_id", "lot_id", name="uq_book_lots_account_lot"),

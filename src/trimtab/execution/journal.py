@@ -354,15 +354,7 @@ class OrderJournal:
                     updated_at=now,
                 )
             )
-            conn.execute(
-                insert(journal_events).values(
-                    client_order_id=order.client_order_id,
-                    at=now,
-                    from_status=None,
-                    to_status=str(OrderStatus.INTENT),
-                    detail=None,
-                )
-            )
+            self._event(conn, order.client_order_id, at=now, from_status=None, to_status=OrderStatus.INTENT)
             entry = self._entry(conn, order.client_order_id)
             assert entry is not None
             return entry
@@ -462,17 +454,32 @@ class OrderJournal:
             .values(**values)
         )
         if status is not entry.status or detail:
-            conn.execute(
-                insert(journal_events).values(
-                    client_order_id=entry.client_order_id,
-                    at=now,
-                    from_status=str(entry.status),
-                    to_status=str(status),
-                    detail=detail,
-                )
+            self._event(
+                conn, entry.client_order_id, at=now, from_status=entry.status, to_status=status, detail=detail
             )
         values["status"] = status
         return replace(entry, **values)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _event(
+        conn: Connection,
+        client_order_id: str,
+        *,
+        at: datetime,
+        from_status: OrderStatus | None,
+        to_status: OrderStatus,
+        detail: str | None = None,
+    ) -> None:
+        """Append one row to the audit trail."""
+        conn.execute(
+            insert(journal_events).values(
+                client_order_id=client_order_id,
+                at=at,
+                from_status=None if from_status is None else str(from_status),
+                to_status=str(to_status),
+                detail=detail,
+            )
+        )
 
     def events(self, client_order_id: str) -> list[tuple[datetime, str | None, str, str | None]]:
         """Audit trail of one order: ``(at, from_status, to_status, detail)`` rows in order."""
