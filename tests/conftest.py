@@ -1,8 +1,10 @@
-"""Shared pytest setup: the ``slow`` marker runs only with ``--runslow``."""
+"""Shared pytest setup: the ``slow`` marker runs only with ``--runslow``; ``db_url`` for database tests."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +25,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file in ``tmp_path``, or a new PostgreSQL schema.
+
+    Every test that asks for ``db_url`` runs on both. PostgreSQL is the local server at 127.0.0.1:5432, database
+    ``test`` (or ``$TRIMTAB_TEST_POSTGRES``); each test gets its own schema, dropped afterwards. Without a server
+    the PostgreSQL case skips with the reason.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'trimtab.db'}"
+        return
+    from trimtab.testing.fakes import postgres_test_url, temporary_schema
+
+    base, reason = postgres_test_url()
+    if base is None:
+        pytest.skip(reason)
+    with temporary_schema(base) as url:
+        yield url
