@@ -63,7 +63,6 @@ from trimtab.policies.triggers import (
 )
 from trimtab.signals.regime import RegimeDetector
 from trimtab.signals.trend import TREND_KINDS, TrendSignal
-from trimtab.typing import FloatArray
 
 __all__ = [
     "DEFAULT_CRISIS_DRIFT",
@@ -189,13 +188,18 @@ class InCrisis(Trigger):
     def evaluate(self, ctx: DecisionContext) -> TriggerResult:
         """Read the regime at ``ctx.as_of``."""
         reading = self.detector.reading(ctx.snapshot, ctx.symbols, np.asarray(ctx.target, dtype=float))
-        details: dict[str, Any] = {"crisis_probability": reading.crisis_probability, "threshold": self.probability}
+        details: dict[str, Any] = {
+            "crisis_probability": reading.crisis_probability,
+            "threshold": self.probability,
+        }
         if not reading.known:
             return TriggerResult(
                 False,
                 (
-                    "the regime model has too little history to read "
-                    f"(needs {self.detector.min_history_years:g} years of returns); treated as calm",
+                    (
+                        "the regime model has too little history to read "
+                        f"(needs {self.detector.min_history_years:g} years of returns); treated as calm"
+                    ),
                 ),
                 details,
             )
@@ -205,10 +209,14 @@ class InCrisis(Trigger):
         span = f"fitted on {reading.fitted_from:%Y-%m-%d}..{reading.fitted_to:%Y-%m-%d}"
         if p > self.probability:
             return TriggerResult(
-                True, (f"the regime model reads crisis (probability {p:.2f} > {self.probability:g}, {span})",), details
+                True,
+                (f"the regime model reads crisis (probability {p:.2f} > {self.probability:g}, {span})",),
+                details,
             )
         return TriggerResult(
-            False, (f"the regime model reads calm (crisis probability {p:.2f} <= {self.probability:g}, {span})",), details
+            False,
+            (f"the regime model reads calm (crisis probability {p:.2f} <= {self.probability:g}, {span})",),
+            details,
         )
 
     def describe(self) -> str:
@@ -333,8 +341,13 @@ class TrendDelay:
             if s not in still:
                 del self._pending[s]
         if not postponed:
-            return Proposal(proposal.action, proposal.weights, proposal.cash, (*proposal.reasons, *reasons),
-                            {**dict(proposal.details), "trend_delay": {"postponed": {}}})
+            return Proposal(
+                proposal.action,
+                proposal.weights,
+                proposal.cash,
+                (*proposal.reasons, *reasons),
+                {**dict(proposal.details), "trend_delay": {"postponed": {}}},
+            )
         cash = 1.0 - float(after.sum())
         if cash < 0.0:
             buys = np.where(after > before, after - before, 0.0)
@@ -423,7 +436,9 @@ class SmartRebalance:
         if self._calendar is not None:
             check = self._calendar.evaluate(ctx)
             if not check.fired:
-                return Decision("hold", current, check.reasons, self.describe(), {"drift": drift, "turnover": 0.0})
+                return Decision(
+                    "hold", current, check.reasons, self.describe(), {"drift": drift, "turnover": 0.0}
+                )
         quiet: list[str] = []
         details: dict[str, Any] = {"drift": drift, "rules": {}}
         for rule in self.rules:
@@ -439,7 +454,9 @@ class SmartRebalance:
                 self.delay.settle(ctx)
             if proposal.action != "hold" and rule.gated and self.cost_gate is not None:
                 gamma, horizon = self.cost_gate
-                proposal = CostGated(move=_Given(proposal), risk_aversion=gamma, horizon_years=horizon).propose(ctx)
+                proposal = CostGated(
+                    move=_Given(proposal), risk_aversion=gamma, horizon_years=horizon
+                ).propose(ctx)
             reasons = (*(f"{rule.name}: {r}" for r in result.reasons), *proposal.reasons)
             details["rule"] = rule.name
             details["move"] = dict(proposal.details)
@@ -448,7 +465,11 @@ class SmartRebalance:
                 return Decision("hold", current, reasons, self.describe(), details)
             details["turnover"] = 0.5 * float(np.abs(proposal.weights - ctx.weights).sum())
             return Decision(
-                proposal.action, ctx.as_weights(proposal.weights, proposal.cash), reasons, self.describe(), details
+                proposal.action,
+                ctx.as_weights(proposal.weights, proposal.cash),
+                reasons,
+                self.describe(),
+                details,
             )
         if self.delay is not None:
             self.delay.settle(ctx)
@@ -551,7 +572,9 @@ def _section(params: Any, key: str, value: Any, keys: Sequence[str]) -> Any:
     from trimtab.policies.registry import PolicyParams
 
     if not isinstance(value, Mapping):
-        raise params.error(key, "must be a mapping (or on/off)", got=value, fix=f"e.g. {key}: {{{keys[0]}: ...}}")
+        raise params.error(
+            key, "must be a mapping (or on/off)", got=value, fix=f"e.g. {key}: {{{keys[0]}: ...}}"
+        )
     for sub in value:
         if str(sub) not in keys:
             raise params.error(
@@ -577,13 +600,19 @@ def _triggers(params: Any) -> dict[str, Mapping[str, Any]]:
         entries = [(item, {}) for item in raw]
     else:
         raise params.error(
-            "triggers", "must be a mapping or a list of trigger names", got=raw, fix="e.g. triggers: [drift, ratio]"
+            "triggers",
+            "must be a mapping or a list of trigger names",
+            got=raw,
+            fix="e.g. triggers: [drift, ratio]",
         )
     for name, settings in entries:
         word = str(name).strip().lower()
         if word not in _TRIGGER_KEYS:
             raise params.error(
-                f"triggers.{name}", "unknown trigger", got=str(name), fix=f"use one of {', '.join(SMART_TRIGGERS)}"
+                f"triggers.{name}",
+                "unknown trigger",
+                got=str(name),
+                fix=f"use one of {', '.join(SMART_TRIGGERS)}",
             )
         if settings is None or _switch(settings) is True:
             settings = {}
@@ -603,45 +632,104 @@ def _smart_kind(params: Any) -> Policy:
     kwargs: dict[str, Any] = {"drift_band": None, "ratio": None, "crisis_drift": None}
     if "ratio" in chosen:
         sub = _section(params, "triggers.ratio", chosen["ratio"], _TRIGGER_KEYS["ratio"])
-        kwargs["ratio"] = sub.number("ratio", DEFAULT_RATIO, low=1.0, high=100.0, low_open=True,
-                                     fix="a ratio above 1, e.g. 1.5")
+        kwargs["ratio"] = sub.number(
+            "ratio", DEFAULT_RATIO, low=1.0, high=100.0, low_open=True, fix="a ratio above 1, e.g. 1.5"
+        )
         shown.append(f"ratio={kwargs['ratio']:g}")
     if "crisis" in chosen:
         sub = _section(params, "triggers.crisis", chosen["crisis"], _TRIGGER_KEYS["crisis"])
-        kwargs["crisis_drift"] = sub.number("drift", DEFAULT_CRISIS_DRIFT, low=0.0, high=1.0, high_open=True,
-                                            fix="a fraction of value, e.g. 0.03 for 3 pp")
-        kwargs["crisis_probability"] = sub.number("probability", DEFAULT_CRISIS_PROBABILITY, low=0.0, high=1.0,
-                                                  low_open=True, high_open=True, fix="a probability, e.g. 0.5")
+        kwargs["crisis_drift"] = sub.number(
+            "drift",
+            DEFAULT_CRISIS_DRIFT,
+            low=0.0,
+            high=1.0,
+            high_open=True,
+            fix="a fraction of value, e.g. 0.03 for 3 pp",
+        )
+        kwargs["crisis_probability"] = sub.number(
+            "probability",
+            DEFAULT_CRISIS_PROBABILITY,
+            low=0.0,
+            high=1.0,
+            low_open=True,
+            high_open=True,
+            fix="a probability, e.g. 0.5",
+        )
         min_years = sub.number("min_history_years", 2.0, low=0.1, high=100.0, fix="years, e.g. 2")
-        window = sub.number("window_years", max(10.0, min_years), low=min_years, high=200.0,
-                            fix=f"years, at least min_history_years ({min_years:g})")
+        window = sub.number(
+            "window_years",
+            max(10.0, min_years),
+            low=min_years,
+            high=200.0,
+            fix=f"years, at least min_history_years ({min_years:g})",
+        )
         refit = sub.number("refit_months", 3.0, low=0.0, high=600.0, low_open=True, fix="months, e.g. 3")
-        kwargs["regime"] = RegimeDetector(min_history_years=min_years, window_years=window, refit_months=refit)
+        kwargs["regime"] = RegimeDetector(
+            min_history_years=min_years, window_years=window, refit_months=refit
+        )
         shown.append(f"crisis={kwargs['crisis_drift']:g}")
     if "drift" in chosen:
         sub = _section(params, "triggers.drift", chosen["drift"], _TRIGGER_KEYS["drift"])
-        kwargs["drift_band"] = sub.number("band", DEFAULT_DRIFT_BAND, low=0.0, high=1.0, high_open=True,
-                                          fix="a fraction of value, e.g. 0.05 for a 5 pp band")
+        kwargs["drift_band"] = sub.number(
+            "band",
+            DEFAULT_DRIFT_BAND,
+            low=0.0,
+            high=1.0,
+            high_open=True,
+            fix="a fraction of value, e.g. 0.05 for a 5 pp band",
+        )
         shown.append(f"drift={kwargs['drift_band']:g}")
     if not chosen:
-        raise params.error("triggers", "the smart policy needs at least one trigger", got="none",
-                           fix=f"keep one of {', '.join(SMART_TRIGGERS)}")
+        raise params.error(
+            "triggers",
+            "the smart policy needs at least one trigger",
+            got="none",
+            fix=f"keep one of {', '.join(SMART_TRIGGERS)}",
+        )
     raw_delay = params.raw("trend_delay", None)
     switch = _switch(raw_delay) if raw_delay is not None else True
     if raw_delay is not None and switch is None:
         sub = _section(params, "trend_delay", raw_delay, _DELAY_KEYS)
-        kind = sub.choice("signal", TREND_KINDS, "momentum_12_1", aliases={"momentum": "momentum_12_1",
-                                                                            "ma": "moving_average"})
-        lookback = sub.number("lookback_months", 12.0 if kind == "momentum_12_1" else 10.0, low=0.0, high=240.0,
-                              low_open=True, fix="months, e.g. 12")
-        skip = sub.number("skip_months", 1.0 if kind == "momentum_12_1" else 0.0, low=0.0, high=lookback,
-                          high_open=True, fix=f"months, less than lookback_months ({lookback:g})")
+        kind = sub.choice(
+            "signal",
+            TREND_KINDS,
+            "momentum_12_1",
+            aliases={"momentum": "momentum_12_1", "ma": "moving_average"},
+        )
+        lookback = sub.number(
+            "lookback_months",
+            12.0 if kind == "momentum_12_1" else 10.0,
+            low=0.0,
+            high=240.0,
+            low_open=True,
+            fix="months, e.g. 12",
+        )
+        skip = sub.number(
+            "skip_months",
+            1.0 if kind == "momentum_12_1" else 0.0,
+            low=0.0,
+            high=lookback,
+            high_open=True,
+            fix=f"months, less than lookback_months ({lookback:g})",
+        )
         delay = TrendDelay(
             TrendSignal(kind, lookback, skip),
-            max_delay_days=sub.number("max_delay_days", DEFAULT_MAX_DELAY_DAYS, low=0.0, high=3660.0,
-                                      low_open=True, fix="calendar days, e.g. 91"),
-            hard_cap=sub.number("hard_cap", DEFAULT_HARD_CAP, low=0.0, high=1.0, low_open=True,
-                                fix="a fraction of value, e.g. 0.10 for 10 pp"),
+            max_delay_days=sub.number(
+                "max_delay_days",
+                DEFAULT_MAX_DELAY_DAYS,
+                low=0.0,
+                high=3660.0,
+                low_open=True,
+                fix="calendar days, e.g. 91",
+            ),
+            hard_cap=sub.number(
+                "hard_cap",
+                DEFAULT_HARD_CAP,
+                low=0.0,
+                high=1.0,
+                low_open=True,
+                fix="a fraction of value, e.g. 0.10 for 10 pp",
+            ),
         )
         kwargs["trend_delay"] = delay
         shown.append(f"trend_delay={delay.signal.kind}")
@@ -654,10 +742,17 @@ def _smart_kind(params: Any) -> Policy:
         if isinstance(raw_gate, int | float | str) and not isinstance(raw_gate, bool):
             raw_gate = {"risk_aversion": raw_gate}
         sub = _section(params, "cost_gate", raw_gate, _GATE_KEYS)
-        gamma = sub.number("risk_aversion", DEFAULT_RISK_AVERSION, low=0.0, high=1000.0, low_open=True,
-                           fix="a positive number, e.g. 3")
-        horizon = sub.number("horizon_years", DEFAULT_HORIZON_YEARS, low=0.0, high=100.0, low_open=True,
-                             fix="years, e.g. 1")
+        gamma = sub.number(
+            "risk_aversion",
+            DEFAULT_RISK_AVERSION,
+            low=0.0,
+            high=1000.0,
+            low_open=True,
+            fix="a positive number, e.g. 3",
+        )
+        horizon = sub.number(
+            "horizon_years", DEFAULT_HORIZON_YEARS, low=0.0, high=100.0, low_open=True, fix="years, e.g. 1"
+        )
         kwargs["cost_gate"] = (gamma, horizon)
         shown.append(f"cost_gate={gamma:g}")
     elif gate_switch is False:

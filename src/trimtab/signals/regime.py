@@ -32,9 +32,9 @@ from trimtab.typing import FloatArray
 
 __all__ = [
     "RegimeDetector",
-    "continue_filter",
     "RegimeFit",
     "RegimeReading",
+    "continue_filter",
     "expected_durations",
     "filtered_probabilities",
     "fit_regimes",
@@ -275,7 +275,9 @@ class RegimeDetector:
     refit_months: float = 3.0
     seed: int = 0
     n_iter: int = 100
-    _cache: dict[tuple[Any, ...], tuple[RegimeFit, FloatArray] | None] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[Any, ...], tuple[RegimeFit, FloatArray] | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         for name in ("min_history_years", "window_years", "refit_months"):

@@ -79,7 +79,9 @@ def momentum_12_1(prices: FloatArray, *, lookback: int = 252, skip: int = 21) ->
     if p.ndim == 1:
         p = p[:, None]
     if not 0 <= skip < lookback:
-        raise ConfigError("momentum: skip must be shorter than lookback", got=(lookback, skip), fix="e.g. 252, 21")
+        raise ConfigError(
+            "momentum: skip must be shorter than lookback", got=(lookback, skip), fix="e.g. 252, 21"
+        )
     out = np.full(p.shape, np.nan)
     if p.shape[0] > lookback:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -107,9 +109,13 @@ class TrendSignal:
 
     def __post_init__(self) -> None:
         if self.kind not in TREND_KINDS:
-            raise ConfigError("unknown trend signal", got=self.kind, fix=f"use one of {', '.join(TREND_KINDS)}")
+            raise ConfigError(
+                "unknown trend signal", got=self.kind, fix=f"use one of {', '.join(TREND_KINDS)}"
+            )
         if not (math.isfinite(self.lookback_months) and self.lookback_months > 0):
-            raise ConfigError("trend lookback must be positive months", got=self.lookback_months, fix="e.g. 12")
+            raise ConfigError(
+                "trend lookback must be positive months", got=self.lookback_months, fix="e.g. 12"
+            )
         if self.kind == "momentum_12_1" and not 0 <= self.skip_months < self.lookback_months:
             raise ConfigError(
                 "momentum skip must be shorter than the lookback", got=self.skip_months, fix="e.g. 1"

@@ -105,16 +105,20 @@ def turbulence(
         )
     need = max(n + 2, window // 2) if min_periods is None else int(min_periods)
     complete = np.all(np.isfinite(r), axis=1)
+    clean = np.where(complete[:, None], r, 0.0)
+    # running sums over complete rows: counts, sums and sums of outer products (prefix sums, row 0 empty)
+    count = np.concatenate([[0], np.cumsum(complete)])
+    first = np.vstack([np.zeros((1, n)), np.cumsum(clean, axis=0)])
+    second = np.concatenate([np.zeros((1, n, n)), np.cumsum(clean[:, :, None] * clean[:, None, :], axis=0)])
     out = np.full(t_count, np.nan)
     for t in range(t_count):
-        if not complete[t]:
+        lo = max(0, t - window)
+        m = int(count[t] - count[lo])
+        if not complete[t] or m < need:
             continue
-        rows = r[max(0, t - window) : t][complete[max(0, t - window) : t]]
-        if rows.shape[0] < need:
-            continue
-        mu = rows.mean(axis=0)
-        deviation = rows - mu
-        covariance = deviation.T @ deviation / (rows.shape[0] - 1)
+        total = first[t] - first[lo]
+        mu = total / m
+        covariance = (second[t] - second[lo] - np.outer(total, mu)) / (m - 1)
         out[t] = _distance((r[t] - mu)[None, :], covariance)[0]
     return out
 
