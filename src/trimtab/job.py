@@ -273,6 +273,9 @@ def _result_json(result: RebalanceResult) -> dict[str, Any]:
         "trades": trades,
         "totals": totals,
         "notes": list(plan.notes) if plan else [],
+        # A policy that could not decide (solver failure, infeasible constraints) records what failed and what
+        # it did instead; null when the policy decided normally.
+        "fallback": dict(result.decision.details["fallback"]) if "fallback" in result.decision.details else None,
     }
 
 

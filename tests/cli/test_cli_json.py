@@ -20,7 +20,7 @@ EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/portfolio.yaml"))
 # One CLI policy option per registered kind (the kind alone uses its defaults), plus the partial move.
 POLICY_OPTIONS = [*policy_kinds(), "threshold:band=0.02,move=band_edge", "calendar:annual", "threshold:0.01"]
 
-TOP_KEYS = {"as_of", "policy", "decision", "reasons", "before", "after", "trades", "totals", "notes"}
+TOP_KEYS = {"as_of", "policy", "decision", "reasons", "before", "after", "trades", "totals", "notes", "fallback"}
 TRADE_KEYS = {"account", "symbol", "side", "quantity", "price", "value", "estimated_cost", "lots"}
 LOT_KEYS = {"acquired", "quantity", "cost_basis", "realized_gain", "term"}
 TOTAL_KEYS = {"turnover", "transaction_cost", "realized_gain_short", "realized_gain_long", "estimated_tax"}
@@ -92,6 +92,17 @@ def test_threshold_rebalance_reduces_tracking_error(capsys: pytest.CaptureFixtur
     assert doc["decision"] == "rebalance"
     assert doc["after"]["tracking_error"] < doc["before"]["tracking_error"]
     assert any("band" in r for r in doc["reasons"])
+
+
+def test_infeasible_optimizer_holds_and_records_the_fallback(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 4: bounds that cannot sum to 1 give a clear message naming the constraints and a recorded hold."""
+    doc = _run(capsys, "rebalance", str(EXAMPLES / "family" / "portfolio.yaml"), "--policy",
+               "optimizer:min_weight=0.2", "--json")
+    assert doc["decision"] == "hold" and doc["trades"] == []
+    fallback = doc["fallback"]
+    assert fallback["error"] == "InfeasibleError" and fallback["used"] == "hold"
+    assert "WeightBounds" in fallback["reason"] and "CashBounds" in fallback["reason"]
+    assert "optimizer failed" in doc["reasons"][0]
 
 
 def test_output_csv_matches_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
