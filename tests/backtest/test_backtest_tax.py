@@ -39,6 +39,24 @@ def _gain_scenario(kind: AccountKind) -> tuple[Scenario, MarketData]:
     return sc, market
 
 
+def _one_lot_household() -> Household:
+    """One taxable account, no cash, holding one lot: 1,000 shares of A bought 2019-06-03 for $200,000."""
+    return Household(
+        name="h",
+        accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
+        lots=(
+            TaxLot(
+                account="taxable",
+                symbol="A",
+                quantity=Decimal(1000),
+                cost_basis=Decimal(200_000),
+                acquired=date(2019, 6, 3),
+                lot_id="A1",
+            ),
+        ),
+    )
+
+
 def test_short_term_gain_is_taxed_once_at_the_first_date_of_the_next_year() -> None:
     """Rebalancing at the end of February sells $50,000 of A bought at 1.0 and sold at 1.2: a short-term gain
     of $8,333.33, taxed at 37 % = $3,083.33, paid on 2021-01-31 from the account (sales raise the cash)."""
@@ -68,20 +86,7 @@ def test_loss_carryforward_refunds_three_thousand_a_year_and_liquidation_adds_no
     """KAT-23 over years: a $50,000 short-term loss in 2020 deducts $3,000 a year against ordinary income (a
     $1,110 refund at 37 %) in 2020, 2021 and 2022, carrying the rest; selling everything at the end would add
     a $50,000 long-term loss that the already-used $3,000 limit makes worth nothing."""
-    household = Household(
-        name="h",
-        accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
-        lots=(
-            TaxLot(
-                account="taxable",
-                symbol="A",
-                quantity=Decimal(1000),
-                cost_basis=Decimal(200_000),
-                acquired=date(2019, 6, 3),
-                lot_id="A1",
-            ),
-        ),
-    )
+    household = _one_lot_household()
     market = _monthly([100.0] * 27, [100.0] * 27)
     sc = Scenario(
         market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), household=household, tax=RATES
@@ -103,20 +108,7 @@ def test_loss_carryforward_refunds_three_thousand_a_year_and_liquidation_adds_no
 def test_wash_sale_from_the_ledger_defers_the_loss() -> None:
     """A loss sale followed 29 days later by a purchase of the same stock is a wash sale: the tax ledger
     disallows the matched loss, so the year's recognized loss is smaller than the raw loss."""
-    household = Household(
-        name="h",
-        accounts=(Account(id="taxable", kind=AccountKind.TAXABLE, cash=Decimal(0)),),
-        lots=(
-            TaxLot(
-                account="taxable",
-                symbol="A",
-                quantity=Decimal(1000),
-                cost_basis=Decimal(200_000),
-                acquired=date(2019, 6, 3),
-                lot_id="A1",
-            ),
-        ),
-    )
+    household = _one_lot_household()
     market = _monthly([100.0, 60.0, 60.0, 60.0], [100.0, 100.0, 100.0, 100.0])
     sc = Scenario(
         market=market, targets=TargetAllocation({"A": 0.5, "B": 0.5}), household=household, tax=RATES
