@@ -16,6 +16,7 @@ from trimtab.domain.household import Household
 from trimtab.domain.lots import TaxLot
 from trimtab.domain.settings import CostSettings
 from trimtab.domain.trades import Side, Trade
+from trimtab.errors import ConfigError
 from trimtab.tax.harvest import HarvestSettings, find_harvests, harvest_benefit
 from trimtab.tax.ledger import TaxLedger
 from trimtab.tax.rules import TaxRates
@@ -231,7 +232,9 @@ def test_cli_harvest_on_the_bundled_family_example() -> None:
     assert out["as_of"] == "2022-12-28"
     by_symbol = {p["symbol"]: p for p in out["proposals"]}
     assert {"AAPL", "PFE"} <= set(by_symbol)
-    assert by_symbol["AAPL"]["substitute"] == "MSFT" and by_symbol["PFE"]["substitute"] == "MRK"
+    # PFE -> JNJ: of the two substitutes that pass (MRK, JNJ) JNJ tracks PFE more closely, so its net benefit
+    # is higher (426.33 against 424.92 for MRK): the default ``choose="best"``
+    assert by_symbol["AAPL"]["substitute"] == "MSFT" and by_symbol["PFE"]["substitute"] == "JNJ"
     for p in out["proposals"]:
         assert D(p["net_benefit"]) == D(p["benefit"]) - D(p["trading_cost"]) - D(p["tracking_cost"])
         assert D(p["loss"]) > 0 and p["switch_back_on"] == "2023-01-28"
@@ -265,3 +268,38 @@ def test_would_wash_sees_a_recorded_recent_loss_sale() -> None:
     )
     check = would_wash(ledger, buy("XOM", 20, "100", account="roth"), on=TODAY)
     assert check.washes and check.permanent and check.disallowed == D(200)
+
+
+def test_harvest_picks_the_best_passing_substitute_or_the_first() -> None:
+    """``choose="best"`` takes the substitute with the highest net benefit; ``first`` keeps preference order."""
+    from trimtab.tax.harvest import find_harvests
+
+    household = _family_household_for_choice()
+    prices, as_of = household[1], household[2]
+    sigma = {("PFE", "MRK"): 0.30, ("PFE", "JNJ"): 0.10}
+    kwargs = {"as_of": as_of, "rates": TaxRates("0.37", "0.20"), "tracking_error": sigma}
+    best = find_harvests(household[0], prices, settings=HarvestSettings(substitutes={"PFE": ("MRK", "JNJ")}),
+                         **kwargs)
+    first = find_harvests(household[0], prices,
+                          settings=HarvestSettings(substitutes={"PFE": ("MRK", "JNJ")}, choose="first"), **kwargs)
+    assert best.proposals[0].substitute == "JNJ" and first.proposals[0].substitute == "MRK"
+    assert best.proposals[0].net_benefit > first.proposals[0].net_benefit
+    with pytest.raises(ConfigError, match="choose"):
+        HarvestSettings(choose="cheapest")
+
+
+def _family_household_for_choice():
+    from datetime import date
+
+    from trimtab.domain import Account, AccountKind, Household, TaxLot
+
+    household = Household(
+        name="h",
+        accounts=(Account(id="b", kind=AccountKind.TAXABLE, cash=D("1000")),),
+        lots=(TaxLot(account="b", symbol="PFE", quantity=D(200), cost_basis=D(12000), acquired=date(2020, 1, 2),
+                     lot_id="p"),
+              TaxLot(account="b", symbol="KO", quantity=D(100), cost_basis=D(4000), acquired=date(2020, 1, 2),
+                     lot_id="k")),
+    )
+    prices = {"PFE": D("50"), "MRK": D("100"), "JNJ": D("170"), "KO": D("60")}
+    return household, prices, date(2024, 6, 3)

@@ -146,6 +146,9 @@ class HarvestSettings:
         Dollars of loss below which a position is not considered.
     fractional : bool
         Buy fractional substitute shares (4 places); otherwise whole shares.
+    choose : {"best", "first"}
+        Among the substitutes that pass (no wash sale, net benefit above ``min_net_benefit``): ``best`` takes
+        the highest net benefit (ties: preference order), ``first`` the first in preference order.
     """
 
     substitutes: Mapping[str, str | Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_SUBSTITUTES))
@@ -159,8 +162,11 @@ class HarvestSettings:
     min_net_benefit: Decimal = ZERO
     min_loss: Decimal = ZERO
     fractional: bool = False
+    choose: str = "best"
 
     def __post_init__(self) -> None:
+        if self.choose not in ("best", "first"):
+            raise ConfigError("harvest choose must be best or first", got=self.choose, fix="choose: best")
         if self.risk_aversion < 0 or not math.isfinite(self.risk_aversion):
             raise ConfigError(
                 "harvest risk_aversion must be zero or more", got=self.risk_aversion, fix="e.g. 3"
@@ -422,6 +428,7 @@ def find_harvests(
         )
         reasons: list[str] = []
         accepted: HarvestProposal | None = None
+        passing: list[tuple[HarvestProposal, Trade]] = []
         for substitute in substitutes:
             sub_price = Decimal(prices[substitute])
             step = Decimal("0.0001") if settings.fractional else Decimal(1)
@@ -511,9 +518,14 @@ def find_harvests(
                 switch_back=back,
                 notes=tuple(notes),
             )
+            passing.append((accepted, buy))
+            if settings.choose == "first":
+                break
+        if passing:
+            # the highest net benefit; max keeps the first of equals, i.e. the preference order
+            accepted, buy = max(passing, key=lambda pair: pair[0].net_benefit)
             trial.apply_trade(sell, on=as_of)
             trial.apply_trade(buy, on=as_of)
-            break
         if accepted is not None:
             proposals.append(accepted)
         else:
