@@ -97,6 +97,20 @@ class _Lot:
     source: str
     changed: bool = False
 
+    @classmethod
+    def of_row(cls, row: Any) -> _Lot:
+        """A ``book_lots`` row as a lot in memory."""
+        return cls(
+            row.id,
+            row.lot_id,
+            row.symbol,
+            row.quantity,
+            row.cost_basis,
+            row.acquired,
+            row.holding_period_start,
+            row.source,
+        )
+
     def as_tax_lot(self, account: str) -> TaxLot:
         return TaxLot(
             account=account,
@@ -241,18 +255,7 @@ class Book:
 
     def lots(self, account: str | None = None, symbol: str | None = None) -> list[TaxLot]:
         """Open lots (of one account and/or symbol), in the order they were opened."""
-        return [
-            TaxLot(
-                account=r.account_id,
-                symbol=r.symbol,
-                quantity=r.quantity,
-                cost_basis=r.cost_basis,
-                acquired=r.acquired,
-                lot_id=r.lot_id,
-                holding_period_start=r.holding_period_start,
-            )
-            for r in self.store.lots(account, symbol)
-        ]
+        return [_Lot.of_row(r).as_tax_lot(r.account_id) for r in self.store.lots(account, symbol)]
 
     def positions(self, accounts: Iterable[str] | None = None) -> dict[tuple[str, str], Decimal]:
         """``(account, symbol) -> shares``, summed from the open lots."""
@@ -488,19 +491,7 @@ class Book:
 
     @staticmethod
     def _load_lots(txn: BookTransaction, account: str, symbol: str) -> list[_Lot]:
-        return [
-            _Lot(
-                r.id,
-                r.lot_id,
-                r.symbol,
-                r.quantity,
-                r.cost_basis,
-                r.acquired,
-                r.holding_period_start,
-                r.source,
-            )
-            for r in txn.lots(account, symbol)
-        ]
+        return [_Lot.of_row(r) for r in txn.lots(account, symbol)]
 
     @staticmethod
     def _save_lots(txn: BookTransaction, account: str, symbol: str, lots: Sequence[_Lot]) -> None:
