@@ -3,11 +3,12 @@
 
 Each needs to know *whether* an asset trades, which no convex function can say.  They share one pair of
 indicators per asset, ``buy_i`` and ``sell_i`` (``buy_i + sell_i <= 1``), linked to the trade ``z_i`` by a
-big-M from the trade bounds ``M_i = 1 + |w_i|`` (no trade can exceed it unless a weight after trading would
-leave [-100 %, 100 %])::
+big-M from the trade bounds: ``M_i = 1 + |w_i|`` (no trade can exceed it unless a weight after trading would
+leave [-100 %, 100 %]), tightened per side by the problem's own bounds (:func:`trade_bounds`: a sell is at
+most the holding under ``LongOnly``, and so on)::
 
-    z_i <= M_i buy_i        -z_i <= M_i sell_i                       (no indicator: no trade)
-    z_i >= m buy_i - M_i sell_i,   z_i <= M_i buy_i - m sell_i       MinTradeSize(m): z_i = 0 or |z_i| >= m
+    z_i <= B_i buy_i        -z_i <= S_i sell_i                       (no indicator: no trade)
+    z_i >= m buy_i - S_i sell_i,   z_i <= B_i buy_i - m sell_i       MinTradeSize(m): z_i = 0 or |z_i| >= m
     sum_i (buy_i + sell_i) <= K                                       MaxTrades(K)
     sum_i (c_i / v) (buy_i + sell_i)                                  FixedTradeCost(c): dollars per trade
 
@@ -70,10 +71,11 @@ __all__ = [
     "big_m",
     "has_integer_parts",
     "silence_highs_banner",
+    "trade_bounds",
 ]
 
 #: Node limit of the branch and bound (each node costs up to four convex solves).
-DEFAULT_MAX_NODES = 1000
+DEFAULT_MAX_NODES = 500
 #: cvxpy solvers that take Boolean variables themselves.
 NATIVE_MIP_SOLVERS = frozenset(
     {"HIGHS", "SCIP", "GLPK_MI", "CBC", "GUROBI", "MOSEK", "CPLEX", "XPRESS", "COPT"}
@@ -126,6 +128,49 @@ def big_m(data: ProblemData) -> FloatArray:
     return 1.0 + np.abs(data.w)
 
 
+def trade_bounds(constraints: Sequence[Constraint], data: ProblemData) -> tuple[FloatArray, FloatArray]:
+    """Largest buy and sell per asset that ``constraints`` allow, from those that bound single trades.
+
+    Start from :func:`big_m` and tighten with ``LongOnly`` (a sell is at most the holding), ``CashBounds``
+    with ``LongOnly`` (a weight after trading is at most ``1 - min cash``), ``WeightBounds``, the
+    do-not-trade lists and ``TurnoverAtMost`` (no trade above twice the cap).  The tighter the big-M,
+    the tighter the relaxation of the branch and bound.  Shapes (n,), each >= 0.
+    """
+    from trimtab.models.constraints import (  # here: models.constraints is imported late by problem.py
+        CashBounds,
+        DoNotBuy,
+        DoNotSell,
+        DoNotTrade,
+        LongOnly,
+        TurnoverAtMost,
+        WeightBounds,
+    )
+
+    w = data.w
+    buy = big_m(data)
+    sell = big_m(data)
+    long_only = any(isinstance(c, LongOnly) for c in constraints)
+    if long_only:
+        sell = np.minimum(sell, np.maximum(w, 0.0))
+    for c in constraints:
+        if isinstance(c, CashBounds) and long_only:
+            buy = np.minimum(buy, np.maximum(1.0 - c.min_weight - w, 0.0))
+        elif isinstance(c, WeightBounds):
+            lower, upper = c.bounds(data)
+            buy = np.minimum(buy, np.maximum(upper - w, 0.0))
+            sell = np.minimum(sell, np.maximum(w - lower, 0.0))
+        elif isinstance(c, TurnoverAtMost):
+            buy = np.minimum(buy, 2.0 * c.limit)
+            sell = np.minimum(sell, 2.0 * c.limit)
+        elif isinstance(c, (DoNotTrade, DoNotBuy, DoNotSell)):
+            listed = c.mask(data.symbols)
+            if not isinstance(c, DoNotSell):
+                buy = np.where(listed, 0.0, buy)
+            if not isinstance(c, DoNotBuy):
+                sell = np.where(listed, 0.0, sell)
+    return buy, sell
+
+
 def _count(z: FloatArray, data: ProblemData) -> int:
     return int(np.count_nonzero(np.abs(np.asarray(z, dtype=float)) * data.v > TRADE_EPSILON_USD))
 
@@ -136,7 +181,8 @@ class TradeIndicators:
     def __init__(self, v: CvxVars, *, relaxed: bool) -> None:
         n = v.n
         self.relaxed = relaxed
-        self.m = cp.Parameter(n, nonneg=True, name="big_m")
+        self.m_buy = cp.Parameter(n, nonneg=True, name="big_m_buy")
+        self.m_sell = cp.Parameter(n, nonneg=True, name="big_m_sell")
         if relaxed:
             self.buy = cp.Variable(n, name="buy")
             self.sell = cp.Variable(n, name="sell")
@@ -157,8 +203,8 @@ class TradeIndicators:
         z = v.z
         v.epigraphs += [
             self.buy + self.sell <= 1,
-            z <= cp.multiply(self.m, self.buy),
-            -z <= cp.multiply(self.m, self.sell),
+            z <= cp.multiply(self.m_buy, self.buy),
+            -z <= cp.multiply(self.m_sell, self.sell),
         ]
 
     @classmethod
@@ -173,7 +219,9 @@ class TradeIndicators:
 
     def bind(self, v: CvxVars, data: ProblemData) -> None:
         """Big-M from ``data``; a relaxed problem starts at the root node (every indicator in [0, 1])."""
-        v.assign(self.m, big_m(data))
+        m = big_m(data)
+        v.assign(self.m_buy, m)
+        v.assign(self.m_sell, m)
         if self.relaxed:
             self.set_node(np.full(data.n, FREE, dtype=np.int8))
 
@@ -217,8 +265,8 @@ class MinTradeSize(Constraint):
         ind = TradeIndicators.of(v)
         m = v.parameter(self, "min_trade", v.n, nonneg=True)
         return [
-            v.z >= cp.multiply(m, ind.buy) - cp.multiply(ind.m, ind.sell),
-            v.z <= cp.multiply(ind.m, ind.buy) - cp.multiply(m, ind.sell),
+            v.z >= cp.multiply(m, ind.buy) - cp.multiply(ind.m_sell, ind.sell),
+            v.z <= cp.multiply(ind.m_buy, ind.buy) - cp.multiply(m, ind.sell),
         ]
 
     def bind(self, v: CvxVars, data: ProblemData) -> None:
@@ -417,6 +465,10 @@ class MixedIntegerProblem(RebalanceProblem):
     def bind(self, data: ProblemData) -> None:
         super().bind(data)
         self._data = data
+        if self.indicators is not None:
+            buy, sell = trade_bounds(self.constraints, data)
+            CvxVars.assign(self.indicators.m_buy, buy)
+            CvxVars.assign(self.indicators.m_sell, sell)
 
     # -- one solver ----------------------------------------------------------------------------------------
     def _run(self, solver: str) -> tuple[str, FloatArray | None, Any]:
