@@ -154,7 +154,9 @@ def trade_bounds(constraints: Sequence[Constraint], data: ProblemData) -> tuple[
         sell = np.minimum(sell, np.maximum(w, 0.0))
     for c in constraints:
         if isinstance(c, CashBounds) and long_only:
-            buy = np.minimum(buy, np.maximum(1.0 - c.min_weight - w, 0.0))
+            # sum(w_plus) + cash_plus = sum(w) + cash and every other weight is >= 0
+            total = float(np.sum(w)) + float(data.cash)  # type: ignore[arg-type]
+            buy = np.minimum(buy, np.maximum(total - c.min_weight - w, 0.0))
         elif isinstance(c, WeightBounds):
             lower, upper = c.bounds(data)
             buy = np.minimum(buy, np.maximum(upper - w, 0.0))
