@@ -129,11 +129,11 @@ class DPBandPolicy:
             return np.full(n, self.cost)
         if self.costs is None:
             return np.zeros(n)
+        out = np.full(n, float(self.costs.half_spread_bps) * 1e-4)
         per_share = float(self.costs.commission_per_share)
-        prices = np.array([ctx.snapshot.price(s) for s in ctx.symbols], dtype=float)
-        return np.full(n, float(self.costs.half_spread_bps) * 1e-4) + (
-            per_share / prices if per_share else 0.0
-        )
+        if per_share:
+            out = out + per_share / np.array([ctx.snapshot.price(s) for s in ctx.symbols], dtype=float)
+        return out
 
     def _deviation_volatility(self, ctx: DecisionContext) -> tuple[FloatArray, FloatArray]:
         """``sigma`` (annual volatility) and ``sigma_x`` (volatility of the weight) per asset."""
