@@ -155,8 +155,9 @@ class TrendSignal:
 
 
 def _forward_fill(values: FloatArray) -> FloatArray:
-    out = values.copy()
-    for i in range(1, out.shape[0]):
-        missing = ~np.isfinite(out[i])
-        out[i, missing] = out[i - 1, missing]
-    return out
+    """Carry the last finite value of each column forward over NaN rows (vectorized)."""
+    finite = np.isfinite(values)
+    rows = np.where(finite, np.arange(values.shape[0])[:, None], 0)
+    np.maximum.accumulate(rows, axis=0, out=rows)
+    filled = values[rows, np.arange(values.shape[1])[None, :]]
+    return np.where(finite | (np.cumsum(finite, axis=0) > 0), filled, np.nan)
