@@ -19,6 +19,7 @@ Every skip and every scale-down is reported as a plain-language note.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -184,14 +185,14 @@ def fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *
     scaled : bool
         True when the nearest-step quantities did not fit and the buys were scaled down.
     """
-    quantities, scaled, _costs = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of)
+    quantities, scaled, _lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of)
     return quantities, scaled
 
 
 def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *, budget: Decimal,
               step: Decimal, cost_of: CostFunction
-              ) -> tuple[dict[str, Decimal], bool, dict[tuple[str, Decimal], Decimal]]:
-    """:func:`fit_buys`, plus the costs ``cost_of(symbol, quantity)`` it knows, by ``(symbol, quantity)``.
+              ) -> tuple[dict[str, Decimal], bool, _BuyLines]:
+    """:func:`fit_buys`, plus the costs it knows (:class:`_BuyLines`, for the trades' costs).
 
     The common scale is found by bisection on ``total(at(scale)) <= budget`` (40 halvings of [0, 1],
     keeping the low end affordable).  For speed, without changing the result:
@@ -208,7 +209,7 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
     wanted = {s: usd for s, usd in wanted_usd.items() if usd > 0}
     lines = _BuyLines(prices, step, cost_of)
     if not wanted:
-        return {}, False, lines.costs
+        return {}, False, lines
     line = lines.line
 
     def total(quantities: Mapping[str, Decimal]) -> Decimal:
@@ -216,68 +217,126 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
 
     nearest = {s: round_to_step(usd / prices[s], step) for s, usd in wanted.items()}
     if total(nearest) <= budget:
-        return nearest, False, lines.costs
+        return nearest, False, lines
     if budget <= 0:
-        return {s: ZERO for s in wanted}, True, lines.costs
+        return {s: ZERO for s in wanted}, True, lines
 
     def at(scale: Decimal) -> dict[str, Decimal]:
         return {s: round_to_step(scale * usd / prices[s], step, ROUND_DOWN) for s, usd in wanted.items()}
 
     steps = _StepCounts(wanted, prices, step)
-    verdicts: dict[tuple[int, ...], bool] = {}
+    fits = _Affordable(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
 
-    def fits(scale: Decimal) -> bool:  # total(at(scale)) <= budget
-        counts = steps.at(scale)
-        verdict = verdicts.get(counts)
-        if verdict is None:
-            verdict = verdicts[counts] = _affordable(steps, counts, lines, budget)
-        return verdict
-
+    estimate = _FloatTotals(steps, nearest, lines, budget)  # before fits(1): its anchor helps lines infer
     low, high = Decimal(0), Decimal(1)
     if fits(high):
         low = high
     if low < high:
-        estimate = _FloatTotals(steps, nearest, line)
         guessed = _bisect(low, high, lambda scale: estimate.fits(scale, budget, fits))
         if _confirmed(guessed, fits):
             low = guessed[0]
-        else:  # pragma: no cover - only when the float estimate misjudged a step (fallback: exact path)
-            low = _bisect(low, high, lambda scale: (fits(scale), False))[0]
+        else:  # the float estimate misjudged a step (rare): the exact path
+            exact = _Affordable(steps, lines, budget)  # fresh: the misjudged scales may have moved fits' ends
+            low = _bisect(low, high, lambda scale: (exact(scale), False))[0]
     quantities = at(low)
     spent = total(quantities)
+    gaps = {s: wanted[s] - q * prices[s] for s, q in quantities.items()}  # only a topped-up one changes
     for _ in range(4 * len(wanted) + 4):  # top up: one step to the symbol furthest below its wanted dollars
-        short = sorted(((wanted[s] - q * prices[s], s) for s, q in quantities.items()
-                        if wanted[s] - q * prices[s] > 0), reverse=True)
+        short = sorted(((gap, s) for s, gap in gaps.items() if gap > 0), reverse=True)
         for _gap, symbol in short:
             more = line(symbol, quantities[symbol] + step) - line(symbol, quantities[symbol])
             if spent + more <= budget:
                 quantities[symbol] += step
+                gaps[symbol] = wanted[symbol] - quantities[symbol] * prices[symbol]
                 spent += more
                 break
         else:
             break
-    return quantities, True, lines.costs
+    return quantities, True, lines
 
 
-def _affordable(steps: _StepCounts, counts: tuple[int, ...], lines: _BuyLines, budget: Decimal) -> bool:
-    """Whether ``sum(line(symbol, count * step))`` (in ``steps.symbols`` order, from 0) is ``<= budget``.
+class _Affordable:
+    """``fits(scale)``: whether ``total(at(scale)) <= budget``, exactly, for the bisection of :func:`_fit_buys`.
 
-    The sum is taken in float first, from the exact costs; only when it is within ``1e-10`` (relative) of
-    the budget -- far above the float error of a sum of 2 x 50 terms -- is it redone in Decimal.
+    The total ``sum(line(symbol, count * step))`` (in ``steps.symbols`` order, from 0) is taken in float
+    first from the exact costs, and redone in Decimal only when it is within ``1e-10`` (relative) of the
+    budget -- far above the float error of a sum of 2 x 50 terms.  The costs come from :class:`_BuyLines`;
+    between the largest affordable and the smallest unaffordable step counts seen so far, a symbol whose
+    cost is the same at both ends has that cost in between (costs are non-decreasing in the quantity), so
+    only the other symbols are looked up.
     """
-    step = steps.step
-    approx = 0.0
-    for symbol, count, unit_value in zip(steps.symbols, counts, steps.step_values, strict=True):
-        if count > 0:
-            approx += count * unit_value + float(lines.cost(symbol, Decimal(count) * step))
-    limit = float(budget)
-    if abs(approx - limit) > 1e-10 * (abs(approx) + abs(limit)) + 1e-9:
-        return approx <= limit
-    spent = ZERO
-    for symbol, count in zip(steps.symbols, counts, strict=True):
-        if count > 0:
-            spent += lines.line(symbol, Decimal(count) * step)
-    return spent <= budget
+
+    def __init__(self, steps: _StepCounts, lines: _BuyLines, budget: Decimal) -> None:
+        self.steps = steps
+        self.lines = lines
+        self.budget = budget
+        self.limit = float(budget)
+        self.step_values = np.array(steps.step_values)
+        #: verdict and float cost per symbol, by step counts
+        self.verdicts: dict[tuple[int, ...], tuple[bool, np.ndarray]] = {}
+        #: (counts, costs) of the largest affordable and the smallest unaffordable counts seen
+        self.low: tuple[np.ndarray, np.ndarray] | None = None
+        self.high: tuple[np.ndarray, np.ndarray] | None = None
+        self.low_scale = self.high_scale = Decimal(0)
+        #: symbols with one cost across [low, high], and the others' indices
+        self.bracket: tuple[np.ndarray, list[int]] | None = None
+        #: low and high counts, the indices where they differ, low counts as ints
+        self.between: tuple[np.ndarray, np.ndarray, list[int], list[int]] | None = None
+
+    def __call__(self, scale: Decimal) -> bool:
+        counts, array = self._counts(scale)
+        known = self.verdicts.get(counts)
+        if known is None:
+            known = self.verdicts[counts] = self._affordable(counts, array, scale)
+        verdict, costs = known
+        # counts are non-decreasing in the scale: a larger affordable scale has counts >= low's
+        if verdict and (self.low is None or scale > self.low_scale):
+            self.low, self.bracket, self.low_scale = (array, costs), None, scale
+        elif not verdict and (self.high is None or scale < self.high_scale):
+            self.high, self.bracket, self.high_scale = (array, costs), None, scale
+        return verdict
+
+    def _counts(self, scale: Decimal) -> tuple[tuple[int, ...], np.ndarray]:
+        """``steps.at(scale)``; between two evaluated scales only the symbols whose counts differ there are
+        computed (counts are non-decreasing in the scale)."""
+        low, high = self.low, self.high
+        if low is None or high is None or not self.low_scale <= scale <= self.high_scale:
+            return self.steps.at(scale)
+        if self.between is None or self.between[0] is not low[0] or self.between[1] is not high[0]:
+            differ = np.flatnonzero(low[0] != high[0]).tolist()
+            self.between = (low[0], high[0], differ, [int(c) for c in low[0].tolist()])
+        _low, _high, differ, base = self.between
+        if len(differ) > 8:
+            return self.steps.at(scale)
+        counts = list(base)
+        for i in differ:
+            counts[i] = self.steps.count(i, scale)
+        return tuple(counts), np.array(counts, dtype=float)
+
+    def _cost(self, i: int, count: int) -> float:
+        return self.lines.cost_in_steps(self.steps.symbols[i], count)[1] if count > 0 else 0.0
+
+    def _affordable(self, counts: tuple[int, ...], array: np.ndarray, scale: Decimal) -> tuple[bool, np.ndarray]:
+        low, high = self.low, self.high
+        if low is not None and high is not None and self.low_scale <= scale <= self.high_scale:
+            if self.bracket is None:
+                same = (low[1] == high[1]) & ((low[0] > 0) == (high[0] > 0))
+                self.bracket = same, np.flatnonzero(~same).tolist()
+            same, varying = self.bracket
+            costs = np.where(same, low[1], 0.0)
+            for i in varying:
+                costs[i] = self._cost(i, counts[i])
+        else:
+            costs = np.array([self._cost(i, count) for i, count in enumerate(counts)])
+        approx = float(np.dot(array, self.step_values)) + float(costs.sum())
+        if abs(approx - self.limit) > 1e-10 * (abs(approx) + abs(self.limit)) + 1e-9:
+            return approx <= self.limit, costs
+        spent = ZERO
+        step = self.steps.step
+        for symbol, count in zip(self.steps.symbols, counts, strict=True):
+            if count > 0:
+                spent += self.lines.line(symbol, Decimal(count) * step)
+        return spent <= self.budget, costs
 
 
 class _BuyLines:
@@ -291,10 +350,10 @@ class _BuyLines:
         self.prices = prices
         self.step = step
         self.cost_of = cost_of
-        #: cost per (symbol, quantity) as the cost model gives it (or would give it), dollars
-        self.costs: dict[tuple[str, Decimal], Decimal] = {}
         self._lines: dict[tuple[str, Decimal], Decimal] = {}
-        #: per symbol: quantities in steps with known costs (ascending) and those costs
+        #: per symbol: cost (Decimal, float) by quantity in steps
+        self._costs: dict[str, dict[int, tuple[Decimal, float]]] = {}
+        #: per symbol: quantities in steps with known costs, ascending, and those costs
         self._grid: dict[str, tuple[list[int], list[Decimal]]] = {}
 
     def line(self, symbol: str, quantity: Decimal) -> Decimal:
@@ -309,21 +368,27 @@ class _BuyLines:
 
     def cost(self, symbol: str, quantity: Decimal) -> Decimal:
         """``cost_of(symbol, quantity)`` for ``quantity > 0`` shares (a multiple of the step), dollars."""
-        key = (symbol, quantity)
-        known = self.costs.get(key)
+        return self.cost_in_steps(symbol, int(quantity / self.step), quantity)[0]
+
+    def cost_in_steps(self, symbol: str, count: int, quantity: Decimal | None = None) -> tuple[Decimal, float]:
+        """The cost of ``count > 0`` steps of ``symbol`` (``quantity`` shares if given), Decimal and float."""
+        by_count = self._costs.get(symbol)
+        if by_count is None:
+            by_count = self._costs[symbol] = {}
+            self._grid[symbol] = ([], [])
+        known = by_count.get(count)
         if known is not None:
             return known
-        counts, costs = self._grid.setdefault(symbol, ([], []))
-        count = int(quantity / self.step)
+        counts, costs = self._grid[symbol]
         i = bisect.bisect_left(counts, count)
         if 0 < i < len(counts) and costs[i - 1] == costs[i]:
             cost = costs[i]
         else:
-            cost = self.cost_of(symbol, quantity)
+            cost = self.cost_of(symbol, quantity if quantity is not None else Decimal(count) * self.step)
         counts.insert(i, count)
         costs.insert(i, cost)
-        self.costs[key] = cost
-        return cost
+        known = by_count[count] = (cost, float(cost))
+        return known
 
 
 class _StepCounts:
@@ -342,17 +407,29 @@ class _StepCounts:
         #: dollars of one step of each symbol (float)
         self.step_values = [float(prices[s]) * float(step) for s in self.symbols]
 
-    def at(self, scale: Decimal) -> tuple[int, ...]:
-        """Steps per symbol at ``scale``, in ``symbols`` order."""
+    def count(self, i: int, scale: Decimal) -> int:
+        """Steps of symbol ``i`` at ``scale`` (as :meth:`at`)."""
+        x = float(scale) * float(self.ratios[i])
+        count = math.floor(x)
+        if min(x - count, count + 1 - x) <= 1e-9 * (abs(x) + 1.0):  # too close to call in float
+            s = self.symbols[i]
+            count = int((scale * self.wanted[s] / self.prices[s] / self.step).to_integral_value(
+                rounding=ROUND_DOWN))
+        return count
+
+    def at(self, scale: Decimal) -> tuple[tuple[int, ...], np.ndarray]:
+        """Steps per symbol at ``scale``, in ``symbols`` order: as a tuple and as a float array."""
         x = float(scale) * self.ratios
         counts = np.floor(x)
-        close = np.minimum(x - counts, counts + 1.0 - x) <= 1e-9 * (np.abs(x) + 1.0)
+        close = np.flatnonzero(np.minimum(x - counts, counts + 1.0 - x) <= 1e-9 * (np.abs(x) + 1.0))
         out: list[int] = [int(c) for c in counts.tolist()]
-        for i in np.flatnonzero(close).tolist():  # too close to call in float: as round_to_step does
-            s = self.symbols[i]
-            out[i] = int((scale * self.wanted[s] / self.prices[s] / self.step).to_integral_value(
-                rounding=ROUND_DOWN))
-        return tuple(out)
+        if close.size:
+            for i in close.tolist():  # too close to call in float: as round_to_step does
+                s = self.symbols[i]
+                out[i] = int((scale * self.wanted[s] / self.prices[s] / self.step).to_integral_value(
+                    rounding=ROUND_DOWN))
+            counts = np.array(out, dtype=float)
+        return tuple(out), counts
 
 
 #: One bisection: (low, largest scale judged affordable by estimate, smallest judged unaffordable by it).
@@ -391,41 +468,60 @@ class _FloatTotals:
     """Float estimate of ``total(at(scale))`` with a safety margin, for the bisection of :func:`_fit_buys`.
 
     The cost of a buy is estimated by the affine function (per step) through its exact cost at two
-    quantities, the nearest-step quantity and half of it; the margin allows 2 cents per symbol (cent
-    rounding of three costs) plus 0.01 % of the costs (curvature of market impact).  The estimate decides a
-    step only outside its margin; otherwise ``exact`` decides (and a misjudged step is caught by
-    :func:`_confirmed`).
+    quantities: the nearest-step quantity and the quantity at a scale just below where a proportional cost
+    estimate meets the budget (whose costs also let :class:`_BuyLines` infer the costs near the answer
+    without asking the cost model).  The quantities are not rounded to steps, so
+    the estimate is linear in the scale.  The margin allows 2 cents per symbol (cent rounding of three
+    costs) plus 0.01 % of the costs (curvature of market impact), plus 2 cents per symbol over the
+    anchors' distance for every such distance away from the anchor (uncertain slope), and one step of every
+    symbol below.  The
+    estimate decides a bisection step only outside its margin; otherwise ``exact`` decides, and a misjudged
+    step (possible with fixed ticket costs or strong impact) is caught by :func:`_confirmed`.
     """
 
-    def __init__(self, steps: _StepCounts, nearest: Mapping[str, Decimal],
-                 line: Callable[[str, Decimal], Decimal]) -> None:
+    def __init__(self, steps: _StepCounts, nearest: Mapping[str, Decimal], lines: _BuyLines,
+                 budget: Decimal) -> None:
         self.steps = steps
         step, prices = steps.step, steps.prices
+        unit = np.array(steps.step_values)
+        n1 = np.array([float(nearest[s] / step) for s in steps.symbols])
+        c1 = np.array([lines.cost(s, nearest[s]) if nearest[s] > 0 else 0.0 for s in steps.symbols], dtype=float)
+        # the scale where a proportional estimate meets the budget, a little below it: the second anchor
+        proportional = float(np.dot(steps.ratios, unit + np.divide(c1, n1, out=np.zeros_like(c1), where=n1 > 0)))
+        guess = min(1.0, float(budget) / proportional) if proportional > 0 else 1.0
+        self.anchor = max(0.0, guess * (1.0 - 1e-3))
+        counts, _array = steps.at(Decimal(repr(self.anchor)))
         self.fixed: list[float] = []
         self.per_step: list[float] = []
-        margin = 0.0
-        for s in steps.symbols:
-            q1 = nearest[s]
-            q0 = round_to_step(q1 / 2, step, ROUND_DOWN)
-            c1 = float(line(s, q1) - q1 * prices[s]) if q1 > 0 else 0.0
-            c0 = float(line(s, q0) - q0 * prices[s]) if q0 > 0 else c1
-            n1, n0 = float(q1 / step), float(q0 / step)
-            slope = (c1 - c0) / (n1 - n0) if n1 > n0 else (c1 / n1 if n1 > 0 else 0.0)
+        margin = widening = 0.0
+        for i, s in enumerate(steps.symbols):
+            q0 = Decimal(counts[i]) * step
+            c0 = float(lines.cost(s, q0)) if q0 > 0 else c1[i]
+            n0 = float(counts[i])
+            slope = (c1[i] - c0) / (n1[i] - n0) if n1[i] > n0 else (c1[i] / n1[i] if n1[i] > 0 else 0.0)
             self.per_step.append(float(prices[s]) * float(step) + slope)
-            self.fixed.append(c1 - slope * n1)
-            margin += 0.02 + 1e-4 * abs(c1)
+            self.fixed.append(c1[i] - slope * n1[i])
+            margin += 0.02 + 1e-4 * abs(c1[i])
+            # the slope is uncertain by 2 cents over the anchors' distance: more margin away from them
+            widening += 0.02 * float(steps.ratios[i]) / max(n1[i] - n0, 1.0)
         self.margin = margin
+        self.widening = widening
+        self.slope = float(np.dot(steps.ratios, self.per_step))
+        self.intercept = sum(self.fixed)
+        self.rounding = sum(self.per_step)
 
     def fits(self, scale: Decimal, budget: Decimal, exact: Callable[[Decimal], bool]) -> tuple[bool, bool]:
-        """``(affordable, estimated)`` at ``scale``: by estimate when clear, else by ``exact``."""
-        estimate = 0.0
-        for count, per_step, fixed in zip(self.steps.at(scale), self.per_step, self.fixed, strict=True):
-            if count > 0:
-                estimate += count * per_step + fixed
+        """``(affordable, estimated)`` at ``scale``: by estimate when clear, else by ``exact``.
+
+        The estimate is linear in the scale, without rounding to steps: the total lies between it minus
+        one step of every symbol and it.
+        """
+        estimate = float(scale) * self.slope + self.intercept
         gap = float(budget) - estimate
-        if gap > self.margin:
+        margin = self.margin + self.widening * abs(float(scale) - self.anchor)
+        if gap > margin:
             return True, True
-        if gap < -self.margin:
+        if gap < -margin - self.rounding:
             return False, True
         return exact(scale), False
 
@@ -460,11 +556,8 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
         In the order of ``wanted_usd``.
     notes : list of str
     """
-    quantities, scaled, costs = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of)
-
-    def cost(symbol: str, quantity: Decimal) -> Decimal:  # the fit's memo first: the same value, once
-        known = costs.get((symbol, quantity))
-        return known if known is not None else cost_of(symbol, quantity)
+    quantities, scaled, lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of)
+    cost = lines.cost  # the fit's costs: the same values, each asked of the cost model once
 
     notes: list[str] = []
     if scaled:
