@@ -119,9 +119,10 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
         sized, sell_notes = size_sells(account, wanted, held, prices, step=step, min_trade_value=min_trade,
                                        cost_of=cost_of)
         notes.extend(sell_notes)
+        if sized:
+            account_sells, lots_by_account[account] = _sell(sized, lots_by_account[account], as_of, tax)
+            sells.extend(account_sells)
         for item in sized:
-            trade, lots_by_account[account] = _sell(item, lots_by_account[account], as_of, tax)
-            sells.append(trade)
             cash[account] += item.value - item.cost
 
     # -- buys --------------------------------------------------------------------------------------------
@@ -223,10 +224,35 @@ def _check_lots(household: Household, as_of: date) -> None:
 
 
 # -- lots ------------------------------------------------------------------------------------------------
-def _sell(item: SizedTrade, lots: Sequence[TaxLot], as_of: date,
-          tax: TaxSettings) -> tuple[Trade, list[TaxLot]]:
-    """The sell trade with its lot reliefs, and the account's lots after it."""
-    mine = [lot for lot in lots if lot.symbol == item.symbol]
+def _sell(items: Sequence[SizedTrade], lots: Sequence[TaxLot], as_of: date,
+          tax: TaxSettings) -> tuple[list[Trade], list[TaxLot]]:
+    """The sell trades of one account (one per symbol) with their lot reliefs, and its lots after them.
+
+    Each sold symbol's remaining lots take the place of its first lot in the account's lot order; the
+    other lots keep theirs.
+    """
+    mine: dict[str, list[TaxLot]] = {item.symbol: [] for item in items}
+    for lot in lots:
+        if lot.symbol in mine:
+            mine[lot.symbol].append(lot)
+    trades: list[Trade] = []
+    remaining: dict[str, list[TaxLot]] = {}
+    for item in items:
+        trade, remaining[item.symbol] = _relieve(item, mine[item.symbol], as_of, tax)
+        trades.append(trade)
+    out: list[TaxLot] = []
+    for lot in lots:
+        if lot.symbol not in remaining:
+            out.append(lot)
+        elif lot.symbol in mine:  # the symbol's first lot: its remaining lots go here
+            out.extend(remaining[lot.symbol])
+            del mine[lot.symbol]
+    return trades, out
+
+
+def _relieve(item: SizedTrade, mine: list[TaxLot], as_of: date,
+             tax: TaxSettings) -> tuple[Trade, list[TaxLot]]:
+    """The sell trade of ``item`` relieving ``mine`` (the account's lots of its symbol, in order)."""
     method = tax.relief_method
     if method is ReliefMethod.SPEC_ID:
         # Specific identification: the planner names the lots, cheapest tax per dollar first.  Lots get
@@ -247,16 +273,7 @@ def _sell(item: SizedTrade, lots: Sequence[TaxLot], as_of: date,
         reliefs, remaining = relieve(mine, item.quantity, price=item.price, sold=as_of, method=method)
     trade = Trade(account=item.account, symbol=item.symbol, side=Side.SELL, quantity=item.quantity,
                   price=item.price, estimated_cost=item.cost, lots=tuple(reliefs))
-    # keep the account's lot order: the symbol's remaining lots where its lots were
-    out: list[TaxLot] = []
-    placed = False
-    for lot in lots:
-        if lot.symbol != item.symbol:
-            out.append(lot)
-        elif not placed:
-            out.extend(remaining)
-            placed = True
-    return trade, out
+    return trade, list(remaining)
 
 
 def _new_lot(item: SizedTrade, as_of: date, taken: set[str]) -> TaxLot:
