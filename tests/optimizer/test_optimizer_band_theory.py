@@ -51,11 +51,16 @@ def test_kat03_closed_form_values() -> None:
 def test_kat03_parameters_minimise_their_loss_functions() -> None:
     """KAT-03 derivations: each best parameter minimises its renewal loss function (numerically, 1e-6)."""
     k = 1e-3
-    target = minimize_scalar(lambda b: b * b / 6 + k / b, bounds=(1e-3, 1.0), method="bounded",
-                             options={"xatol": 1e-12})
+    target = minimize_scalar(
+        lambda b: b * b / 6 + k / b, bounds=(1e-3, 1.0), method="bounded", options={"xatol": 1e-12}
+    )
     assert target.x == pytest.approx(reset_band(k)[0], rel=1e-6)
-    calendar = minimize_scalar(lambda h: h / 2 + k * math.sqrt(2 / math.pi) / math.sqrt(h), bounds=(1e-5, 1.0),
-                               method="bounded", options={"xatol": 1e-14})
+    calendar = minimize_scalar(
+        lambda h: h / 2 + k * math.sqrt(2 / math.pi) / math.sqrt(h),
+        bounds=(1e-5, 1.0),
+        method="bounded",
+        options={"xatol": 1e-14},
+    )
     assert calendar.x == pytest.approx(calendar_rule(k)[0], rel=1e-6)
 
 
@@ -69,8 +74,9 @@ def test_kat02b_fixed_cost_constants() -> None:
     assert j == pytest.approx(0.0081650, abs=5e-8)
     assert fixed_cost_loss(b, 1e-4) == pytest.approx(j, rel=1e-12)
     assert b * b / 6 == pytest.approx(j / 2, rel=1e-12)
-    best = minimize_scalar(lambda x: fixed_cost_loss(x, 1e-4), bounds=(1e-3, 1.0), method="bounded",
-                           options={"xatol": 1e-12})
+    best = minimize_scalar(
+        lambda x: fixed_cost_loss(x, 1e-4), bounds=(1e-3, 1.0), method="bounded", options={"xatol": 1e-12}
+    )
     assert best.x == pytest.approx(b, rel=1e-6)
 
 
@@ -81,7 +87,9 @@ def test_kat02b_fixed_cost_monte_carlo() -> None:
     K/b^2 within 2 %; the total is flat in b at the optimum, so the overshoot leaves it unchanged."""
     fixed = 1e-4
     b, j = fixed_cost_band(fixed)
-    mc = simulate_band_loss("target", b, fixed=fixed, dt=b * b / 400, horizon=50 * b * b, n_paths=1000, seed=2)
+    mc = simulate_band_loss(
+        "target", b, fixed=fixed, dt=b * b / 400, horizon=50 * b * b, n_paths=1000, seed=2
+    )
     assert mc.total == pytest.approx(j, rel=0.02)
     b_eff = b + BETA * math.sqrt(b * b / 400)
     assert mc.tracking == pytest.approx(b_eff**2 / 6, rel=0.02)
@@ -113,8 +121,12 @@ def test_kat02_slopes_from_closed_forms() -> None:
         assert _slope(ks, losses) == pytest.approx(2 / 3, abs=1e-9)
     bands, losses = [], []
     for fixed in ks:
-        best = minimize_scalar(lambda x, f=fixed: fixed_cost_loss(x, f), bounds=(1e-4, 2.0), method="bounded",
-                               options={"xatol": 1e-12})
+        best = minimize_scalar(
+            lambda x, f=fixed: fixed_cost_loss(x, f),
+            bounds=(1e-4, 2.0),
+            method="bounded",
+            options={"xatol": 1e-12},
+        )
         bands.append(best.x)
         losses.append(best.fun)
     assert _slope(ks, bands) == pytest.approx(1 / 4, abs=0.03)
@@ -127,8 +139,11 @@ def test_kat02_fixed_cost_loss_slope_by_monte_carlo() -> None:
     losses = []
     for i, fixed in enumerate(ks):
         b, _ = fixed_cost_band(fixed)
-        losses.append(simulate_band_loss("target", b, fixed=fixed, dt=b * b / 200, horizon=30 * b * b,
-                                         n_paths=500, seed=10 + i).total)
+        losses.append(
+            simulate_band_loss(
+                "target", b, fixed=fixed, dt=b * b / 200, horizon=30 * b * b, n_paths=500, seed=10 + i
+            ).total
+        )
     assert _slope(ks, losses) == pytest.approx(0.5, abs=0.03)
 
 
@@ -142,8 +157,9 @@ def _policy_losses(n_paths: int, cycles: float, per_cycle: int, seed: int) -> tu
     h, _ = calendar_rule(k)
     common = {"k": k, "n_paths": n_paths}
     edge = simulate_band_loss("edge", b, dt=b * b / per_cycle, horizon=cycles * b * b, seed=seed, **common)
-    target = simulate_band_loss("target", b_target, dt=b_target**2 / per_cycle, horizon=cycles * b_target**2,
-                                seed=seed + 1, **common)
+    target = simulate_band_loss(
+        "target", b_target, dt=b_target**2 / per_cycle, horizon=cycles * b_target**2, seed=seed + 1, **common
+    )
     calendar = simulate_band_loss("calendar", h, dt=h / 50, horizon=cycles * h, seed=seed + 2, **common)
     return edge.total, target.total, calendar.total
 
@@ -169,7 +185,9 @@ def test_kat03_monte_carlo_ratios_large() -> None:
 def test_kat02b_fixed_cost_monte_carlo_large() -> None:
     """KAT-02b, larger run (4,000 paths, 100 cycles, b^2/dt = 1,600): J* within 1 %."""
     b, j = fixed_cost_band(1e-4)
-    mc = simulate_band_loss("target", b, fixed=1e-4, dt=b * b / 1600, horizon=100 * b * b, n_paths=4000, seed=3)
+    mc = simulate_band_loss(
+        "target", b, fixed=1e-4, dt=b * b / 1600, horizon=100 * b * b, n_paths=4000, seed=3
+    )
     assert mc.total == pytest.approx(j, rel=0.01)
 
 

@@ -36,7 +36,9 @@ def test_kat06_region_is_the_rectangle_of_1d_bands(separable: RegionSolution) ->
         assert np.nanmax(lower) - np.nanmin(lower) < 1e-9
         assert np.allclose(lower, -upper, atol=1e-12)
     mask = separable.no_trade_mask()
-    rectangle = (np.abs(separable.grid1)[:, None] <= widths[0]) & (np.abs(separable.grid2)[None, :] <= widths[1])
+    rectangle = (np.abs(separable.grid1)[:, None] <= widths[0]) & (
+        np.abs(separable.grid2)[None, :] <= widths[1]
+    )
     assert np.array_equal(mask, rectangle)
 
 
@@ -44,8 +46,7 @@ def test_kat06_loss_is_the_sum_of_1d_losses(separable: RegionSolution) -> None:
     """KAT-06: loss = sum of 1-D losses: equal (rel 1e-6) to the 1-D DP on the same grids, and within 2 % of
     the fine-grid 1-D DPs (1,601 points) and of q b*^2 summed (KAT-01b: 1.5 % each at dt = 1e-4)."""
     same_grid = sum(
-        solve_band(COSTS[i], DT, q=Q[i], sigma=SIGMAS[i], n_grid=121,
-                   half_width=float(grid[-1])).average_loss
+        solve_band(COSTS[i], DT, q=Q[i], sigma=SIGMAS[i], n_grid=121, half_width=float(grid[-1])).average_loss
         for i, grid in enumerate((separable.grid1, separable.grid2))
     )
     assert separable.average_loss == pytest.approx(same_grid, rel=1e-6)
@@ -59,7 +60,7 @@ def test_correlated_deviations_with_diagonal_q_stay_separable() -> None:
     """With diagonal Q and separable costs only the marginals matter: correlation 0.8 leaves a rectangle."""
     sol = solve_region((1e-3, 1e-3), (1.0, 1.0), DT, q=(1.0, 1.0), rho=0.8, n_grid=61)
     for axis in (0, 1):
-        lower, upper = sol.edges(axis)
+        _lower, upper = sol.edges(axis)
         assert np.nanmax(upper) - np.nanmin(upper) < 1e-9
     step = sol.grid1[1] - sol.grid1[0]
     assert abs(sol.half_widths()[0] - discrete_band_estimate(1e-3, DT)) <= 2 * step
@@ -72,7 +73,7 @@ def test_cross_term_in_q_bends_the_region() -> None:
     step = sol.grid1[1] - sol.grid1[0]
     lower, upper = sol.edges(0)
     centre = len(sol.grid2) // 2
-    offset = int(round(0.05 / (sol.grid2[1] - sol.grid2[0])))
+    offset = round(0.05 / (sol.grid2[1] - sol.grid2[0]))
     # x2 < 0 (asset 2 underweight): asset 1 may drift further overweight before trading
     assert upper[centre - offset] - upper[centre + offset] > 5 * step
     assert np.allclose(lower[::-1], -upper, equal_nan=True, atol=1e-9)

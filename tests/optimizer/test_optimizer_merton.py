@@ -40,8 +40,9 @@ def test_kat05_is_kat01_with_q_and_sigma_x() -> None:
     b, j = continuous_band(1e-3, q=2.572 * 0.18**2 / 2, sigma=0.18 * band.pi_star * (1 - band.pi_star))
     assert band.half_width == pytest.approx(b, rel=1e-12)
     assert band.ce_loss == pytest.approx(j, rel=1e-12)
-    assert band.calendar_loss / band.ce_loss == pytest.approx(1.5 * (4 * math.sqrt(2 / math.pi) / 3) ** (2 / 3),
-                                                              rel=1e-12)
+    assert band.calendar_loss / band.ce_loss == pytest.approx(
+        1.5 * (4 * math.sqrt(2 / math.pi) / 3) ** (2 / 3), rel=1e-12
+    )
 
 
 def test_kat05b_band_beats_calendar_by_at_most_half_a_bp() -> None:
@@ -100,8 +101,9 @@ def test_kat09_zero_cost_is_no_band() -> None:
     lam=st.floats(1e-5, 1e-2),
     factor=st.floats(1.01, 10),
 )
-def test_band_monotone_in_cost_and_contains_pi_star(gamma: float, excess: float, sigma: float, lam: float,
-                                                    factor: float) -> None:
+def test_band_monotone_in_cost_and_contains_pi_star(
+    gamma: float, excess: float, sigma: float, lam: float, factor: float
+) -> None:
     """KAT-05/09 properties: pi* inside the band; half-width and CE loss strictly increase with cost;
     the half-width scales as cost^(1/3) exactly."""
     low = merton_band(gamma, excess, sigma, lam)
@@ -116,8 +118,12 @@ def test_band_monotone_in_cost_and_contains_pi_star(gamma: float, excess: float,
 
 @pytest.mark.parametrize(
     ("args", "key"),
-    [((0.0, 0.05, 0.18, 1e-3), "gamma"), ((2.0, 0.05, -0.1, 1e-3), "sigma"), ((2.0, 0.05, 0.18, -1e-3), "cost"),
-     ((2.0, math.nan, 0.18, 1e-3), "excess_return")],
+    [
+        ((0.0, 0.05, 0.18, 1e-3), "gamma"),
+        ((2.0, 0.05, -0.1, 1e-3), "sigma"),
+        ((2.0, 0.05, 0.18, -1e-3), "cost"),
+        ((2.0, math.nan, 0.18, 1e-3), "excess_return"),
+    ],
 )
 def test_bad_inputs_name_the_parameter(args: tuple[float, float, float, float], key: str) -> None:
     """Bad parameters raise ConfigError naming the parameter."""

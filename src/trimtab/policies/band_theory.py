@@ -128,14 +128,19 @@ def simulate_band_loss(
     ``q (x^2 dt + sigma^2 dt^2 / 2)``.
     """
     if policy not in ("edge", "target", "calendar"):
-        raise ConfigError("simulate_band_loss: unknown policy", got=policy, fix="use edge, target or calendar")
+        raise ConfigError(
+            "simulate_band_loss: unknown policy", got=policy, fix="use edge, target or calendar"
+        )
     if not (parameter > 0 and dt > 0 and horizon > 0):
-        raise ConfigError("simulate_band_loss: parameter, dt and horizon must be positive",
-                          got=(parameter, dt, horizon), fix="e.g. parameter=0.09, dt=1e-5, horizon=1")
+        raise ConfigError(
+            "simulate_band_loss: parameter, dt and horizon must be positive",
+            got=(parameter, dt, horizon),
+            fix="e.g. parameter=0.09, dt=1e-5, horizon=1",
+        )
     rng = np.random.default_rng(seed)
-    n_steps = max(1, int(round(horizon / dt)))
+    n_steps = max(1, round(horizon / dt))
     sd = sigma * math.sqrt(dt)
-    period = max(1, int(round(parameter / dt))) if policy == "calendar" else 0
+    period = max(1, round(parameter / dt)) if policy == "calendar" else 0
     if policy == "calendar":
         n_steps = max(period, n_steps - n_steps % period)
         x = np.zeros(n_paths)

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.ndimage import correlate, correlate1d
 from scipy.special import ndtr
 
@@ -54,8 +55,9 @@ def _bin_probabilities(step: float, sd: float, reach: int) -> FloatArray:
     return ndtr(upper) - ndtr(lower)
 
 
-def _correlated_weights(steps: tuple[float, float], sds: tuple[float, float], rho: float, reach: tuple[int, int],
-                        sub: int = 9) -> FloatArray:
+def _correlated_weights(
+    steps: tuple[float, float], sds: tuple[float, float], rho: float, reach: tuple[int, int], sub: int = 9
+) -> FloatArray:
     """Bivariate normal mass of each cell (offsets ``-reach..reach``), by a ``sub x sub`` midpoint rule per cell."""
     offsets = (np.arange(sub) + 0.5) / sub - 0.5
     u = ((np.arange(-reach[0], reach[0] + 1)[:, None] + offsets[None, :]) * steps[0] / sds[0]).ravel()
@@ -91,7 +93,7 @@ class RegionSolution:
     costs: tuple[float, float]
     iterations: int
 
-    def no_trade_mask(self) -> FloatArray:
+    def no_trade_mask(self) -> npt.NDArray[np.bool_]:
         """Boolean ``(n1, n2)`` mask of grid points inside the region.
 
         A point is inside when, on its grid line along each axis, it lies between the crossings of the slope of
@@ -182,8 +184,11 @@ def solve_region(
     k = tuple(float(c) for c in costs)
     s = tuple(float(v) for v in sigmas)
     if len(k) != 2 or len(s) != 2:
-        raise ConfigError("solve_region: costs and sigmas need two entries each", got=(costs, sigmas),
-                          fix="e.g. costs=(1e-3, 1e-2), sigmas=(1.0, 0.5)")
+        raise ConfigError(
+            "solve_region: costs and sigmas need two entries each",
+            got=(costs, sigmas),
+            fix="e.g. costs=(1e-3, 1e-2), sigmas=(1.0, 0.5)",
+        )
     for name, value in (("k1", k[0]), ("k2", k[1]), ("sigma1", s[0]), ("sigma2", s[1]), ("dt", dt)):
         if not (math.isfinite(value) and value > 0):
             raise ConfigError(f"solve_region: {name} must be a positive number", got=value, fix="e.g. 1e-3")
@@ -193,8 +198,11 @@ def solve_region(
     if qm.shape == (2,):
         qm = np.diag(qm)
     if qm.shape != (2, 2) or not np.allclose(qm, qm.T) or np.any(np.linalg.eigvalsh(qm) <= 0):
-        raise ConfigError("solve_region: q must be two positive numbers or a symmetric positive definite 2x2",
-                          got=q, fix="e.g. q=(1.0, 2.0)")
+        raise ConfigError(
+            "solve_region: q must be two positive numbers or a symmetric positive definite 2x2",
+            got=q,
+            fix="e.g. q=(1.0, 2.0)",
+        )
     if n_grid < 21:
         raise ConfigError("solve_region: n_grid must be at least 21", got=n_grid, fix="use 121")
     n = n_grid + 1 - n_grid % 2
@@ -207,10 +215,12 @@ def solve_region(
     g1 = np.linspace(-half_widths[0], half_widths[0], n)
     g2 = np.linspace(-half_widths[1], half_widths[1], n)
     steps = (g1[1] - g1[0], g2[1] - g2[0])
-    reach = tuple(min(n - 1, int(math.ceil((6 if rho == 0 else 4.5) * sd[i] / steps[i])) + 1) for i in range(2))
+    reach = tuple(min(n - 1, math.ceil((6 if rho == 0 else 4.5) * sd[i] / steps[i]) + 1) for i in range(2))
     cov = np.array([[s[0] ** 2, rho * s[0] * s[1]], [rho * s[0] * s[1], s[1] ** 2]])
     y1, y2 = np.meshgrid(g1, g2, indexing="ij")
-    stage = (qm[0, 0] * y1**2 + 2 * qm[0, 1] * y1 * y2 + qm[1, 1] * y2**2) * dt + np.trace(qm @ cov) * dt**2 / 2
+    stage = (qm[0, 0] * y1**2 + 2 * qm[0, 1] * y1 * y2 + qm[1, 1] * y2**2) * dt + np.trace(
+        qm @ cov
+    ) * dt**2 / 2
     if rho == 0:
         w1 = _bin_probabilities(steps[0], sd[0], reach[0])
         w2 = _bin_probabilities(steps[1], sd[1], reach[1])
@@ -230,7 +240,9 @@ def solve_region(
     for axis, grid in ((0, y1), (1, y2)):
         b, j = continuous_band(k[axis], q=float(qm[axis, axis]), sigma=s[axis])
         inside = np.minimum(np.abs(grid), b)
-        h += (j * inside**2 - qm[axis, axis] * inside**4 / 6.0) / s[axis] ** 2 + k[axis] * (np.abs(grid) - inside)
+        h += (j * inside**2 - qm[axis, axis] * inside**4 / 6.0) / s[axis] ** 2 + k[axis] * (
+            np.abs(grid) - inside
+        )
     for iteration in range(1, max_iter + 1):
         value = stage + expect(h)
         total = _running_min(_running_min(value, slopes[0], 0), slopes[1], 1)
@@ -243,5 +255,11 @@ def solve_region(
     else:
         raise OptimizationError(f"2-D DP did not converge in {max_iter} iterations")
     value = stage + expect(h)
-    return RegionSolution(grid1=g1, grid2=g2, value=value, average_loss=float(gain / dt), costs=(k[0], k[1]),
-                          iterations=iteration)
+    return RegionSolution(
+        grid1=g1,
+        grid2=g2,
+        value=value,
+        average_loss=float(gain / dt),
+        costs=(k[0], k[1]),
+        iterations=iteration,
+    )

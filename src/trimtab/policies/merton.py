@@ -100,15 +100,25 @@ def merton_band(gamma: float, excess_return: float, sigma: float, cost: float) -
     """
     for name, value, positive in (("gamma", gamma, True), ("sigma", sigma, True), ("cost", cost, False)):
         if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            raise ConfigError(f"merton_band: {name} must be a {'positive' if positive else 'non-negative'} number",
-                              got=value, fix="e.g. gamma=2.572, sigma=0.18, cost=0.001")
+            raise ConfigError(
+                f"merton_band: {name} must be a {'positive' if positive else 'non-negative'} number",
+                got=value,
+                fix="e.g. gamma=2.572, sigma=0.18, cost=0.001",
+            )
     if not math.isfinite(excess_return):
-        raise ConfigError("merton_band: excess_return must be a finite number", got=excess_return, fix="e.g. 0.05")
+        raise ConfigError(
+            "merton_band: excess_return must be a finite number", got=excess_return, fix="e.g. 0.05"
+        )
     pi_star = excess_return / (gamma * sigma**2)
     spread = (pi_star * (1.0 - pi_star)) ** 2
     half = (1.5 / gamma * spread * cost) ** (1.0 / 3.0)
-    return MertonBand(pi_star=pi_star, half_width=half, q=gamma * sigma**2 / 2.0,
-                      sigma_x=sigma * abs(pi_star * (1.0 - pi_star)), cost=cost)
+    return MertonBand(
+        pi_star=pi_star,
+        half_width=half,
+        q=gamma * sigma**2 / 2.0,
+        sigma_x=sigma * abs(pi_star * (1.0 - pi_star)),
+        cost=cost,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,11 +195,16 @@ def solve_weight_band(
     """
     band = merton_band(gamma, excess_return, sigma, cost)
     if not (cost > 0 and dt > 0 and math.isfinite(dt)):
-        raise ConfigError("solve_weight_band: cost and dt must be positive", got=(cost, dt), fix="e.g. 0.001, 1/252")
+        raise ConfigError(
+            "solve_weight_band: cost and dt must be positive", got=(cost, dt), fix="e.g. 0.001, 1/252"
+        )
     pi_star = band.pi_star
     if not 0 < pi_star < 1:
-        raise ConfigError("solve_weight_band: needs 0 < pi* < 1 (no leverage, no short)", got=pi_star,
-                          fix="lower excess_return or raise gamma")
+        raise ConfigError(
+            "solve_weight_band: needs 0 < pi* < 1 (no leverage, no short)",
+            got=pi_star,
+            fix="lower excess_return or raise gamma",
+        )
     width = half_range if half_range is not None else 2 * band.half_width + 8 * band.sigma_x * math.sqrt(dt)
     lo, hi = max(pi_star - width, 1e-6), min(pi_star + width, 1 - 1e-6)
     x = np.linspace(lo, hi, n_grid)
@@ -207,8 +222,10 @@ def solve_weight_band(
     h = np.zeros(n_grid)
     for iteration in range(1, max_iter + 1):
         value = stage + kernel @ h
-        total = np.minimum(np.minimum.accumulate(value - ramp) + ramp,
-                           np.minimum.accumulate((value + ramp)[::-1])[::-1] - ramp)
+        total = np.minimum(
+            np.minimum.accumulate(value - ramp) + ramp,
+            np.minimum.accumulate((value + ramp)[::-1])[::-1] - ramp,
+        )
         gain = total[centre]
         new = total - gain
         if np.max(np.abs(new - h)) < tol:
@@ -222,5 +239,6 @@ def solve_weight_band(
     slopes = np.diff(value) / dx
     upper = _edge_up(mid, slopes, cost)
     lower = -_edge_up(-mid[::-1], -slopes[::-1], cost)
-    return WeightBandSolution(lower=lower, upper=upper, average_loss=float(gain / dt), grid=x, value=value,
-                              iterations=iteration)
+    return WeightBandSolution(
+        lower=lower, upper=upper, average_loss=float(gain / dt), grid=x, value=value, iterations=iteration
+    )
