@@ -111,11 +111,15 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
             sell_usd.update(place_sells(group, household, prices, placement=trading.placement, tax=tax,
                                         as_of=as_of))
     symbol_rank = {s: i for i, s in enumerate(household.symbols)}
+    shares_held: dict[tuple[str, str], Decimal] = {}  # household.quantity(symbol, account), in one pass
+    for lot in household.lots:
+        key = (lot.account, lot.symbol)
+        shares_held[key] = shares_held.get(key, ZERO) + lot.quantity
     sells: list[Trade] = []
     for account in account_ids:
         wanted = {s: usd for (a, s), usd in sorted(sell_usd.items(), key=lambda kv: symbol_rank[kv[0][1]])
                   if a == account}
-        held = {s: household.quantity(s, account) for s in wanted}
+        held = {s: shares_held.get((account, s), ZERO) for s in wanted}
         sized, sell_notes = size_sells(account, wanted, held, prices, step=step, min_trade_value=min_trade,
                                        cost_of=cost_of)
         notes.extend(sell_notes)
