@@ -107,3 +107,31 @@ def test_bad_inputs_name_the_parameter(kwargs: dict[str, object], key: str) -> N
     args.update(kwargs)
     with pytest.raises(ConfigError, match=key):
         solve_region(**args)  # type: ignore[arg-type]
+
+
+def test_trade_to_region_clips_each_axis_in_the_separable_case(separable: RegionSolution) -> None:
+    """KAT-06 actions: inside, hold; outside, trade each axis to its own band edge (trade to the edge)."""
+    b1, b2 = separable.half_widths()
+    assert separable.trade_to_region(0.5 * b1, -0.5 * b2) == pytest.approx((0.5 * b1, -0.5 * b2), abs=1e-12)
+    assert separable.trade_to_region(3 * b1, 0.2 * b2) == pytest.approx((b1, 0.2 * b2), abs=1e-9)
+    assert separable.trade_to_region(-2 * b1, 4 * b2) == pytest.approx((-b1, b2), abs=1e-9)
+
+
+def test_trade_to_region_beats_every_grid_trade_in_a_bent_region() -> None:
+    """Correlated case: the per-axis trade to the edge costs (k|y - x| + V(y)) no more than the best trade to
+    any grid point (up to interpolation error), and lands in the region."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    sol = solve_region((1e-3, 1e-3), (1.0, 1.0), DT, q=((1.0, 0.6), (0.6, 1.0)), n_grid=81)
+    value = RegularGridInterpolator((sol.grid1, sol.grid2), sol.value)
+    g1, g2 = np.meshgrid(sol.grid1, sol.grid2, indexing="ij")
+    step = sol.grid1[1] - sol.grid1[0]
+    for x in ((0.15, 0.0), (0.12, 0.12), (-0.05, 0.14), (0.02, -0.03)):
+        y = sol.trade_to_region(*x)
+        ours = 1e-3 * (abs(y[0] - x[0]) + abs(y[1] - x[1])) + float(value(y))
+        brute = float(np.min(1e-3 * (np.abs(g1 - x[0]) + np.abs(g2 - x[1])) + sol.value))
+        assert ours <= brute + 1e-3 * step
+        lower, upper = sol.edges(0)
+        ok = np.isfinite(lower) & np.isfinite(upper)
+        lo, hi = np.interp(y[1], sol.grid2[ok], lower[ok]), np.interp(y[1], sol.grid2[ok], upper[ok])
+        assert lo - 1e-9 <= y[0] <= hi + 1e-9

@@ -144,6 +144,34 @@ class RegionSolution:
             out.append(float((upper[c] - lower[c]) / 2))
         return out[0], out[1]
 
+    def trade_to_region(self, x1: float, x2: float, *, max_sweeps: int = 100) -> tuple[float, float]:
+        """Post-trade deviations from ``(x1, x2)``: trade each axis to the region's edge, or not at all.
+
+        Alternates the two axes: move ``x1`` into ``[lower_1(x2), upper_1(x2)]`` (the edges along axis 0,
+        interpolated over the line coordinate ``x2``), then ``x2`` into ``[lower_2(x1), upper_2(x1)]``, until
+        nothing moves (a rectangle needs one sweep; a sheared region a few).  Inside the region nothing trades.
+        """
+        curves = []
+        for axis, line_grid in ((0, self.grid2), (1, self.grid1)):
+            lower, upper = self.edges(axis)
+            ok = np.isfinite(lower) & np.isfinite(upper)
+            if not ok.any():
+                raise OptimizationError("no no-trade region on the grid; widen the grid (half_widths)")
+            curves.append((line_grid[ok], lower[ok], upper[ok]))
+        y = [float(x1), float(x2)]
+        for _ in range(max_sweeps):
+            moved = 0.0
+            for axis in (0, 1):
+                line, lower, upper = curves[axis]
+                at = y[1 - axis]
+                lo, hi = float(np.interp(at, line, lower)), float(np.interp(at, line, upper))
+                new = min(max(y[axis], lo), hi)
+                moved = max(moved, abs(new - y[axis]))
+                y[axis] = new
+            if moved <= 1e-12:
+                break
+        return y[0], y[1]
+
 
 def solve_region(
     costs: Sequence[float],
