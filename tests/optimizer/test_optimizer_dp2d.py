@@ -21,6 +21,12 @@ def separable() -> RegionSolution:
     return solve_region(COSTS, SIGMAS, DT, q=Q, n_grid=121)
 
 
+@pytest.fixture(scope="module")
+def sheared() -> RegionSolution:
+    """Correlated assets: Q = [[1, 0.6], [0.6, 1]], k = 1e-3, sigma = 1, 81 x 81 grid."""
+    return solve_region((1e-3, 1e-3), (1.0, 1.0), DT, q=((1.0, 0.6), (0.6, 1.0)), n_grid=81)
+
+
 def test_kat06_region_is_the_rectangle_of_1d_bands(separable: RegionSolution) -> None:
     """KAT-06: the region is [-b1, b1] x [-b2, b2], b_i the KAT-01b discrete band, within 2 grid steps; the
     edges along each axis do not move with the other coordinate (a rectangle)."""
@@ -66,10 +72,10 @@ def test_correlated_deviations_with_diagonal_q_stay_separable() -> None:
     assert abs(sol.half_widths()[0] - discrete_band_estimate(1e-3, DT)) <= 2 * step
 
 
-def test_cross_term_in_q_bends_the_region() -> None:
+def test_cross_term_in_q_bends_the_region(sheared: RegionSolution) -> None:
     """Correlated assets (Q = [[1, 0.6], [0.6, 1]]): the x1-edges move with x2 (a sheared region, no oracle):
     wider where the two deviations offset each other, narrower where they add; point-symmetric; target inside."""
-    sol = solve_region((1e-3, 1e-3), (1.0, 1.0), DT, q=((1.0, 0.6), (0.6, 1.0)), n_grid=81)
+    sol = sheared
     step = sol.grid1[1] - sol.grid1[0]
     lower, upper = sol.edges(0)
     centre = len(sol.grid2) // 2
@@ -117,12 +123,12 @@ def test_trade_to_region_clips_each_axis_in_the_separable_case(separable: Region
     assert separable.trade_to_region(-2 * b1, 4 * b2) == pytest.approx((-b1, b2), abs=1e-9)
 
 
-def test_trade_to_region_beats_every_grid_trade_in_a_bent_region() -> None:
+def test_trade_to_region_beats_every_grid_trade_in_a_bent_region(sheared: RegionSolution) -> None:
     """Correlated case: the per-axis trade to the edge costs (k|y - x| + V(y)) no more than the best trade to
     any grid point (up to interpolation error), and lands in the region."""
     from scipy.interpolate import RegularGridInterpolator
 
-    sol = solve_region((1e-3, 1e-3), (1.0, 1.0), DT, q=((1.0, 0.6), (0.6, 1.0)), n_grid=81)
+    sol = sheared
     value = RegularGridInterpolator((sol.grid1, sol.grid2), sol.value)
     g1, g2 = np.meshgrid(sol.grid1, sol.grid2, indexing="ij")
     step = sol.grid1[1] - sol.grid1[0]
