@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from trimtab.errors import ConfigError
 from trimtab.policies.dp import continuous_band
-from trimtab.policies.merton import merton_band, solve_weight_band
+from trimtab.policies.merton import merton_band, solve_crra_band, solve_weight_band
 
 # gamma, mu - r, sigma, lambda, pi*, pi-, pi+, CE loss bp/yr, calendar months, calendar loss bp/yr
 KAT05_ROWS = [
@@ -74,6 +74,35 @@ def test_kat05_weight_dp_matches_expansion(dt: float, expected_pp: float) -> Non
     assert dp.lower < band.pi_star < dp.upper
     # the average loss of the DP is the CE loss of the expansion to within the O(sqrt(dt)) check effect
     assert dp.average_loss == pytest.approx(band.ce_loss, rel=0.05)
+
+
+@pytest.mark.parametrize(("dt", "expected_pp"), [(1 / 252, 3.07), (1 / 52, 2.88)])
+def test_kat05_crra_dp_matches_expansion(dt: float, expected_pp: float) -> None:
+    """KAT-05 with the CRRA objective itself (long-run CE growth, exact buy/sell wealth factors): half-width
+    within 15 % of the expansion at 10 bp and within 2 grid steps of the discrete-check value; pi* inside."""
+    band = merton_band(2.572, 0.05, 0.18, 1e-3)
+    dp = solve_crra_band(2.572, 0.05, 0.18, 1e-3, dt)
+    step = dp.grid[1] - dp.grid[0]
+    assert abs(dp.half_width - band.half_width) <= 0.15 * band.half_width
+    assert abs(dp.half_width - expected_pp / 100) <= 2 * step
+    assert dp.lower < band.pi_star < dp.upper
+
+
+@pytest.mark.parametrize(("lam", "loss_bp"), [(5e-4, 0.27), (1e-3, 0.43), (2.5e-3, 0.80)])
+def test_kat05_crra_dp_ce_loss(lam: float, loss_bp: float) -> None:
+    """KAT-05 CE loss column from the CRRA DP: frictionless CE growth (mu - r) pi* - gamma sigma^2 pi*^2 / 2
+    minus the DP's CE growth with weekly checks, within 0.02 bp/yr of the table (0.27 / 0.43 / 0.80)."""
+    gamma, excess, sigma = 2.572, 0.05, 0.18
+    pi_star = excess / (gamma * sigma**2)
+    frictionless = excess * pi_star - gamma * sigma**2 * pi_star**2 / 2
+    dp = solve_crra_band(gamma, excess, sigma, lam, 1 / 52)
+    assert (frictionless - dp.average_loss) * 1e4 == pytest.approx(loss_bp, abs=0.02)
+
+
+def test_crra_dp_rejects_log_utility() -> None:
+    """gamma = 1 is refused with a fix (the power-utility transform divides by 1 - gamma)."""
+    with pytest.raises(ConfigError, match="gamma"):
+        solve_crra_band(1.0, 0.02, 0.18, 1e-3, 1 / 52)
 
 
 def test_kat09_weight_dp_monotone_in_cost() -> None:

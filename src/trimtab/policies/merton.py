@@ -12,7 +12,9 @@ certainty-equivalent loss rate is ``q w^2``.
 
 * :func:`merton_band`: the closed form (plus the best calendar rule and the KAT-01b discrete-check band);
 * :func:`solve_weight_band`: a DP over the risky weight itself (exact GBM transition of ``pi`` on a grid,
-  buy/sell costs, mean-variance loss ``q (pi - pi*)^2``) that checks the expansion (KAT-05 tolerance 15 %).
+  buy/sell costs, mean-variance loss ``q (pi - pi*)^2``) that checks the expansion (KAT-05 tolerance 15 %);
+* :func:`solve_crra_band`: the CRRA problem itself (long-run certainty-equivalent growth of power utility,
+  exact buy/sell wealth factors) by multiplicative relative value iteration.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from trimtab.errors import ConfigError, OptimizationError
 from trimtab.policies.dp import BETA
 from trimtab.typing import FloatArray
 
-__all__ = ["MertonBand", "WeightBandSolution", "merton_band", "solve_weight_band"]
+__all__ = ["MertonBand", "WeightBandSolution", "merton_band", "solve_crra_band", "solve_weight_band"]
 
 
 @dataclass(frozen=True)
@@ -241,4 +243,120 @@ def solve_weight_band(
     lower = -_edge_up(-mid[::-1], -slopes[::-1], cost)
     return WeightBandSolution(
         lower=lower, upper=upper, average_loss=float(gain / dt), grid=x, value=value, iterations=iteration
+    )
+
+
+def _crra_kernel(
+    x: FloatArray, excess_return: float, sigma: float, dt: float, a: float, nodes: int
+) -> FloatArray:
+    """``M[i, j]`` with ``sum_j M[i, j] f_j = E[(W'/W)^a f(pi')]`` from post-trade weight ``x_i``.
+
+    Gauss-Hermite in the risky log return ``R = (mu - r - sigma^2/2) dt + sigma sqrt(dt) Z``; wealth grows by
+    ``1 - y + y e^R`` exactly, and ``f`` is interpolated linearly at ``pi' = y e^R / (1 - y + y e^R)`` (held
+    at the end values beyond the grid), so the wealth factor carries no grid error.
+    """
+    z, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / w.sum()
+    growth = np.exp((excess_return - sigma**2 / 2) * dt + sigma * math.sqrt(dt) * z)
+    wealth = 1 - x[:, None] + x[:, None] * growth[None, :]
+    nxt = np.clip(x[:, None] * growth[None, :] / wealth, x[0], x[-1])
+    j = np.clip(np.searchsorted(x, nxt, side="right") - 1, 0, x.size - 2)
+    frac = (nxt - x[j]) / (x[j + 1] - x[j])
+    weight = w[None, :] * wealth**a
+    out = np.zeros((x.size, x.size))
+    rows = np.broadcast_to(np.arange(x.size)[:, None], j.shape)
+    np.add.at(out, (rows, j), weight * (1 - frac))
+    np.add.at(out, (rows, j + 1), weight * frac)
+    return out
+
+
+def solve_crra_band(
+    gamma: float,
+    excess_return: float,
+    sigma: float,
+    cost: float,
+    dt: float,
+    *,
+    n_grid: int = 601,
+    half_range: float | None = None,
+    tol: float = 1e-15,
+    max_iter: int = 100_000,
+    nodes: int = 41,
+) -> WeightBandSolution:
+    """The CRRA no-trade band (Davis-Norman, checks every ``dt``) by multiplicative relative value iteration.
+
+    Maximises the long-run certainty-equivalent growth ``lim (1 / ((1 - gamma) T)) log E[W_T^(1 - gamma)]``
+    (``gamma != 1``).  Between checks ``logit(pi)`` moves exactly as in :func:`solve_weight_band` and wealth
+    grows by ``(1 - pi) / (1 - pi')`` (riskless rate 0; ``excess_return`` is ``mu - r``).  Trading from ``pi``
+    to ``y`` keeps the wealth fraction ``(1 + cost pi) / (1 + cost y)`` when buying and
+    ``(1 - cost pi) / (1 - cost y)`` when selling (buy at ``(1 + cost) S``, sell at ``(1 - cost) S``, cash
+    pays) -- a difference of potentials, so the best trade is two running maxima on the grid.
+
+    Bellman equation (``u`` pre-trade, ``U`` post-trade, ``g`` the CE growth rate, ``a = 1 - gamma``):
+    ``U(y) = log(E[(W'/W)^a e^(a u(pi'))]) / a`` (``nodes``-point Gauss-Hermite in the return, exact wealth
+    factor, ``u`` interpolated linearly),
+    ``u(pi) + g dt = max(U(pi), max_{y > pi} log((1 + c pi)/(1 + c y)) + U(y), max_{y < pi} ...)``.
+    The band is read where the slope of ``U`` equals ``cost / (1 + cost y)`` (lower edge) and
+    ``-cost / (1 - cost y)`` (upper edge).
+
+    Returns
+    -------
+    WeightBandSolution
+        ``average_loss`` is the certainty-equivalent growth rate ``g`` per year (a gain, not a loss);
+        ``value`` is ``U`` on the grid.
+    """
+    if gamma == 1.0:
+        raise ConfigError(
+            "solve_crra_band: gamma = 1 (log utility) is not handled", got=gamma, fix="use 1.0001"
+        )
+    band = merton_band(gamma, excess_return, sigma, cost)
+    if not (cost > 0 and dt > 0 and math.isfinite(dt)):
+        raise ConfigError(
+            "solve_crra_band: cost and dt must be positive", got=(cost, dt), fix="e.g. 0.001, 1/252"
+        )
+    pi_star = band.pi_star
+    if not 0 < pi_star < 1:
+        raise ConfigError(
+            "solve_crra_band: needs 0 < pi* < 1 (no leverage, no short)",
+            got=pi_star,
+            fix="lower excess_return or raise gamma",
+        )
+    width = half_range if half_range is not None else 2 * band.half_width + 8 * band.sigma_x * math.sqrt(dt)
+    x = np.linspace(max(pi_star - width, 1e-6), min(pi_star + width, 1 - 1e-6), n_grid)
+    a = 1.0 - gamma
+    kernel = _crra_kernel(x, excess_return, sigma, dt, a, nodes)
+    buy_potential = np.log1p(cost * x)
+    sell_potential = np.log1p(-cost * x)
+    centre = int(np.argmin(np.abs(x - pi_star)))
+
+    def post_trade(u: FloatArray) -> FloatArray:
+        z = a * u
+        shift = z.max()
+        return (np.log(kernel @ np.exp(z - shift)) + shift) / a
+
+    u = np.zeros(n_grid)
+    for iteration in range(1, max_iter + 1):
+        big_u = post_trade(u)
+        # buy: y >= pi, running max from the right of U(y) - log(1 + c y)
+        buy = buy_potential + np.maximum.accumulate((big_u - buy_potential)[::-1])[::-1]
+        # sell: y <= pi, running max from the left of U(y) - log(1 - c y)
+        sell = sell_potential + np.maximum.accumulate(big_u - sell_potential)
+        total = np.maximum(buy, sell)
+        gain = total[centre]
+        new = total - gain
+        if np.max(np.abs(new - u)) < tol:
+            u = new
+            break
+        u = new
+    else:
+        raise OptimizationError(f"CRRA band DP did not converge in {max_iter} iterations")
+    big_u = post_trade(u)
+    dx = x[1] - x[0]
+    mid = (x[:-1] + x[1:]) / 2
+    slopes = np.diff(big_u) / dx
+    # slope of U falls through +c/(1 + c y) at the lower edge and through -c/(1 - c y) at the upper edge
+    lower = _edge_up(-mid[::-1], (slopes - cost / (1 + cost * mid))[::-1], 0.0)
+    upper = _edge_up(mid, -slopes - cost / (1 - cost * mid), 0.0)
+    return WeightBandSolution(
+        lower=-lower, upper=upper, average_loss=float(gain / dt), grid=x, value=big_u, iterations=iteration
     )
