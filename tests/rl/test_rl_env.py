@@ -62,13 +62,19 @@ def test_full_every_month_is_the_monthly_calendar_backtest_bit_for_bit(action: i
 
 
 def test_kat12_without_costs_and_taxes_rewards_compound_to_the_frictionless_value() -> None:
-    """KAT-12: zero cost and tax, full rebalance each month: each reward is the period return exactly
-    (no cost, no tax, no tracking error after a full rebalance), and they compound to the final value."""
+    """KAT-12: zero cost and tax, full rebalance each month: the reward is the period return over the
+    benchmark (no cost, no tax, no tracking error after a full rebalance), and the period returns compound
+    exactly to the final value."""
     sc = scenario(spread_bps=0.0, st=0.0, lt=0.0)
     env = RebalancingEnv(sc, observation=FAST)
     _, rewards, infos = _episode(env, 2)
     run = env.policy_run()
     assert all(i["trading_cost"] == 0.0 and i["tax"] == 0.0 for i in infos)
+    for reward, info in zip(rewards, infos, strict=True):
+        assert reward == pytest.approx(
+            info["period_return"] - info["benchmark_return"] - info["te_penalty"], abs=1e-15
+        )
+    rewards = [i["period_return"] for i in infos]
     assert max(abs(i["te_penalty"]) for i in infos) < 1e-16
     first = int(np.flatnonzero(run.dates >= pd.Timestamp(infos[0]["date"]))[0])
     growth = float(np.prod(1.0 + np.array(rewards)))
@@ -81,11 +87,18 @@ def test_reward_is_return_minus_cost_minus_tax_minus_tracking_penalty() -> None:
     _, rewards, infos = _episode(env, lambda i: [0, 1, 2][i % 3])
     for reward, info in zip(rewards, infos, strict=True):
         assert reward == pytest.approx(
-            info["period_return"] - info["trading_cost"] - info["tax"] - info["te_penalty"], abs=1e-15
+            info["period_return"]
+            - info["benchmark_return"]
+            - info["trading_cost"]
+            - info["tax"]
+            - info["te_penalty"],
+            abs=1e-15,
         )
     assert sum(i["trading_cost"] > 0 for i in infos) > 5
     assert sum(i["tax"] > 0 for i in infos) > 0  # selling winners in a taxable account realises gains
     assert sum(i["te_penalty"] > 0 for i in infos) > 5
+    # the benchmark is the target rebalanced every day without cost
+    assert all(abs(i["benchmark_return"]) < 0.2 for i in infos)
 
 
 def test_seeding_is_deterministic() -> None:

@@ -33,7 +33,7 @@ app = typer.Typer(
 def _progress_callback(progress: Progress, task: Any, total: int) -> Any:
     from stable_baselines3.common.callbacks import BaseCallback
 
-    class _Bar(BaseCallback):  # type: ignore[misc]
+    class _Bar(BaseCallback):
         def _on_step(self) -> bool:
             progress.update(task, completed=min(int(self.num_timesteps), total))
             return True

@@ -14,7 +14,11 @@ continuous-time optimal loss rate) only rescales it so an optimal step costs abo
 ``f = 0`` for ``|x| <= b``, else ``f = 1 - b / |x|`` (trade to the edge).
 
 Observation: ``x / b*`` (``float32``, clipped to [-10, 10]). Actions: ``continuous`` -- ``Box([0], [1])``,
-the fraction ``f``; ``discrete`` -- ``n_fractions`` evenly spaced fractions from 0 to 1. Each episode starts
+the fraction ``f``; ``discrete`` -- ``n_fractions`` evenly spaced fractions from 0 to 1; ``edge`` --
+``Box([0], [3])``, a half-width ``u`` in units of ``b*``: the agent trades only if ``|x| > u b*`` and then to
+``+-u b*`` (``y = clip(x, -u b*, u b*)``). With ``edge`` holding is exact whenever ``u b* >= |x|``, which a
+Gaussian policy's deterministic mean can express; with ``continuous`` holding needs the mean at or below 0
+(the clip), which PPO did not learn on one side (docs/ai.md). Each episode starts
 at ``x`` drawn uniformly from ``[-2 b*, 2 b*]`` (seeded) and lasts ``episode_steps`` checks.
 """
 
@@ -33,7 +37,7 @@ from trimtab.policies.dp import continuous_band
 __all__ = ["BandEnv", "band_policy_loss", "simulate_band_policy"]
 
 
-class BandEnv(gym.Env):  # type: ignore[type-arg]
+class BandEnv(gym.Env):
     """KAT-01 with discrete checks (see the module docstring).
 
     Parameters
@@ -67,19 +71,21 @@ class BandEnv(gym.Env):  # type: ignore[type-arg]
         for name, value in (("k", k), ("dt", dt), ("q", q), ("sigma", sigma)):
             if not (math.isfinite(value) and value > 0):
                 raise ConfigError(f"BandEnv: {name} must be positive", got=value, fix="e.g. k=1e-3, dt=1e-3")
-        if action not in ("continuous", "discrete"):
-            raise ConfigError("BandEnv: unknown action kind", got=action, fix="continuous or discrete")
+        if action not in ("continuous", "discrete", "edge"):
+            raise ConfigError("BandEnv: unknown action kind", got=action, fix="continuous, discrete or edge")
         self.k, self.dt, self.q, self.sigma = float(k), float(dt), float(q), float(sigma)
         self.b_star, self.j_star = continuous_band(k, q=q, sigma=sigma)
         self.action_kind = action
         self.fractions = np.linspace(0.0, 1.0, n_fractions)
         self.episode_steps = int(episode_steps)
         self.observation_space = spaces.Box(-10.0, 10.0, shape=(1,), dtype=np.float32)
-        self.action_space: spaces.Space[Any] = (
-            spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
-            if action == "continuous"
-            else spaces.Discrete(n_fractions)
-        )
+        self.action_space: spaces.Space[Any]
+        if action == "continuous":
+            self.action_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        elif action == "edge":
+            self.action_space = spaces.Box(0.0, 3.0, shape=(1,), dtype=np.float32)
+        else:
+            self.action_space = spaces.Discrete(n_fractions)
         self.x = 0.0
         self._t = 0
 
@@ -89,6 +95,19 @@ class BandEnv(gym.Env):  # type: ignore[type-arg]
             return float(self.fractions[int(np.asarray(action).reshape(-1)[0])])
         value = float(np.asarray(action, dtype=float).reshape(-1)[0])
         return min(max(value, 0.0), 1.0) if math.isfinite(value) else 0.0
+
+    def post_trade(self, x: np.ndarray, action: np.ndarray) -> np.ndarray:
+        """Post-trade deviations ``y`` of shape (m,) for deviations ``x`` and raw actions of shape (m,) (vectorized)."""
+        x = np.asarray(x, dtype=float)
+        a = np.asarray(action, dtype=float).reshape(x.shape)
+        if self.action_kind == "edge":
+            edge = np.clip(np.nan_to_num(a), 0.0, 3.0) * self.b_star
+            return np.clip(x, -edge, edge)
+        if self.action_kind == "discrete":
+            f = self.fractions[a.astype(int)]
+        else:
+            f = np.clip(np.nan_to_num(a), 0.0, 1.0)
+        return x * (1.0 - f)
 
     def _obs(self) -> np.ndarray:
         return np.clip(np.array([self.x / self.b_star], dtype=np.float32), -10.0, 10.0)
@@ -108,9 +127,11 @@ class BandEnv(gym.Env):  # type: ignore[type-arg]
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Trade, pay, and let the deviation move for ``dt``."""
-        f = self.fraction(action)
         before = self.x
-        y = before * (1.0 - f)
+        if self.action_kind == "edge":
+            y = float(self.post_trade(np.array([before]), np.asarray(action, dtype=float).reshape(-1)[:1])[0])
+        else:
+            y = before * (1.0 - self.fraction(action))
         cost = self.stage_cost(before, y)
         self.x = y + self.sigma * math.sqrt(self.dt) * float(self.np_random.standard_normal())
         self._t += 1

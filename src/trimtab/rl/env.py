@@ -13,11 +13,15 @@ ledger (lot relief, wash sales, annual netting and payment), cash flows. Each st
 
 **Reward** of step ``i`` (fractions of the value ``V_i`` before trading at ``t_i``)::
 
-    reward = period_return - trading_cost - tax - lam_te * TE_i^2 * dt_i
+    reward = period_return - benchmark_return - trading_cost - tax - lam_te * TE_i^2 * dt_i
 
 * ``period_return``: the change in value from ``t_i`` to ``t_{i+1}`` (before trading at ``t_{i+1}``) with
   the trading costs and the taxes paid in between added back and external cash flows taken out:
   the market return of what was held;
+* ``benchmark_return``: the return over the step of the target weights rebalanced every period without
+  cost (the backtester's tracking-error benchmark). It does not depend on the actions, so subtracting it
+  leaves the optimal policy unchanged, and it removes most of the market's noise from the reward (a
+  baseline; ``benchmark_relative=False`` leaves it out);
 * ``trading_cost``: dollars of trading cost charged in the step / ``V_i``;
 * ``tax``: the tax the step's trades realise, priced when they are made (the marginal netted tax of the
   year, the same figure ``ctx.cost_of`` gives) / ``V_i``. Taxes are paid annually in the simulation; the
@@ -28,7 +32,8 @@ ledger (lot relief, wash sales, annual netting and payment), cash flows. Each st
   (default 1.5, i.e. risk aversion 3 / 2, as the cost gate).
 
 So ``period_return - trading_cost`` is the after-cost return of the step, and the episode's rewards add up
-to the after-cost, after-tax return less the tracking penalty (up to the timing of the tax).
+to the after-cost, after-tax return over the benchmark less the tracking penalty (up to the timing of the
+tax).
 
 **Seeding.** ``reset(seed=s)`` with ``episode_years`` set draws the episode's start date from the
 environment's generator (``gymnasium`` seeding); without it every episode is the whole scenario. The
@@ -135,7 +140,7 @@ class _SteppedRun(_Run):
             self._record(k)
 
 
-class RebalancingEnv(gym.Env):  # type: ignore[type-arg]
+class RebalancingEnv(gym.Env):
     """One step per rebalancing date over the backtest simulator (see the module docstring).
 
     Parameters
@@ -152,6 +157,8 @@ class RebalancingEnv(gym.Env):  # type: ignore[type-arg]
         ``lam_te`` in the reward, per unit of annual tracking variance.
     episode_years : float, optional
         Length of each episode; its start is drawn at ``reset`` (seeded). Default: the whole scenario.
+    benchmark_relative : bool
+        Subtract the benchmark's return in the reward (default).
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012 - gymnasium's convention
@@ -165,6 +172,7 @@ class RebalancingEnv(gym.Env):  # type: ignore[type-arg]
         observation: ObservationSpec | None = None,
         te_penalty: float = DEFAULT_TE_PENALTY,
         episode_years: float | None = None,
+        benchmark_relative: bool = True,
     ) -> None:
         super().__init__()
         if every not in PERIODS:
@@ -183,8 +191,10 @@ class RebalancingEnv(gym.Env):  # type: ignore[type-arg]
         self.spec_observation = observation if observation is not None else ObservationSpec()
         self.te_penalty = float(te_penalty)
         self.episode_years = episode_years
+        self.benchmark_relative = bool(benchmark_relative)
         self.symbols = scenario.symbols
         size = self.spec_observation.size(len(self.symbols))
+        self._size = size
         self.observation_space = spaces.Box(-10.0, 10.0, shape=(size,), dtype=np.float32)
         self.action_space: spaces.Space[Any] = (
             spaces.Discrete(3) if action == "discrete" else spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
@@ -300,19 +310,23 @@ class RebalancingEnv(gym.Env):  # type: ignore[type-arg]
         trading_cost = costs / v if v > 0 else 0.0
         tax = tax_accrued / v if v > 0 else 0.0
         penalty = self.te_penalty * te2 * dt
-        reward = period_return - trading_cost - tax - penalty
+        end = k_next + 1
+        daily = run.prices[k + 1 : end] / run.prices[k : end - 1] - 1.0
+        benchmark = float(np.prod(1.0 + np.nan_to_num(daily) @ run.target) - 1.0) if end > k + 1 else 0.0
+        reward = (
+            period_return - (benchmark if self.benchmark_relative else 0.0) - trading_cost - tax - penalty
+        )
         info = {
             "date": f"{run.dates[k]:%Y-%m-%d}",
             "period_return": period_return,
+            "benchmark_return": benchmark,
             "trading_cost": trading_cost,
             "tax": tax,
             "te_penalty": penalty,
             "fraction": fraction,
             "value": value_next,
         }
-        observation = (
-            self._observe() if not last else np.zeros(self.observation_space.shape, dtype=np.float32)
-        )
+        observation = self._observe() if not last else np.zeros(self._size, dtype=np.float32)
         return observation, float(reward), last, False, info
 
     def policy_run(self) -> Any:

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from trimtab.errors import ConfigError, DataError
-from trimtab.policies.base import Decision, DecisionContext
+from trimtab.policies.base import Action, Decision, DecisionContext
 from trimtab.signals.regime import RegimeDetector
 from trimtab.signals.trend import TrendSignal
 from trimtab.typing import FloatArray
@@ -200,7 +200,7 @@ def action_decision(ctx: DecisionContext, fraction: float, *, policy: str, label
     cash = max(1.0 - float(w_plus.sum()), 0.0)
     turnover = 0.5 * float(np.abs(w_plus - w).sum())
     details["turnover"] = turnover
-    action = "rebalance" if fraction >= 1.0 else "partial"
+    action: Action = "rebalance" if fraction >= 1.0 else "partial"
     reason = (
         f"the agent chose {label}: move every asset {fraction * 100:.0f} % of the way to target "
         f"(largest drift {largest * 100:.1f} pp, one-way turnover {turnover * 100:.1f} % of value)"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ __all__ = ["FORMAT_VERSION", "MlpNetwork", "RlModel", "RlPolicy", "load_model", 
 FORMAT_VERSION = 1
 META_NAME = "trimtab.json"
 WEIGHTS_NAME = "trimtab_weights.npz"
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
     "identity": lambda x: x,

@@ -174,6 +174,7 @@ def environment_meta(env: Any) -> dict[str, Any]:
         "symbols": list(env.symbols),
         "targets": {s: float(w) for s, w in scenario.targets.weights.items()},
         "te_penalty": env.te_penalty,
+        "benchmark_relative": env.benchmark_relative,
         "episode_years": env.episode_years,
         "trained_on": {
             "start": f"{scenario.dates[0]:%Y-%m-%d}",
