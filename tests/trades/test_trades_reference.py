@@ -9,6 +9,7 @@ rejects must be rejected with the same error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -23,14 +24,15 @@ from trimtab.testing.strategies import (
     rebalance_cases,
     trading_settings,
 )
-from trimtab.trades import plan_trades
+from trimtab.trades import TradePlan, plan_trades
 
 SAME = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 SYMBOLS = tuple(f"S{i:02d}" for i in range(12))
 
 
-def _outcome(planner, case: RebalanceCase):  # noqa: ANN001, ANN202 - plan or the error it raised
+def _outcome(planner: Callable[..., TradePlan], case: RebalanceCase) -> TradePlan | tuple[type, str]:
+    """The plan, or the type and message of the error the planner raised."""
     try:
         return planner(case.household, case.prices, case.weights, as_of=case.as_of, costs=case.costs,
                        trading=case.trading, tax=case.tax, sigma=case.sigma, volume=case.volume)
@@ -77,9 +79,9 @@ def test_fractional_and_buffered_plans_equal_reference_planner(case: RebalanceCa
 
 def test_reference_agrees_on_a_fixed_plan() -> None:
     """A fixed two-symbol plan: both planners sell the overweight and buy the underweight alike."""
-    from trimtab.testing.strategies import DEFAULT_AS_OF
     from trimtab.domain import Account, AccountKind, Household, TaxLot
     from trimtab.domain.settings import TaxSettings
+    from trimtab.testing.strategies import DEFAULT_AS_OF
 
     household = Household(name="h", accounts=(Account(id="a", kind=AccountKind.TAXABLE, cash=Decimal(100)),),
                           lots=(TaxLot(account="a", symbol="X", quantity=Decimal(30), cost_basis=Decimal(2000),
