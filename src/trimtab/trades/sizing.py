@@ -470,13 +470,12 @@ class _FloatTotals:
     The cost of a buy is estimated by the affine function (per step) through its exact cost at two
     quantities: the nearest-step quantity and the quantity at a scale just below where a proportional cost
     estimate meets the budget (whose costs also let :class:`_BuyLines` infer the costs near the answer
-    without asking the cost model).  The quantities are not rounded to steps, so
-    the estimate is linear in the scale.  The margin allows 2 cents per symbol (cent rounding of three
-    costs) plus 0.01 % of the costs (curvature of market impact), plus 2 cents per symbol over the
-    anchors' distance for every such distance away from the anchor (uncertain slope), and one step of every
-    symbol below.  The
-    estimate decides a bisection step only outside its margin; otherwise ``exact`` decides, and a misjudged
-    step (possible with fixed ticket costs or strong impact) is caught by :func:`_confirmed`.
+    without asking the cost model).  The quantities are not rounded to steps, so the estimate is linear in
+    the scale.  The margin allows 2 cents per symbol (cent rounding of three costs), 0.01 % of the costs
+    (curvature of market impact), 2 cents per symbol for every anchor distance away from the anchor (the
+    slope is uncertain by that much) and, below, one step of every symbol.  The estimate decides a
+    bisection step only outside its margin; otherwise ``exact`` decides, and a misjudged step (possible
+    with fixed ticket costs or strong impact) is caught by :func:`_confirmed`.
     """
 
     def __init__(self, steps: _StepCounts, nearest: Mapping[str, Decimal], lines: _BuyLines,
