@@ -1,5 +1,6 @@
 # Two commands for a fresh machine: `make demo` and `make test`.
-# Each creates .venv when it is missing and installs the project with what it needs.
+# Each creates .venv when it is missing and installs the project with what it needs (the rl extra pins the
+# CPU build torch==2.13.0, so the reinforcement-learning tests run too).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,rl]"
 	touch $(STAMP)
 
 install: $(STAMP)

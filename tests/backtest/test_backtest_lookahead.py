@@ -20,7 +20,7 @@ from trimtab.domain.settings import PolicySpec
 from trimtab.policies.base import Decision, DecisionContext
 from trimtab.policies.registry import build_policy, policy_kinds
 
-VARIANTS: list[PolicySpec] = [PolicySpec(kind) for kind in policy_kinds()] + [
+VARIANTS: list[PolicySpec] = [PolicySpec(kind) for kind in policy_kinds(buildable_from_defaults=True)] + [
     PolicySpec("calendar", {"every": "weekly"}),
     PolicySpec("threshold", {"band": 0.02, "move": "band_edge"}),
     PolicySpec("threshold", {"band": 0.01, "check": "monthly"}),
@@ -106,7 +106,9 @@ def test_no_lookahead_for_every_policy_kind(spec: PolicySpec, how: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", [PolicySpec(kind) for kind in policy_kinds() if kind not in _EVERY_DATE], ids=_ids
+    "spec",
+    [PolicySpec(kind) for kind in policy_kinds(buildable_from_defaults=True) if kind not in _EVERY_DATE],
+    ids=_ids,
 )
 def test_no_lookahead_on_the_exact_path(spec: PolicySpec) -> None:
     """The same on the exact path (the policy is asked at every date; the kinds without a hold screen are

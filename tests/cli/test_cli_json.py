@@ -18,7 +18,8 @@ from trimtab.policies.registry import policy_kinds
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*/portfolio.yaml"))
 # One CLI policy option per registered kind (the kind alone uses its defaults), plus the partial move.
-POLICY_OPTIONS = [*policy_kinds(), "threshold:band=0.02,move=band_edge", "calendar:annual", "threshold:0.01"]
+POLICY_OPTIONS = [*policy_kinds(buildable_from_defaults=True), "threshold:band=0.02,move=band_edge", "calendar:annual",
+                  "threshold:0.01"]
 
 TOP_KEYS = {"as_of", "policy", "decision", "reasons", "before", "after", "trades", "totals", "notes", "fallback"}
 TRADE_KEYS = {"account", "symbol", "side", "quantity", "price", "value", "estimated_cost", "lots"}

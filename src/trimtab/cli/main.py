@@ -214,6 +214,12 @@ def _mount_subcommands() -> None:
     if backtest_app is not None:
         app.add_typer(backtest_app)
     try:
+        from trimtab.cli.rl_commands import app as rl_app
+    except ImportError:  # pragma: no cover
+        rl_app = None
+    if rl_app is not None:
+        app.add_typer(rl_app)
+    try:
         from trimtab.cli.execution_commands import app as execution_app
     except ImportError:  # pragma: no cover
         execution_app = None

@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
-    help="Reinforcement-learning rebalancer: train an agent on a backtest config (extra [rl]).",
+    help="Reinforcement-learning rebalancer: train an agent on a backtest config (needs the rl extra).",
 )
 
 

@@ -240,13 +240,18 @@ class PolicyParams:
 
 @dataclass(frozen=True, slots=True)
 class PolicyKind:
-    """A registered policy kind: factory, accepted keys, the key a CLI ``ARG`` sets, one-line summary."""
+    """A registered policy kind: factory, accepted keys, the key a CLI ``ARG`` sets, one-line summary.
+
+    ``required`` lists keys without a default (e.g. the ``rl`` kind's ``model`` file); a kind with none can be
+    built from its defaults alone.
+    """
 
     kind: str
     factory: Callable[[PolicyParams], Policy]
     keys: tuple[str, ...]
     arg: str | None
     summary: str
+    required: tuple[str, ...] = ()
 
 
 PolicyFactory = Callable[[PolicyParams], Policy]
@@ -257,6 +262,7 @@ _LAZY_KINDS: dict[str, str] = {
     "optimizer": "trimtab.policies.optimizer",
     "dp_band": "trimtab.policies.dp_band",
     "smart": "trimtab.policies.smart",
+    "rl": "trimtab.rl.policy",
 }
 
 
@@ -274,6 +280,7 @@ def register_policy(
     arg: str | None = None,
     summary: str = "",
     replace: bool = False,
+    required: Sequence[str] = (),
 ) -> None:
     """Make ``kind`` buildable from files and the CLI.
 
@@ -292,6 +299,8 @@ def register_policy(
         One line for help texts.
     replace : bool
         Allow replacing an existing kind (otherwise a second registration raises ``ValueError``).
+    required : sequence of str
+        Keys that have no default (must be among ``keys``).
     """
     if not kind or not all(c.isalnum() or c == "_" for c in kind) or kind != kind.lower():
         raise ValueError(f"policy kind names are lower-case letters, digits and _; got {kind!r}")
@@ -299,12 +308,23 @@ def register_policy(
         raise ValueError(f"policy kind {kind!r} is already registered")
     if arg is not None and arg not in keys:
         raise ValueError(f"arg {arg!r} of policy kind {kind!r} is not among its keys {tuple(keys)}")
-    _KINDS[kind] = PolicyKind(kind, factory, tuple(keys), arg, summary)
+    if not set(required) <= set(keys):
+        raise ValueError(f"required keys {tuple(required)} of policy kind {kind!r} are not all among {tuple(keys)}")
+    _KINDS[kind] = PolicyKind(kind, factory, tuple(keys), arg, summary, tuple(required))
 
 
-def policy_kinds() -> tuple[str, ...]:
-    """The registered kinds in registration order, then the kinds loaded on first use (``optimizer``)."""
-    return tuple(dict.fromkeys([*_KINDS, *_LAZY_KINDS]))
+def policy_kinds(*, buildable_from_defaults: bool = False) -> tuple[str, ...]:
+    """The registered kinds in registration order, then the kinds loaded on first use (``optimizer``, ...).
+
+    With ``buildable_from_defaults`` only the kinds that need no key without a default (this loads the lazy
+    kinds to find out); conformance tests enumerate those.
+    """
+    kinds = tuple(dict.fromkeys([*_KINDS, *_LAZY_KINDS]))
+    if not buildable_from_defaults:
+        return kinds
+    for name in kinds:
+        _load_lazy(name)
+    return tuple(k for k in kinds if k in _KINDS and not _KINDS[k].required)
 
 
 def policy_kind(kind: str) -> PolicyKind:

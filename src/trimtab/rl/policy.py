@@ -269,6 +269,7 @@ def _register() -> None:
             keys=("model",),
             arg="model",
             summary="a trained reinforcement-learning agent (rl train)",
+            required=("model",),
         )
 
 
