@@ -93,11 +93,14 @@ def _inf_convolution(values: FloatArray, slope: float) -> FloatArray:
     return np.minimum(forward, backward)
 
 
-def _edge(mid: FloatArray, slope: FloatArray, level: float) -> float:
-    """First midpoint where ``slope`` reaches ``level`` (slope increasing), linearly interpolated."""
+def band_edge(mid: FloatArray, slope: FloatArray, level: float, *, grid_parameter: str = "half_width") -> float:
+    """First midpoint where ``slope`` reaches ``level`` (slope increasing), linearly interpolated.
+
+    ``grid_parameter`` names the caller's grid-size argument in the error raised when the edge is off the grid.
+    """
     above = np.flatnonzero(slope >= level)
     if above.size == 0 or above[0] == 0:
-        raise OptimizationError("the DP band edge is outside the grid; widen the grid (half_width)")
+        raise OptimizationError(f"the DP band edge is outside the grid; widen the grid ({grid_parameter})")
     j = int(above[0])
     s0, s1 = slope[j - 1], slope[j]
     return float(mid[j - 1] + (level - s0) / (s1 - s0) * (mid[j] - mid[j - 1]))
@@ -171,8 +174,8 @@ def solve_band(
     value = stage + kernel @ h
     mid = (x[:-1] + x[1:]) / 2
     slopes = np.diff(value) / dx
-    upper = _edge(mid, slopes, k)
-    lower = -_edge(-mid[::-1], -slopes[::-1], k)
+    upper = band_edge(mid, slopes, k)
+    lower = -band_edge(-mid[::-1], -slopes[::-1], k)
     return BandSolution(
         lower=lower, upper=upper, average_loss=float(gain / dt), grid=x, value=value, iterations=iteration
     )

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from trimtab.errors import ConfigError, OptimizationError
-from trimtab.policies.dp import BETA
+from trimtab.policies.dp import BETA, BandSolution, band_edge
 from trimtab.typing import FloatArray
 
 __all__ = ["MertonBand", "WeightBandSolution", "merton_band", "solve_crra_band", "solve_weight_band"]
@@ -123,8 +123,7 @@ def merton_band(gamma: float, excess_return: float, sigma: float, cost: float) -
     )
 
 
-@dataclass(frozen=True, eq=False)
-class WeightBandSolution:
+class WeightBandSolution(BandSolution):
     """DP answer over the risky weight (:func:`solve_weight_band`).
 
     Parameters
@@ -139,26 +138,9 @@ class WeightBandSolution:
         Relative value iterations used.
     """
 
-    lower: float
-    upper: float
-    average_loss: float
-    grid: FloatArray
-    value: FloatArray
-    iterations: int
-
-    @property
-    def half_width(self) -> float:
-        """``(upper - lower) / 2``."""
-        return (self.upper - self.lower) / 2.0
-
 
 def _edge_up(mid: FloatArray, slope: FloatArray, level: float) -> float:
-    above = np.flatnonzero(slope >= level)
-    if above.size == 0 or above[0] == 0:
-        raise OptimizationError("the DP band edge is outside the grid; widen the grid (half_range)")
-    j = int(above[0])
-    s0, s1 = slope[j - 1], slope[j]
-    return float(mid[j - 1] + (level - s0) / (s1 - s0) * (mid[j] - mid[j - 1]))
+    return band_edge(mid, slope, level, grid_parameter="half_range")
 
 
 def solve_weight_band(
