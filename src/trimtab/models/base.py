@@ -244,6 +244,23 @@ class ProblemData:
         """Symbol of asset ``i``."""
         return self.symbols[i]
 
+    def _risk_model(self, needed_by: str) -> FactorRisk | FloatArray:
+        if self.factors is not None:
+            return self.factors
+        if self.covariance is None:
+            raise DataError(f"{needed_by} needs a covariance or a factor model of the symbols' returns")
+        return self.covariance
+
+    def risk_quad(self, x: FloatArray, *, needed_by: str) -> float:
+        """``x' Sigma x`` (annualised) in the factor form when given, else dense; ``needed_by`` names the term."""
+        risk = self._risk_model(needed_by)
+        return risk.quad(x) if isinstance(risk, FactorRisk) else float(x @ risk @ x)
+
+    def risk_matvec(self, x: FloatArray, *, needed_by: str) -> FloatArray:
+        """``Sigma x`` (annualised) in the factor form when given, else dense."""
+        risk = self._risk_model(needed_by)
+        return risk.matvec(x) if isinstance(risk, FactorRisk) else risk @ x
+
 
 class CvxVars:
     """The cvxpy variables and shared Parameters of one compiled problem.

@@ -37,22 +37,11 @@ class TrackingError(Term):
 
     label = "tracking error²"
 
-    def _risk_of(self, data: ProblemData) -> FactorRisk | FloatArray:
-        if data.factors is not None:
-            return data.factors
-        if data.covariance is None:
-            raise DataError("tracking error needs a covariance or a factor model of the symbols' returns")
-        return data.covariance
-
     def evaluate(self, z: FloatArray, data: ProblemData) -> float:
-        dv = data.d0 + np.asarray(z, dtype=float)
-        risk = self._risk_of(data)
-        return risk.quad(dv) if isinstance(risk, FactorRisk) else float(dv @ risk @ dv)
+        return data.risk_quad(data.d0 + np.asarray(z, dtype=float), needed_by="tracking error")
 
     def gradient(self, z: FloatArray, data: ProblemData) -> FloatArray:
-        dv = data.d0 + np.asarray(z, dtype=float)
-        risk = self._risk_of(data)
-        return 2.0 * (risk.matvec(dv) if isinstance(risk, FactorRisk) else risk @ dv)
+        return 2.0 * data.risk_matvec(data.d0 + np.asarray(z, dtype=float), needed_by="tracking error")
 
     def to_cvxpy(self, v: CvxVars) -> cp.Expression:
         if v.risk_form == "dense":

@@ -69,22 +69,11 @@ class Variance(Term):
 
     label = "variance"
 
-    def _risk_of(self, data: ProblemData) -> FactorRisk | FloatArray:
-        if data.factors is not None:
-            return data.factors
-        if data.covariance is None:
-            raise DataError("variance needs a covariance or a factor model of the symbols' returns")
-        return data.covariance
-
     def evaluate(self, z: FloatArray, data: ProblemData) -> float:
-        w_plus = data.w + np.asarray(z, dtype=float)
-        risk = self._risk_of(data)
-        return risk.quad(w_plus) if isinstance(risk, FactorRisk) else float(w_plus @ risk @ w_plus)
+        return data.risk_quad(data.w + np.asarray(z, dtype=float), needed_by="variance")
 
     def gradient(self, z: FloatArray, data: ProblemData) -> FloatArray:
-        w_plus = data.w + np.asarray(z, dtype=float)
-        risk = self._risk_of(data)
-        return 2.0 * (risk.matvec(w_plus) if isinstance(risk, FactorRisk) else risk @ w_plus)
+        return 2.0 * data.risk_matvec(data.w + np.asarray(z, dtype=float), needed_by="variance")
 
     def to_cvxpy(self, v: CvxVars) -> cp.Expression:
         if v.risk_form == "dense":
