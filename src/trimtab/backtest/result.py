@@ -113,11 +113,13 @@ class PolicyRun:
     carryforward : (Decimal, Decimal)
         Short- and long-term capital-loss carryforward left after the last year, dollars.
     liquidation_tax : float
-        Extra tax, dollars, if every position were sold at the last date (netted with the last year's
-        gains and the carryforward); no trading cost of that sale is counted.
+        Extra tax, dollars, if every position were sold at the last date: the gains after the selling
+        cost, netted with the last year's realized gains and the carryforward (negative when the sale's
+        losses save tax that year; :mod:`trimtab.backtest.liquidation`).
     after_tax_value : float
-        ``value[-1] - liquidation_tax``: what the household would have after selling everything and
-        paying all tax, dollars.
+        ``value[-1] - liquidation_cost - liquidation_tax``: what the household would have after selling
+        everything and paying all tax, dollars. A loss still carried forward after that sale
+        (``carryforward_after_liquidation``) is counted as worth nothing.
     taxable : bool
         Whether gains were taxed (a taxable account and a non-zero rate).
     wash_sales : int
@@ -131,6 +133,11 @@ class PolicyRun:
     harvests : int
         Tax-loss harvests booked by the harvesting overlay (trades marked ``harvest``; their switch-backs
         ``switch_back``).
+    liquidation_cost : float
+        Trading cost, dollars, of selling every position at the last date (the run's cost model, one sale
+        per account and symbol, every account kind).
+    carryforward_after_liquidation : (Decimal, Decimal)
+        Short- and long-term losses still carried forward after that sale, dollars (not valued).
     """
 
     name: str
@@ -169,6 +176,8 @@ class PolicyRun:
     final_household: Household
     notes: tuple[str, ...] = ()
     harvests: int = 0
+    liquidation_cost: float = 0.0
+    carryforward_after_liquidation: tuple[Decimal, Decimal] = (Decimal(0), Decimal(0))
 
     def __post_init__(self) -> None:
         for name in ("tax_by_year", "realized_by_year"):

@@ -53,8 +53,8 @@ from trimtab.backtest.accounting import (
     consolidate_lots,
     marginal_tax,
     settle_year,
-    unrealized_gains,
 )
+from trimtab.backtest.liquidation import liquidate
 from trimtab.backtest.result import DecisionRecord, PolicyRun, TradeRecord
 from trimtab.backtest.screen import hold_screen
 from trimtab.data.calendar import PERIODS, is_period_end
@@ -77,7 +77,7 @@ from trimtab.trades.plan import TradePlan
 from trimtab.trades.planner import plan_trades
 from trimtab.trades.sizing import quantity_step, round_to_step
 from trimtab.typing import FloatArray
-from trimtab.units import ZERO, money, to_decimal
+from trimtab.units import ZERO, to_decimal
 
 __all__ = ["DEFAULT_TRADING", "CashFlow", "Scenario", "simulate"]
 
@@ -978,25 +978,29 @@ class _Run:
 
     def _finish(self) -> PolicyRun:
         last = len(self.dates) - 1
-        liquidation = ZERO
         realized: dict[int, tuple[Decimal, Decimal]] = {}
         wash_sales = 0
+        year = self._stamps[last].year
         if self.ledger is not None:
-            year = self._stamps[last].year
             for settled in range(self.settled_year + 1, year):  # a run that ends on the first date of a year
                 self.taxes[last] += float(self._settle(settled))
-            so_far, carry_in = self._year_gains(year), self.carry
-            unrealized = unrealized_gains(self.household, self._prices(last), self._stamps[last].date())
-            liquidation = money(
-                marginal_tax(
-                    unrealized[0],
-                    unrealized[1],
-                    so_far=so_far,
-                    carryforward=carry_in,
-                    rates=self.rates,
-                    filing_status=self.sc.tax.filing_status,
-                )
-            )
+        # Selling everything at the last close: cost in every account, marginal tax of the year in taxable
+        # ones (before the year is settled, so the year's gains and carried-in losses net with the sale).
+        sigma, volume = self._impact_inputs(last)
+        liquidation = liquidate(
+            self.household,
+            self._prices(last),
+            self._stamps[last].date(),
+            cost_model=self.cost_model,
+            rates=self.rates,
+            so_far=self._year_gains(year),
+            carryforward=self.carry,
+            taxed=self.ledger is not None,
+            filing_status=self.sc.tax.filing_status,
+            sigma=sigma,
+            volume=volume,
+        )
+        if self.ledger is not None:
             tax = self._settle(year)
             self.taxes[last] += float(tax)
             self.value[last] -= float(tax)
@@ -1032,8 +1036,12 @@ class _Run:
             tax_by_year=self.tax_by_year,
             realized_by_year=realized,
             carryforward=self.carry,
-            liquidation_tax=float(liquidation),
-            after_tax_value=float(self.value[last]) - float(liquidation),
+            liquidation_tax=float(liquidation.tax),
+            liquidation_cost=float(liquidation.selling_cost),
+            carryforward_after_liquidation=liquidation.carryforward,
+            after_tax_value=float(self.value[last])
+            - float(liquidation.selling_cost)
+            - float(liquidation.tax),
             taxable=self.taxable,
             wash_sales=wash_sales,
             harvests=self.harvests,

@@ -227,8 +227,9 @@ def render_report(result: BacktestResult, *, risk_free_rate: float = 0.0, title:
         "Returns are time-weighted (cash flows excluded), after costs and taxes paid. Tracking error: "
         "annualized standard deviation of the return of the weights held minus the target weights "
         "rebalanced every period without cost. Turnover: one-way, (bought + sold) / 2 / value, summed "
-        "per year; the initial purchase is excluded. After-tax value: value at the end minus the tax "
-        "if everything were sold. See docs/backtest.md."
+        "per year; the initial purchase is excluded. After-tax value: value at the end minus the cost "
+        "and the tax of selling everything (a loss left to carry forward counts as nothing). See "
+        "docs/backtest.md."
     )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"

@@ -18,8 +18,9 @@ periods per year):
 * **rebalance events**: dates with at least one trade (the initial purchase excluded).
 * **transaction costs** and **taxes paid**: dollars over the whole run (the initial purchase's costs
   included; taxes net of refunds, the last year's settled at the end).
-* **after-tax value**: liquidation value at the end, dollars: value minus the tax if every position were
-  sold (netted with the year's gains and the carryforward; no selling cost).
+* **after-tax value**: liquidation value at the end, dollars: value minus the cost of selling every
+  position and the tax of that sale (netted with the year's gains and the carryforward; a loss still
+  carried forward after it is worth nothing; :mod:`trimtab.backtest.liquidation`).
 * **average weights**: time average of the weights held after trading, ``CASH`` included.
 """
 
