@@ -152,7 +152,14 @@ def solve_band(
     edges = np.concatenate([[-np.inf], (x[:-1] + x[1:]) / 2, [np.inf]])
     cdf = ndtr((edges[None, :] - x[:, None]) / step_sd)
     kernel = np.diff(cdf, axis=1)
-    stage = q * (x**2 * dt + step_sd**2 * dt / 2.0)
+    # Mass that leaves the grid is lumped on the end bins, but it must not come back for free: a free
+    # reflection at +-half_width costs q w^2/3, less than J* when w < sqrt(3) b*, and at small dt the value
+    # iteration mixes long enough to find that artefact. Outside the band h has slope k, so the leaving
+    # mass is charged k times its expected distance beyond the end point (exact there).
+    beyond = (width - x) / step_sd
+    excess = step_sd * (np.exp(-0.5 * beyond**2) / math.sqrt(2.0 * math.pi) - beyond * ndtr(-beyond))
+    tail_cost = k * (excess + excess[::-1])
+    stage = q * (x**2 * dt + step_sd**2 * dt / 2.0) + tail_cost
     slope = k * dx
     centre = n_grid // 2
     # start from the continuous-time relative value (KAT-01): (J x^2 - q x^4 / 6) / sigma^2 inside the band,
