@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 
@@ -174,12 +175,18 @@ class LinearCost(CostTerm):
         """Cost per asset in dollars, shape (n,)."""
         return self.rate(inputs) * np.abs(_trades(u, inputs))
 
+    @cached_property
+    def _decimal_rates(self) -> tuple[Decimal, Decimal]:
+        """Half spread per dollar and commission per share as Decimal (converted once, not per trade)."""
+        spread = to_decimal(float(self.half_spread_bps)) / Decimal(10_000)
+        return spread, to_decimal(float(self.commission_per_share))
+
     def estimate_one(
         self, quantity: Decimal, price: Decimal, *, sigma: float | None = None, volume: float | None = None
     ) -> Decimal:
         """Exact Decimal dollars for one trade (unrounded)."""
-        spread = to_decimal(float(self.half_spread_bps)) / Decimal(10_000)
-        return spread * quantity * price + to_decimal(float(self.commission_per_share)) * quantity
+        spread, commission = self._decimal_rates
+        return spread * quantity * price + commission * quantity
 
     def __repr__(self) -> str:
         args = [
@@ -290,7 +297,11 @@ class FixedCost(CostTerm):
         self, quantity: Decimal, price: Decimal, *, sigma: float | None = None, volume: float | None = None
     ) -> Decimal:
         """``per_trade`` when ``quantity > 0``."""
-        return to_decimal(float(self.per_trade)) if quantity > 0 else ZERO
+        return self._decimal_per_trade if quantity > 0 else ZERO
+
+    @cached_property
+    def _decimal_per_trade(self) -> Decimal:
+        return to_decimal(float(self.per_trade))
 
     def __repr__(self) -> str:
         return f"FixedCost(per_trade={self.per_trade!r})" if self.per_trade else "FixedCost()"
@@ -386,12 +397,38 @@ class CostModel:
         ``quantity > 0``; impact is included only when ``sigma`` (per period) and ``volume`` (dollars per
         period) are both given and the model has a :class:`MarketImpact` term.
         """
-        quantity = abs(to_decimal(quantity))
-        price = to_decimal(price)
+        quantity = abs(quantity if type(quantity) is Decimal else to_decimal(quantity))
+        if type(price) is not Decimal:
+            price = to_decimal(price)
         if price <= 0:
             raise DataError(f"cost estimate needs a positive price; got {price}")
-        total = sum((t.estimate_one(quantity, price, sigma=sigma, volume=volume) for t in self.terms), ZERO)
+        total = ZERO  # summed as sum(..., ZERO) would, term by term
+        for term in self.terms:
+            total += term.estimate_one(quantity, price, sigma=sigma, volume=volume)
         return money(total)
+
+    def linear_parts(
+        self, price: Decimal, *, sigma: float | None = None, volume: float | None = None
+    ) -> tuple[Decimal, Decimal] | None:
+        """Dollars per share and per trade of one trade at ``price``, when its cost is linear plus a ticket.
+
+        Returns ``(per_share, per_trade)`` such that :meth:`estimate` of ``q > 0`` shares is
+        ``money(q * per_share + per_trade)`` up to the rounding of Decimal arithmetic, or None when a term
+        is not :class:`LinearCost` or :class:`FixedCost` (impact priced with ``sigma`` and ``volume``, or a
+        user term).  Trade sizing uses it to estimate costs in float; exact costs still come from
+        :meth:`estimate`.
+        """
+        per_share = per_trade = ZERO
+        for term in self.terms:
+            kind = type(term)
+            if kind is LinearCost:
+                spread, commission = term._decimal_rates  # type: ignore[attr-defined]
+                per_share += spread * price + commission
+            elif kind is FixedCost:
+                per_trade += term._decimal_per_trade  # type: ignore[attr-defined]
+            elif kind is not MarketImpact or (sigma is not None and volume is not None):
+                return None
+        return per_share, per_trade
 
     def __repr__(self) -> str:
         return " + ".join(repr(t) for t in self.terms) if self.terms else "CostModel()"

@@ -91,6 +91,8 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
         return model.estimate(quantity, prices[symbol], sigma=sigma_of.get(symbol),
                               volume=volume_of.get(symbol))
 
+    rates = _linear_rates(model, prices, sigma_of, volume_of)
+
     step = quantity_step(trading)
     min_trade = costs.min_trade_value
     account_ids = household.account_ids
@@ -151,7 +153,7 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
         floor_text = f"the {_usd(floors[account])} cash buffer" if floors[account] > 0 else "0"
         sized, buy_notes = size_buys(account, wanted, prices, budget=cash[account] - floors[account],
                                      step=step, min_trade_value=min_trade, cost_of=cost_of,
-                                     floor_text=floor_text)
+                                     floor_text=floor_text, rates=rates)
         notes.extend(buy_notes)
         for item in sized:
             buys.append(Trade(account=account, symbol=item.symbol, side=Side.BUY, quantity=item.quantity,
@@ -180,6 +182,21 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
 
 def _usd(amount: Decimal) -> str:
     return f"${amount:,.2f}"
+
+
+def _linear_rates(model: CostModel, prices: Mapping[str, Decimal], sigma: Mapping[str, float],
+                  volume: Mapping[str, float]) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """Cost per share and per trade of every symbol when ``model`` is linear plus a ticket (a sizing hint)."""
+    parts_of = getattr(model, "linear_parts", None)
+    if parts_of is None:
+        return None
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for symbol, price in prices.items():
+        parts = parts_of(price, sigma=sigma.get(symbol), volume=volume.get(symbol))
+        if parts is None:
+            return None
+        out[symbol] = parts
+    return out
 
 
 # -- input checks ------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from trimtab.units import ZERO
 
 __all__ = [
     "CostFunction",
+    "LinearRates",
     "SizedTrade",
     "fit_buys",
     "is_multiple",
@@ -43,6 +44,11 @@ __all__ = [
 
 #: ``cost_of(symbol, quantity) -> dollars`` (cents) of one trade of ``quantity`` shares.
 CostFunction = Callable[[str, Decimal], Decimal]
+
+#: Per symbol ``(dollars per share, dollars per trade)`` when ``cost_of(symbol, q)`` is
+#: ``money(q * per_share + per_trade)`` for ``q > 0`` (linear costs and a ticket, no impact).  A hint: buy
+#: sizing estimates costs with it in float and still takes every cost it relies on from ``cost_of``.
+LinearRates = Mapping[str, tuple[Decimal, Decimal]]
 
 _BISECTION_STEPS = 40
 
@@ -162,7 +168,8 @@ def _total(quantities: Mapping[str, Decimal], prices: Mapping[str, Decimal],
 
 
 def fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *, budget: Decimal,
-             step: Decimal, cost_of: CostFunction) -> tuple[dict[str, Decimal], bool]:
+             step: Decimal, cost_of: CostFunction, rates: LinearRates | None = None
+             ) -> tuple[dict[str, Decimal], bool]:
     """Quantities to buy so that their value plus cost is at most ``budget`` dollars.
 
     Parameters
@@ -177,6 +184,9 @@ def fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *
         Trading step in shares.
     cost_of : CostFunction
         Estimated cost of a trade, dollars.
+    rates : LinearRates, optional
+        The cost per share and per trade of each symbol when ``cost_of`` is linear plus a ticket (a speed
+        hint: the result is the same without it).
 
     Returns
     -------
@@ -185,23 +195,29 @@ def fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *
     scaled : bool
         True when the nearest-step quantities did not fit and the buys were scaled down.
     """
-    quantities, scaled, _lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of)
+    quantities, scaled, _lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of,
+                                           rates=rates)
     return quantities, scaled
 
 
 def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *, budget: Decimal,
-              step: Decimal, cost_of: CostFunction
+              step: Decimal, cost_of: CostFunction, rates: LinearRates | None = None
               ) -> tuple[dict[str, Decimal], bool, _BuyLines]:
     """:func:`fit_buys`, plus the costs it knows (:class:`_BuyLines`, for the trades' costs).
 
     The common scale is found by bisection on ``total(at(scale)) <= budget`` (40 halvings of [0, 1],
     keeping the low end affordable).  For speed, without changing the result:
 
-    * each bisection step is first judged by a float estimate of the total (:class:`_FloatTotals`); only
-      the steps where the estimate is within its error margin of the budget are evaluated exactly.  The
-      total is non-decreasing in the scale, so the exact path is reproduced when the largest scale judged
-      affordable by estimate is affordable and the smallest judged unaffordable is not; both are checked
-      exactly at the end, and if either check fails the bisection is redone exactly;
+    * with ``rates`` (linear costs), the scale where the total first exceeds the budget is found in float
+      (:func:`_linear_threshold`) and each bisection step is judged by comparing with it, exactly only
+      when within ``1e-14`` (relative) of it.  The total is non-decreasing in the scale, so the exact path
+      is reproduced when the largest scale judged affordable by estimate is affordable and the smallest
+      judged unaffordable is not; both are checked exactly at the end, and if either check fails the
+      general path below runs;
+    * otherwise each bisection step is first judged by a float estimate of the total
+      (:class:`_FloatTotals`); only the steps where the estimate is within its error margin of the budget
+      are evaluated exactly, and the two ends are checked in the same way (if either check fails the
+      bisection is redone exactly);
     * exact totals take quantities in whole steps from a float ratio (Decimal when within 1e-9 of a step
       boundary) and costs from :class:`_BuyLines`, which knows a cost without asking the cost model when
       two computed costs of the same symbol around it are equal (costs are non-decreasing in quantity).
@@ -225,8 +241,48 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
         return {s: round_to_step(scale * usd / prices[s], step, ROUND_DOWN) for s, usd in wanted.items()}
 
     steps = _StepCounts(wanted, prices, step)
-    fits = _Affordable(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
+    low: Decimal | None = None
+    if rates is not None and all(s in rates for s in wanted):
+        fits = _Affordable(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
+        threshold = _linear_threshold(steps, rates, budget)
+        if threshold is not None:
+            guessed = _bisect_from_one(lambda scale: _judge(scale, threshold, fits))
+            if _confirmed(guessed, fits):
+                low = guessed[0]
+    if low is None:
+        low = _general_scale(steps, nearest, lines, budget)
+    quantities = at(low)
+    spent = total(quantities)
+    # Top up: one step at a time to the symbol furthest below its wanted dollars among those whose next
+    # step still fits.  The total only grows and a symbol's next step costs the same until it is taken, so
+    # a symbol whose next step does not fit never will: it leaves the queue (ascending; the last is next).
+    queue = sorted(item for item in ((wanted[s] - q * prices[s], s) for s, q in quantities.items())
+                   if item[0] > 0)
+    unit = {s: float(prices[s] * step) for s in wanted}  # a step's value: a step costs at least that
+    room = float(budget - spent)
+    for _ in range(4 * len(wanted) + 4):
+        while queue:
+            _gap, symbol = queue.pop()
+            if unit[symbol] * (1.0 - 1e-12) > room + 1e-12:  # cannot fit (costs are non-decreasing)
+                continue
+            more = line(symbol, quantities[symbol] + step) - line(symbol, quantities[symbol])
+            if spent + more <= budget:
+                quantities[symbol] += step
+                gap = wanted[symbol] - quantities[symbol] * prices[symbol]
+                if gap > 0:
+                    bisect.insort(queue, (gap, symbol))
+                spent += more
+                room = float(budget - spent)
+                break
+        else:
+            break
+    return quantities, True, lines
 
+
+def _general_scale(steps: _StepCounts, nearest: Mapping[str, Decimal], lines: _BuyLines,
+                   budget: Decimal) -> Decimal:
+    """The bisection's low end for any cost function: judged by :class:`_FloatTotals` where it can."""
+    fits = _Affordable(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
     estimate = _FloatTotals(steps, nearest, lines, budget)  # before fits(1): its anchor helps lines infer
     low, high = Decimal(0), Decimal(1)
     if fits(high):
@@ -238,21 +294,94 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
         else:  # the float estimate misjudged a step (rare): the exact path
             exact = _Affordable(steps, lines, budget)  # fresh: the misjudged scales may have moved fits' ends
             low = _bisect(low, high, lambda scale: (exact(scale), False))[0]
-    quantities = at(low)
-    spent = total(quantities)
-    gaps = {s: wanted[s] - q * prices[s] for s, q in quantities.items()}  # only a topped-up one changes
-    for _ in range(4 * len(wanted) + 4):  # top up: one step to the symbol furthest below its wanted dollars
-        short = sorted(((gap, s) for s, gap in gaps.items() if gap > 0), reverse=True)
-        for _gap, symbol in short:
-            more = line(symbol, quantities[symbol] + step) - line(symbol, quantities[symbol])
-            if spent + more <= budget:
-                quantities[symbol] += step
-                gaps[symbol] = wanted[symbol] - quantities[symbol] * prices[symbol]
-                spent += more
-                break
-        else:
+    return low
+
+
+def _judge(scale: Decimal, threshold: float, exact: Callable[[Decimal], bool]) -> tuple[bool, bool]:
+    """``(affordable, estimated)`` at ``scale``: below ``threshold`` by estimate, by ``exact`` when close."""
+    x = float(scale)
+    if abs(x - threshold) <= 1e-14 * threshold:
+        return exact(scale), False
+    return x < threshold, True
+
+
+def _bisect_from_one(judge: Callable[[Decimal], tuple[bool, bool]]) -> _Bisection:
+    """Scale 1 if ``judge`` finds it affordable, else :func:`_bisect` of ``[0, 1]``, both ends tracked."""
+    one = Decimal(1)
+    affordable, estimated = judge(one)
+    if affordable:
+        return one, (one if estimated else None), None
+    low, yes, no = _bisect(Decimal(0), one, judge)
+    return low, yes, (no if no is not None else (one if estimated else None))
+
+
+def _linear_threshold(steps: _StepCounts, rates: LinearRates, budget: Decimal) -> float | None:
+    """The scale where ``total(at(scale))`` first exceeds ``budget``, in float (``inf`` if 1 fits).
+
+    Costs are taken as ``money(q * per_share + per_trade)`` in whole cents and counts as float floors, so
+    the float total is exact up to rounding far below a cent, except at cent ties and count boundaries
+    (then a bisection step may be misjudged, which :func:`_confirmed` catches).  A Newton step on the
+    nearly linear total comes within a few steps per symbol of the answer; every step of every symbol in a
+    small window around it is then walked in scale order until the budget is exceeded.  None when no
+    window is found (then the general path decides).
+    """
+    ratios = steps.ratios
+    values = np.array(steps.step_values)
+    fstep = float(steps.step)
+    per_step = np.array([100.0 * float(rates[s][0]) * fstep for s in steps.symbols])  # cents per step
+    ticket = np.array([100.0 * float(rates[s][1]) for s in steps.symbols])  # cents per trade
+    limit = float(budget)
+
+    def cents(counts: np.ndarray, rate: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        return np.where(counts > 0, np.floor(counts * rate + fixed + 0.5), 0.0)
+
+    def total(scale: float) -> float:
+        counts = np.floor(scale * ratios)
+        return float(counts @ values) + float(cents(counts, per_step, ticket).sum()) / 100.0
+
+    if total(1.0) <= limit:
+        return math.inf
+    slope = float(ratios @ (values + per_step / 100.0))  # dollars per unit of scale
+    if not slope > 0:
+        return None
+    scale = min(1.0, max(0.0, (limit - float(ticket.sum()) / 100.0) / slope))
+    for _ in range(4):
+        following = min(1.0, max(0.0, scale + (limit - total(scale)) / slope))
+        if following == scale:
             break
-    return quantities, True, lines
+        scale = following
+    width = 2.0 * (float(values.sum()) + 0.01) / slope
+    low, high = max(0.0, scale - width), min(1.0, scale + width)
+    for _ in range(64):  # total(0) = 0 <= limit and total(1) > limit: both loops end
+        if total(low) <= limit:
+            break
+        low, width = max(0.0, low - width), 2.0 * width
+    for _ in range(64):
+        if total(high) > limit:
+            break
+        high, width = min(1.0, high + width), 2.0 * width
+    if total(low) > limit or total(high) <= limit:
+        return None
+    first, last = np.floor(low * ratios), np.floor(high * ratios)
+    for _ in range(64):  # narrow the window to a few thousand steps in all
+        if float((last - first).sum()) <= 4096:
+            break
+        middle = 0.5 * (low + high)
+        if total(middle) <= limit:
+            low, first = middle, np.floor(middle * ratios)
+        else:
+            high, last = middle, np.floor(middle * ratios)
+    else:
+        return None
+    counts = (last - first).astype(np.int64)
+    which = np.repeat(np.arange(len(ratios)), counts)
+    k = first[which] + (np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)) + 1.0
+    at = k / ratios[which]  # the scale where symbol ``which`` reaches ``k`` steps
+    more = values[which] + (cents(k, per_step[which], ticket[which])
+                            - cents(k - 1.0, per_step[which], ticket[which])) / 100.0
+    order = np.argsort(at, kind="stable")
+    over = np.flatnonzero(total(low) + np.cumsum(more[order]) > limit)
+    return float(at[order[over[0]]]) if over.size else None
 
 
 class _Affordable:
@@ -527,7 +656,7 @@ class _FloatTotals:
 
 def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *,
               budget: Decimal, step: Decimal, min_trade_value: Decimal, cost_of: CostFunction,
-              floor_text: str = "0") -> tuple[list[SizedTrade], list[str]]:
+              floor_text: str = "0", rates: LinearRates | None = None) -> tuple[list[SizedTrade], list[str]]:
     """Size the buys of one account within ``budget`` dollars (cash after sells minus the cash floor).
 
     Parameters
@@ -548,6 +677,9 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
         Estimated cost of a trade, dollars.
     floor_text : str
         How the cash floor reads in notes (e.g. ``"0"`` or ``"the $500.00 cash buffer"``).
+    rates : LinearRates, optional
+        Per symbol cost per share and per trade when ``cost_of`` is linear plus a ticket (a speed hint, see
+        :func:`fit_buys`).
 
     Returns
     -------
@@ -555,7 +687,8 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
         In the order of ``wanted_usd``.
     notes : list of str
     """
-    quantities, scaled, lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of)
+    quantities, scaled, lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of,
+                                          rates=rates)
     cost = lines.cost  # the fit's costs: the same values, each asked of the cost model once
 
     notes: list[str] = []
