@@ -195,6 +195,18 @@ MALFORMED = [
         9,
     ),
     ("tax.account with a bad kind", GOOD.replace("account: taxable", "account: roth"), "unknown account", 11),
+    (
+        "dividends file missing",
+        GOOD.replace("prices: builtin:us-stocks", "prices: builtin:us-stocks\n  dividends: missing.csv"),
+        "file not found",
+        3,
+    ),
+    (
+        "dividend rate above 1",
+        GOOD.replace("long_term_rate: 0.2,", "long_term_rate: 0.2, dividend_rate: 1.2,"),
+        "must be below 1",
+        11,
+    ),
 ]
 
 

@@ -60,7 +60,9 @@ def test_one_long_term_gain_lot_pays_cost_then_twenty_percent_of_the_gain_after_
     """1,000 A bought 2019-06-03 for $50,000, worth $80,000 at 2020-06-30. Selling costs 10 bp = $80.00;
     the long-term gain after cost is 80,000 - 80 - 50,000 = $29,920, taxed at 20 % = $5,984.00; after-tax
     value 80,000 - 80 - 5,984 = $73,936."""
-    run = _hold(_holding(AccountKind.TAXABLE, 50_000, date(2019, 6, 3)), _one_symbol([80.0] * 6, "2020-01-31"))
+    run = _hold(
+        _holding(AccountKind.TAXABLE, 50_000, date(2019, 6, 3)), _one_symbol([80.0] * 6, "2020-01-31")
+    )
     assert run.value[-1] == pytest.approx(80_000.0, abs=1e-9) and run.taxes_paid == 0.0
     assert run.liquidation_cost == pytest.approx(80.0, abs=1e-9)
     assert run.liquidation_tax == pytest.approx(5_984.0, abs=1e-9)

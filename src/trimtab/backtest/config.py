@@ -7,6 +7,7 @@ Format (every key is described in ``docs/backtest.md``)::
       # returns: returns.csv           # wide CSV, date + one column per asset, simple returns per period
       # volumes: volumes.csv           # optional, dollar volume per asset and period (for impact costs)
       # sigmas: sigmas.csv             # optional, per-period volatility per asset
+      # dividends: dividends.csv       # optional, cash per share by ex-date (prices must be price-only)
     frequency: daily                   # daily | monthly (daily data are sampled on each month's last date)
     start: 2005-01-01
     end: 2022-12-28
@@ -46,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trimtab.backtest.simulator import DEFAULT_TRADING, CashFlow, Scenario, scenario_summary
 from trimtab.data.calendar import PERIODS
+from trimtab.data.dividends import load_dividends_csv
 from trimtab.data.market import MarketData
 from trimtab.data.portfolio_file import load_portfolio
 from trimtab.data.prices import load_market_data, load_prices_csv
@@ -91,6 +93,7 @@ class _DataModel(_Section):
     returns: str | None = None
     volumes: str | None = None
     sigmas: str | None = None
+    dividends: str | None = None
 
 
 class _InitialModel(_Section):
@@ -125,6 +128,7 @@ class _TaxModel(_Section):
     pay: Literal["annually"] = "annually"
     relief_method: ReliefMethod = ReliefMethod.FIFO
     filing_status: str = "single"
+    dividend_rate: float | None = Field(None, ge=0, lt=1)
 
 
 class _TradingModel(_Section):
@@ -182,6 +186,8 @@ _FIX_HINTS: dict[str, str] = {
     "returns": "the path of a wide CSV of simple returns per period, relative to this file",
     "volumes": "the path of a wide CSV of traded value in dollars per period",
     "sigmas": "the path of a wide CSV of volatility per period",
+    "dividends": "the path of a CSV of cash dividends per share by ex-date (date,symbol,dividend or wide)",
+    "dividend_rate": "a fraction of the dividends, e.g. 0.20 (default: long_term_rate)",
     "frequency": "use daily or monthly",
     "start": "a date YYYY-MM-DD, e.g. 2005-01-01",
     "end": "a date YYYY-MM-DD, e.g. 2022-12-28",
@@ -348,6 +354,7 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
         sigmas = _wide_frame(base, model.data.sigmas, doc.ref("data", "sigmas"))
         _check_columns(sigmas, targets, doc.ref("data", "sigmas"), "sigmas")
     harvest, harvest_every = _harvest(doc, model, tax, kind, household, trading)
+    dividends = _dividends(doc, model, base, market)
     try:
         scenario = Scenario(
             market=market,
@@ -367,6 +374,8 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
             volume_lookback=model.risk.volume_lookback,
             harvest=harvest,
             harvest_every=harvest_every,
+            dividends=dividends,
+            dividend_rate=model.tax.dividend_rate if model.tax is not None else None,
         )
     except InputError as err:
         raise relocate(err, SourceRef(str(doc.path), doc.line())) from None
@@ -375,6 +384,11 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
         **scenario_summary(scenario),
         "data": market.source,
         "engine": model.engine,
+        **(
+            {"dividends": model.data.dividends, "dividend_rate": scenario.dividend_rate}
+            if dividends is not None and model.data is not None
+            else {}
+        ),
         "risk_free_rate": model.metrics.risk_free_rate,
         "policies": {p.name: p.policy.describe() for p in policies},
     }
@@ -446,6 +460,28 @@ def _market(doc: YamlDocument, model: _ConfigModel, base: Path, fallback: Market
             )
         market = MarketData(market.prices, volumes, market.source, market.periods_per_year)
     return market
+
+
+def _dividends(doc: YamlDocument, model: _ConfigModel, base: Path, market: MarketData) -> pd.DataFrame | None:
+    """The dividends file (wide or long), its symbols checked against the market data."""
+    if model.data is None or model.data.dividends is None:
+        return None
+    where = doc.ref("data", "dividends")
+    path = _path(base, model.data.dividends)
+    if not path.is_file():
+        raise ConfigError(
+            "file not found", got=str(path), fix="give a CSV path relative to the config file", where=where
+        )
+    frame = load_dividends_csv(path)
+    known = [s for s in frame.columns if s in market.symbols]
+    if len(frame.columns) and not known:
+        raise ConfigError(
+            "the dividends file has none of the data's symbols",
+            got=str(frame.columns[0]),
+            fix="name the symbols like the price columns",
+            where=where,
+        )
+    return frame[known]
 
 
 def _wide_frame(base: Path, text: str, where: SourceRef) -> pd.DataFrame:

@@ -138,6 +138,9 @@ class PolicyRun:
         per account and symbol, every account kind).
     carryforward_after_liquidation : (Decimal, Decimal)
         Short- and long-term losses still carried forward after that sale, dollars (not valued).
+    dividends : ndarray of shape (T,), optional
+        Cash dividends credited at each date, all accounts, dollars (zeros without dividend data). They
+        are part of the return (not a flow); their tax is in ``taxes``.
     """
 
     name: str
@@ -178,8 +181,11 @@ class PolicyRun:
     harvests: int = 0
     liquidation_cost: float = 0.0
     carryforward_after_liquidation: tuple[Decimal, Decimal] = (Decimal(0), Decimal(0))
+    dividends: FloatArray | None = None
 
     def __post_init__(self) -> None:
+        if self.dividends is None:
+            object.__setattr__(self, "dividends", np.zeros(len(self.dates)))
         for name in ("tax_by_year", "realized_by_year"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         for name in (
@@ -198,6 +204,7 @@ class PolicyRun:
             "trade_counts",
             "decided",
             "target",
+            "dividends",
         ):
             getattr(self, name).setflags(write=False)
 
@@ -252,6 +259,11 @@ class PolicyRun:
     def transaction_costs(self) -> float:
         """All trading costs paid, dollars (the initial purchase included)."""
         return float(self.costs.sum())
+
+    @property
+    def dividends_received(self) -> float:
+        """All cash dividends credited during the run, dollars (before their tax)."""
+        return float(np.sum(self.dividends))
 
     @property
     def taxes_paid(self) -> float:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -77,7 +78,7 @@ from trimtab.trades.plan import TradePlan
 from trimtab.trades.planner import plan_trades
 from trimtab.trades.sizing import quantity_step, round_to_step
 from trimtab.typing import FloatArray
-from trimtab.units import ZERO, to_decimal
+from trimtab.units import ZERO, money, to_decimal
 
 __all__ = ["DEFAULT_TRADING", "CashFlow", "Scenario", "simulate"]
 
@@ -164,6 +165,15 @@ class Scenario:
         ``covariance(snapshot, symbols) -> ndarray of shape (n, n)``, annualized: the risk model behind
         ``ctx.covariance`` (default: sample covariance of the last ``risk_lookback`` returns). It gets only
         the point-in-time snapshot.
+    dividends : pandas.DataFrame, optional
+        Cash dividends in dollars per share, one row per ex-date and one column per symbol (e.g. from
+        :func:`trimtab.data.dividends.load_dividends_csv`). A dividend whose ex-date falls in
+        ``(t_{k-1}, t_k]`` is paid at ``t_k`` into the cash of each account holding the symbol over that
+        period (cents per position); ex-dates on or before the first date are ignored. ``market`` must then
+        hold price-only prices (not adjusted for dividends).
+    dividend_rate : float, optional
+        Tax rate on dividends in taxable accounts (qualified dividends; default ``tax.long_term_rate``),
+        paid with the yearly tax; dividends are not netted with capital losses.
     """
 
     market: MarketData
@@ -184,8 +194,24 @@ class Scenario:
     harvest: HarvestSettings | None = None
     harvest_every: str = "monthly"
     covariance: Callable[[MarketSnapshot, tuple[str, ...]], FloatArray] | None = None
+    dividends: pd.DataFrame | None = None
+    dividend_rate: float | None = None
 
     def __post_init__(self) -> None:
+        if self.dividends is not None:
+            frame = self.dividends.astype(float).fillna(0.0)
+            values = frame.to_numpy()
+            if not np.all(np.isfinite(values)) or np.any(values < 0):
+                raise ConfigError(
+                    "dividends must be finite amounts of zero or more dollars per share",
+                    got=float(values[~(np.isfinite(values) & (values >= 0))][0]),
+                    fix="fix the dividends data",
+                )
+            object.__setattr__(self, "dividends", frame.sort_index())
+        if self.dividend_rate is not None and not 0 <= self.dividend_rate < 1:
+            raise ConfigError(
+                "the dividend tax rate must be in [0, 1)", got=self.dividend_rate, fix="e.g. 0.2 for 20 %"
+            )
         if self.harvest_every not in PERIODS:
             raise ConfigError(
                 "harvest period unknown", got=self.harvest_every, fix=f"use one of {', '.join(PERIODS)}"
@@ -644,8 +670,9 @@ class _Run:
             filing_status=self.sc.tax.filing_status,
         )
         self.carry = result.carryforward
-        self.tax_by_year[year] = result.tax
-        return result.tax
+        tax = result.tax + self._dividend_tax(year)
+        self.tax_by_year[year] = tax
+        return tax
 
     def _taxes(self, k: int) -> None:
         year = self._stamps[k].year
@@ -667,6 +694,72 @@ class _Run:
                 first = taxable[0]
                 self._set_cash(first, self.household.account(first).cash - tax)
             self.taxes[k] += float(tax)
+
+    # -- dividends ------------------------------------------------------------------------------------------
+    @cached_property
+    def _dividend_per_share(self) -> FloatArray:
+        """Dollars per share paid at each date, shape (T, n); ex-dates in ``(t_{k-1}, t_k]`` pay at t_k."""
+        out = np.zeros((len(self.dates), len(self.symbols)))
+        table = self.sc.dividends
+        if table is None or not len(table):
+            return out
+        ex = pd.DatetimeIndex(table.index)
+        inside = (ex > self.dates[0]) & (ex <= self.dates[-1])
+        rows = self.dates.searchsorted(ex[inside], side="left")
+        for symbol in table.columns:
+            j = self.index.get(symbol)
+            if j is not None:
+                np.add.at(out[:, j], rows, table[symbol].to_numpy(dtype=float)[inside])
+        return out
+
+    @cached_property
+    def _dividend_due(self) -> np.ndarray:
+        """Whether any dividend is paid at each date, shape (T,)."""
+        return np.asarray(self._dividend_per_share.any(axis=1))
+
+    @cached_property
+    def _dividend_path(self) -> FloatArray:
+        """Dividends credited at each date (all accounts), dollars, shape (T,)."""
+        return np.zeros(len(self.dates))
+
+    @cached_property
+    def _dividend_income(self) -> dict[int, Decimal]:
+        """Dividends credited to taxable accounts per calendar year, dollars."""
+        return {}
+
+    def _dividends(self, k: int) -> None:
+        """Credit the dividends paid at date ``k`` to the cash of the accounts holding the shares."""
+        per_share = self._dividend_per_share[k]
+        held: dict[tuple[str, str], Decimal] = {}
+        for lot in self.household.lots:
+            if per_share[self.index[lot.symbol]] > 0:
+                key = (lot.account, lot.symbol)
+                held[key] = held.get(key, ZERO) + lot.quantity
+        if not held:
+            return
+        cash = {a.id: a.cash for a in self.household.accounts}
+        taxable = {a.id for a in self.household.accounts if a.kind.is_taxable}
+        year = self._stamps[k].year
+        total = ZERO
+        for (account, symbol), quantity in held.items():
+            amount = money(quantity * to_decimal(float(per_share[self.index[symbol]])))
+            cash[account] += amount
+            total += amount
+            if account in taxable:
+                self._dividend_income[year] = self._dividend_income.get(year, ZERO) + amount
+        self.household = self.household.replace(
+            accounts=[a.with_cash(cash[a.id]) for a in self.household.accounts]
+        )
+        self._dividend_path[k] += float(total)
+        self._refresh()
+
+    def _dividend_tax(self, year: int) -> Decimal:
+        """Tax on ``year``'s dividends in taxable accounts (qualified: the dividend rate), cents."""
+        income = self._dividend_income.get(year, ZERO) if self.sc.dividends is not None else ZERO
+        if income == 0:
+            return ZERO
+        rate = self.sc.dividend_rate if self.sc.dividend_rate is not None else self.sc.tax.long_term_rate
+        return money(Decimal(repr(float(rate))) * income)
 
     def _cash_flows(self, k: int) -> None:
         for flow, due in zip(self.sc.cash_flows, self.flow_due, strict=True):
@@ -953,6 +1046,8 @@ class _Run:
                 self._apply(plan, 0, "initial")
             if self._new_year[k]:
                 self._taxes(k)
+            if self._dividend_due[k]:
+                self._dividends(k)
             if self._flow_any[k]:
                 self._cash_flows(k)
             if self._switch_backs:
@@ -1036,6 +1131,7 @@ class _Run:
             tax_by_year=self.tax_by_year,
             realized_by_year=realized,
             carryforward=self.carry,
+            dividends=self._dividend_path,
             liquidation_tax=float(liquidation.tax),
             liquidation_cost=float(liquidation.selling_cost),
             carryforward_after_liquidation=liquidation.carryforward,

@@ -123,6 +123,7 @@ def _print_table(result: BacktestResult, document: dict[str, Any], report: Path 
         "events",
         "costs",
         "taxes",
+        "dividends",
         "after-tax value",
     ):
         table.add_column(column, justify="left" if column == "policy" else "right")
@@ -139,6 +140,7 @@ def _print_table(result: BacktestResult, document: dict[str, Any], report: Path 
             str(m["rebalance_events"]),
             _usd(m["transaction_costs"]),
             _usd(m["taxes_paid"]),
+            _usd(m["dividends"]),
             _usd(m["after_tax_value"]),
         )
     console.print(table)

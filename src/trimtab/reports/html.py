@@ -130,7 +130,7 @@ def _fmt(key: str, value: Any) -> str:
         return "n/a"
     if key in ("annualized_return", "annualized_volatility", "max_drawdown", "tracking_error", "turnover"):
         return f"{100 * value:.2f} %"
-    if key in ("transaction_costs", "taxes_paid", "after_tax_value"):
+    if key in ("transaction_costs", "taxes_paid", "dividends", "after_tax_value"):
         return f"${value:,.0f}"
     if key == "sharpe":
         return f"{value:.3f}"
@@ -148,6 +148,7 @@ def _metrics_table(result: BacktestResult, risk_free_rate: float) -> str:
         "rebalance_events",
         "transaction_costs",
         "taxes_paid",
+        "dividends",
         "after_tax_value",
     ]
     labels = [
@@ -160,6 +161,7 @@ def _metrics_table(result: BacktestResult, risk_free_rate: float) -> str:
         "rebalance events",
         "transaction costs",
         "taxes paid",
+        "dividends",
         "after-tax value",
     ]
     head = "<tr><th>policy</th><th>rule</th>" + "".join(f"<th>{label}</th>" for label in labels) + "</tr>"

@@ -18,6 +18,8 @@ periods per year):
 * **rebalance events**: dates with at least one trade (the initial purchase excluded).
 * **transaction costs** and **taxes paid**: dollars over the whole run (the initial purchase's costs
   included; taxes net of refunds, the last year's settled at the end).
+* **dividends**: cash dividends credited over the run, dollars, all accounts, before their tax (zero
+  without dividend data).
 * **after-tax value**: liquidation value at the end, dollars: value minus the cost of selling every
   position and the tax of that sale (netted with the year's gains and the carryforward; a loss still
   carried forward after it is worth nothing; :mod:`trimtab.backtest.liquidation`).
@@ -59,6 +61,7 @@ METRIC_KEYS: tuple[str, ...] = (
     "rebalance_events",
     "transaction_costs",
     "taxes_paid",
+    "dividends",
     "after_tax_value",
     "average_weights",
 )
@@ -158,6 +161,7 @@ def policy_metrics(run: PolicyRun, *, risk_free_rate: float = 0.0) -> dict[str, 
         "rebalance_events": run.rebalance_events,
         "transaction_costs": run.transaction_costs,
         "taxes_paid": run.taxes_paid,
+        "dividends": run.dividends_received,
         "after_tax_value": run.after_tax_value,
         "average_weights": average,
     }
