@@ -20,7 +20,7 @@ from trimtab.cli.backtest_commands import app
 from trimtab.data.dividends import load_dividends_csv
 from trimtab.data.market import MarketData
 from trimtab.domain import Account, AccountKind, Household, TargetAllocation, TaxLot
-from trimtab.domain.settings import CostSettings, PolicySpec, TaxSettings
+from trimtab.domain.settings import PolicySpec, TaxSettings
 from trimtab.errors import InputError, PriceFileError
 from trimtab.policies.registry import build_policy, parse_policy_option
 

@@ -65,10 +65,12 @@ from trimtab.domain.settings import (
 )
 from trimtab.domain.targets import TargetAllocation
 from trimtab.errors import ConfigError, InputError, SourceRef
+from trimtab.models.tax import TaxInputs
 from trimtab.policies.base import Policy
 from trimtab.policies.registry import build_policy, policy_spec
 from trimtab.tax.harvest import HarvestSettings
 from trimtab.tax.netting import parse_filing_status
+from trimtab.tax.rules import TaxRates
 
 __all__ = ["BacktestConfig", "NamedPolicy", "load_backtest_config", "parse_backtest_config", "to_monthly"]
 
@@ -379,7 +381,7 @@ def parse_backtest_config(doc: YamlDocument) -> BacktestConfig:
         )
     except InputError as err:
         raise relocate(err, SourceRef(str(doc.path), doc.line())) from None
-    policies = _policies(doc, model, costs)
+    policies = _policies(doc, model, costs, tax, scenario.dates[0].date())
     settings = {
         **scenario_summary(scenario),
         "data": market.source,
@@ -757,8 +759,15 @@ def _harvest(
     return HarvestSettings(**options), every
 
 
-def _policies(doc: YamlDocument, model: _ConfigModel, costs: CostSettings) -> tuple[NamedPolicy, ...]:
-    """Build the policies; an ``optimizer`` without its own ``costs`` prices the backtest's costs."""
+def _policies(
+    doc: YamlDocument, model: _ConfigModel, costs: CostSettings, tax: TaxSettings, start: date
+) -> tuple[NamedPolicy, ...]:
+    """Build the policies; an ``optimizer`` without its own ``costs`` prices the backtest's costs.
+
+    An optimizer with ``tax_weight > 0`` or ``max_realized_gain`` gets the config's tax rates and relief
+    method as its ``tax_context``; at each date the simulator's point-in-time household
+    (``DecisionContext.household``) supplies the lots.
+    """
     out: list[NamedPolicy] = []
     lines: dict[str, int | None] = {}
     for i, item in enumerate(model.policies):
@@ -796,9 +805,24 @@ def _policies(doc: YamlDocument, model: _ConfigModel, costs: CostSettings) -> tu
         spec: PolicySpec = policy_spec(raw, where=where)
         if spec.kind == "optimizer" and "costs" not in spec.params:
             spec = PolicySpec(spec.kind, {**spec.params, "costs": costs})
+        if spec.kind == "optimizer" and "tax_context" not in spec.params and _uses_tax(spec.params):
+            context = TaxInputs(
+                lots=(), rates=TaxRates.from_settings(tax), sold=start, relief=tax.relief_method
+            )
+            spec = PolicySpec(spec.kind, {**spec.params, "tax_context": context})
         policy = build_policy(spec, where=where)
         out.append(NamedPolicy(name=name, policy=policy, where=where))
     return tuple(out)
+
+
+def _uses_tax(params: Mapping[str, Any]) -> bool:
+    """Whether optimizer parameters ask for the tax term or the realized-gain budget."""
+    weight = params.get("tax_weight")
+    try:
+        weighted = weight is not None and float(weight) > 0
+    except (TypeError, ValueError):
+        weighted = True  # let the optimizer's own check report the bad value
+    return weighted or params.get("max_realized_gain") is not None
 
 
 # -- pydantic errors -> ConfigError --------------------------------------------------------------------------

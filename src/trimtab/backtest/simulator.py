@@ -817,6 +817,7 @@ class _Run:
             covariance=lambda: self._covariance(k),
             cost_of=lambda weights: self._cost_of(k, weights),
             last_rebalance=self.last_rebalance,
+            household=self.household,
         )
 
     def _decide(self, k: int, w: FloatArray, cash_weight: float, value: float) -> None:

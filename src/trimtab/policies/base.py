@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from trimtab.data.snapshot import MarketSnapshot
+from trimtab.domain.household import Household
 from trimtab.typing import FloatArray
 
 __all__ = ["Action", "CostEstimate", "Decision", "DecisionContext", "Policy"]
@@ -58,6 +59,10 @@ class DecisionContext:
         moving the household to ``weights`` (symbols plus ``"CASH"``).
     last_rebalance : pandas.Timestamp, optional
         Date of the last trade, when known.
+    household : Household, optional
+        The household as of ``as_of`` (accounts, cash and tax lots, before trading at ``as_of``), when the
+        caller has it: the backtester passes its point-in-time household so that tax-aware policies (the
+        optimizer's tax term) can price the sale of each lot. ``None`` otherwise.
     """
 
     as_of: pd.Timestamp
@@ -71,6 +76,7 @@ class DecisionContext:
     covariance: Callable[[], FloatArray] | None = None
     cost_of: Callable[[Mapping[str, float]], CostEstimate] | None = None
     last_rebalance: pd.Timestamp | None = None
+    household: Household | None = None
 
     @property
     def drift(self) -> FloatArray:

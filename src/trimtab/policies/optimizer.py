@@ -692,10 +692,20 @@ def build_optimizer_policy(
                 f"(a lower bound) and reports the {tax.relief.value} tax -- relief_method: min_tax makes it exact"
             )
         given = extra_data
+        template: TaxInputs = tax
 
         def extra_data(ctx: DecisionContext) -> Mapping[str, Any]:
             out = dict(given(ctx)) if given is not None else {}
-            out.setdefault(TAX_KEY, tax)
+            # A backtest passes its point-in-time household: its lots replace the ones given at build time.
+            held = ctx.household
+            out.setdefault(
+                TAX_KEY,
+                template
+                if held is None
+                else TaxInputs.from_household(
+                    held, template.rates, sold=ctx.as_of.date(), relief=template.relief
+                ),
+            )
             return out
 
     trading = TradingCost(model).convex_part()
