@@ -832,8 +832,11 @@ class _Run:
             self.actions[k] = "hold"
             return
         t = self._stamps[k]
+        # a run records only the action, the weights and any fallback: a policy that can skip its reasons
+        # (the optimizer: term contributions and dual values cost more than its solve) is asked to
+        quiet = getattr(self.policy, "decide_without_reasons", None)
         try:
-            decision: Decision = self.policy.decide(make())
+            decision: Decision = quiet(make()) if quiet is not None else self.policy.decide(make())
         except Exception as err:
             err.add_note(f"while {self.policy.describe()} decided at {t:%Y-%m-%d}")
             raise

@@ -77,6 +77,32 @@ class MarketSnapshot:
             raise MissingPriceError(f"no price for {symbol} on or before {when}")
         return float(col[valid[-1]])
 
+    def price_row(self, symbols: tuple[str, ...] | list[str] | None = None) -> FloatArray:
+        """Last known price of each symbol (all by default) as an array, dollars per share.
+
+        The same values as :meth:`price` for each symbol, read from the last row at once; only symbols
+        without a price on that row are looked up one by one (raising :class:`MissingPriceError` as
+        :meth:`price` does).
+
+        Returns
+        -------
+        ndarray of shape (len(symbols),)
+        """
+        names = self.symbols if symbols is None else tuple(symbols)
+        if names == self.symbols:
+            cols: np.ndarray | slice = slice(None)
+        else:
+            cols = np.array([self.column(s) for s in names], dtype=np.intp)
+        if not names:
+            return np.zeros(0)
+        if len(self.times) == 0:
+            return np.array([self.price(s) for s in names], dtype=float)
+        out = np.array(self.close[len(self.times) - 1, cols], dtype=float)
+        missing = ~(np.isfinite(out) & (out > 0))
+        for i in np.flatnonzero(missing):
+            out[i] = self.price(names[i])
+        return out
+
     def last_prices(self, symbols: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
         """Last known price of each symbol (all by default), dollars per share."""
         return {s: self.price(s) for s in (symbols if symbols is not None else self.symbols)}

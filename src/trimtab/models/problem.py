@@ -37,7 +37,7 @@ from trimtab.models.base import (
     constraint_names,
 )
 from trimtab.models.constraints import NO_BOUND, Budget, CashBounds, LongOnly, WeightBounds
-from trimtab.models.solver import DirectClarabel
+from trimtab.models.solver import CompiledMaps, DirectClarabel, ReducedQp
 from trimtab.typing import FloatArray
 
 __all__ = ["ZERO_TRADE", "RebalanceProblem", "Solution", "find_conflict"]
@@ -126,8 +126,18 @@ class RebalanceProblem:
         cvxpy solver names, tried in order (default Clarabel only).
     fast : bool
         Re-solve Clarabel through :class:`~trimtab.models.solver.DirectClarabel` (default); ``False`` uses
-        cvxpy's ``Problem.solve`` every time.
+        cvxpy's ``Problem.solve`` every time.  When fast, a problem whose cones are only zero and nonnegative
+        (a quadratic risk term, linear costs and constraints) is first solved by the QP fast path
+        (:class:`~trimtab.models.solver.ReducedQp`: Clarabel on the problem with the quadratic's helper rows
+        eliminated); any status but ``Solved`` falls back to the full problem, counted in :attr:`qp_fallbacks`.
     """
+
+    # class-level defaults for subclasses that build their own problem without calling __init__
+    _maps: CompiledMaps | None = None
+    _qp: ReducedQp | None = None
+    _qp_allowed = False
+    qp_solves = 0
+    qp_fallbacks = 0
 
     def __init__(
         self,
@@ -161,6 +171,14 @@ class RebalanceProblem:
         self.solves = 0
         self.fast = fast
         self._direct: DirectClarabel | None = None
+        self._maps: CompiledMaps | None = None
+        self._qp: ReducedQp | None = None
+        # The QP fast path only here: subclasses (mixed-integer nodes, multi-period plans) read the Clarabel
+        # object's objective value or variable values after a solve.
+        self._qp_allowed = type(self) is RebalanceProblem
+        #: Solves of the QP fast path, and how many of them fell back to Clarabel.
+        self.qp_solves = 0
+        self.qp_fallbacks = 0
 
     @classmethod
     def for_data(
@@ -213,16 +231,39 @@ class RebalanceProblem:
         """One solver call: (status, dv or None, a function that loads dual values into the constraints)."""
         if solver == "CLARABEL" and self.fast:
             if self._direct is None:
-                self._direct = DirectClarabel.build(self.problem, self.v.dv)
+                maps = self._compiled_maps()
+                self._direct = None if maps is None else DirectClarabel.build(self.problem, self.v.dv, maps)
                 if self._direct is None:
                     self.fast = False
+                elif self._qp_allowed:
+                    self._qp = ReducedQp.build(maps)
             if self._direct is not None:
                 direct = self._direct
+                if self._qp is not None:
+                    self.qp_solves += 1
+                    status, dv = self._qp.solve()
+                    if status == cp.OPTIMAL:
+                        return status, dv, self._clarabel_duals
+                    self.qp_fallbacks += 1  # not solved: Clarabel decides (and reports infeasibility)
                 status, dv = direct.solve()
                 return status, dv, direct.unpack
         self.problem.solve(solver=solver, warm_start=True)
         dv = None if self.v.dv.value is None else np.asarray(self.v.dv.value, dtype=float)
         return self.problem.status, dv, lambda: None
+
+    def _compiled_maps(self) -> CompiledMaps | None:
+        if self._maps is None:
+            try:
+                self._maps = CompiledMaps(self.problem, self.v.dv)
+            except (AttributeError, KeyError, LookupError, TypeError, ValueError, ImportError):
+                return None
+        return self._maps
+
+    def _clarabel_duals(self) -> None:
+        """Dual values after a QP fast-path solve: Clarabel re-solves the same data (explanations only)."""
+        assert self._direct is not None
+        self._direct.solve()
+        self._direct.unpack()
 
     def solve(self, data: ProblemData) -> Solution:
         """Bind, solve, verify.  Raises :class:`InfeasibleError` or :class:`SolverError`."""

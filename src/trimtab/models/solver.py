@@ -1,14 +1,20 @@
 # mypy: disable-error-code="attr-defined,no-any-return,no-untyped-call,import-untyped"
-"""Calling Clarabel directly on a compiled DPP problem (the re-solve fast path).
+"""Calling the solvers directly on a compiled DPP problem (the re-solve fast paths).
 
 cvxpy compiles a DPP problem once into linear maps from the Parameter values to the solver's data
-(``q``, ``P``, ``A``, ``b``).  :class:`DirectClarabel` keeps those maps and, for each re-solve, applies them
-with one sparse product each and hands the new values to the *same* Clarabel solver object
-(``DefaultSolver.update`` with the non-zero values, sparsity fixed), skipping cvxpy's per-solve checks and
-result unpacking.  Dual values are unpacked through cvxpy only when asked for (:meth:`DirectClarabel.unpack`).
+(``q``, ``P``, ``A``, ``b``).  :class:`CompiledMaps` keeps those maps and, for each re-solve, applies them with
+one sparse product each; the solver objects below keep one solver per compiled problem and hand it only
+the new values (sparsity fixed), skipping cvxpy's per-solve checks and result unpacking:
+
+* :class:`DirectClarabel`: Clarabel (``DefaultSolver.update``); dual values are unpacked through cvxpy only
+  when asked for (:meth:`DirectClarabel.unpack`);
+* :class:`ReducedQp`: the QP fast path, for problems whose cones are only zero and nonnegative (a quadratic
+  risk term, linear costs, linear constraints): the quadratic's helper variables and their equality rows are
+  eliminated and Clarabel runs with lean settings; only its ``Solved`` status is accepted (the caller falls
+  back to :class:`DirectClarabel` on anything else).
 
 It relies on cvxpy's parametric program (``ParamConeProg``; tested with cvxpy 1.9); if the structures are
-not as expected, :meth:`DirectClarabel.build` returns ``None`` and the caller uses ``Problem.solve``.
+not as expected, the ``build`` methods return ``None`` and the caller uses ``Problem.solve``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import scipy.sparse as sp
 
 from trimtab.typing import FloatArray
 
-__all__ = ["CLARABEL_STATUS", "DirectClarabel"]
+__all__ = ["CLARABEL_STATUS", "QP_SETTINGS", "CompiledMaps", "DirectClarabel", "ReducedQp"]
 
 #: Clarabel status -> cvxpy status.
 CLARABEL_STATUS = {
@@ -33,11 +39,24 @@ CLARABEL_STATUS = {
     "AlmostDualInfeasible": cp.UNBOUNDED_INACCURATE,
 }
 
+#: Clarabel settings of the QP fast path (:class:`ReducedQp`): no presolve and no iterative refinement of
+#: the search directions.  Clarabel's termination test computes the residuals from the problem data, so a
+#: ``Solved`` status keeps its meaning (gap and feasibility within 1e-8); anything else is re-solved with the
+#: default settings on the full problem.
+QP_SETTINGS: dict[str, Any] = {"presolve_enable": False, "iterative_refinement_enable": False}
+#: Largest number of remaining variables for which :class:`ReducedQp` forms the reduced quadratic densely.
+QP_MAX_VARIABLES = 400
 
-class DirectClarabel:
-    """Clarabel on cvxpy's compiled parameter maps (see module docstring).
 
-    Build with :meth:`build` after every Parameter has a value; then :meth:`solve` after each re-bind.
+class CompiledMaps:
+    """cvxpy's maps from Parameter values to the solver data of one compiled problem (see module docstring).
+
+    Parameters
+    ----------
+    problem : cvxpy.Problem
+        A DPP problem; every Parameter must have a value.
+    variable : cvxpy.Variable
+        The variable whose value the solvers return (``dv``).
     """
 
     def __init__(self, problem: cp.Problem, variable: cp.Variable) -> None:
@@ -46,7 +65,7 @@ class DirectClarabel:
         data, chain, inverse = problem.get_problem_data(cp.CLARABEL, solver_opts={})
         prog = data["param_prob"]
         self.problem = problem
-        self._chain, self._inverse = chain, inverse
+        self.chain, self.inverse = chain, inverse
         self.prog = prog
         self.n_x = int(prog.x.size)
         known = {p.id: p for p in problem.parameters()}
@@ -59,19 +78,19 @@ class DirectClarabel:
                 raise LookupError("a Parameter was rewritten by cvxpy; use Problem.solve")
             self._params.append((int(col), int(prog.param_id_to_size[pid]), known[pid]))
         self._n_param = int(prog.total_param_size) + 1
-        self._col = int(prog.var_id_to_col[variable.id])
-        self._n = int(variable.size)
+        self.col = int(prog.var_id_to_col[variable.id])
+        self.n = int(variable.size)
         # A and b: one CSC structure with the offset as its last column
         prog.reduced_A.cache(keep_zeros=True)
         self._a_map = sp.csr_matrix(prog.reduced_A.reduced_mat)
         indices, indptr, shape = prog.reduced_A.problem_data_index
-        self._a_rows = int(shape[0])
+        self.a_rows = int(shape[0])
         end = int(indptr[-2])
         self._a_end = end
-        self._a_indices = np.asarray(indices[:end], dtype=np.int64)
-        self._a_indptr = np.asarray(indptr[:-1], dtype=np.int64)
+        self.a_indices = np.asarray(indices[:end], dtype=np.int64)
+        self.a_indptr = np.asarray(indptr[:-1], dtype=np.int64)
         self._b_rows = np.asarray(indices[end:], dtype=np.int64)
-        # P (upper triangle kept, as Clarabel wants)
+        # P (upper triangle kept, as Clarabel and OSQP want)
         if prog.P is not None:
             prog.reduced_P.cache(keep_zeros=True)
             p_indices, p_indptr, p_shape = prog.reduced_P.problem_data_index
@@ -81,23 +100,18 @@ class DirectClarabel:
             self._p_keep = p_indices <= cols
             self._p_map = sp.csr_matrix(prog.reduced_P.reduced_mat)
             counts = np.bincount(cols[self._p_keep], minlength=int(p_shape[1]))
-            self._p_indices = p_indices[self._p_keep]
-            self._p_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            self.p_indices = p_indices[self._p_keep]
+            self.p_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         else:
             self._p_map = None
         self._q_map = sp.csr_matrix(prog.q)
         self.cones = dims_to_solver_cones(prog.cone_dims)
-        self._solver: Any = None
-        self._last: Any = None
-        self._offset = 0.0
-
-    @classmethod
-    def build(cls, problem: cp.Problem, variable: cp.Variable) -> DirectClarabel | None:
-        """The fast path for ``problem``, or ``None`` when cvxpy's structures are not as expected."""
-        try:
-            return cls(problem, variable)
-        except (AttributeError, KeyError, LookupError, TypeError, ValueError, ImportError):
-            return None
+        #: Rows ``A x + s = b`` with ``s == 0`` (first) and ``s >= 0`` (next).
+        self.zero_rows = int(prog.cone_dims.zero)
+        #: Whether the cones are only zero and nonnegative (a QP: the OSQP fast path applies).
+        self.linear_cones = self.zero_rows + int(prog.cone_dims.nonneg) == self.a_rows
+        #: Constant of the objective in the last :meth:`data` (cvxpy's objective = solver's + offset).
+        self.offset = 0.0
 
     def _param_vector(self) -> FloatArray:
         vec = np.zeros(self._n_param)
@@ -107,37 +121,68 @@ class DirectClarabel:
         vec[self._const_col] = 1.0
         return vec
 
-    def _data(self) -> tuple[FloatArray | None, FloatArray, FloatArray, FloatArray]:
+    def data(self) -> tuple[FloatArray | None, FloatArray, FloatArray, FloatArray]:
+        """``(P values or None, q, A values, b)`` from the current Parameter values (``A x + s = b``)."""
         vec = self._param_vector()
         q_full = self._q_map @ vec
         q = np.asarray(q_full[: self.n_x], dtype=float)
-        self._offset = float(q_full[self.n_x]) if q_full.shape[0] > self.n_x else 0.0
+        self.offset = float(q_full[self.n_x]) if q_full.shape[0] > self.n_x else 0.0
         values = self._a_map @ vec
         a_data = -np.asarray(values[: self._a_end], dtype=float)
-        b = np.zeros(self._a_rows)
+        b = np.zeros(self.a_rows)
         b[self._b_rows] = values[self._a_end :]
         p_data = None
         if self._p_map is not None:
             p_data = np.asarray((self._p_map @ vec)[self._p_keep], dtype=float)
         return p_data, q, a_data, b
 
+    def matrices(self, p_data: FloatArray | None, a_data: FloatArray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+        """``P`` (upper triangle) and ``A`` as CSC matrices with the fixed sparsity."""
+        a_mat = sp.csc_matrix((a_data, self.a_indices, self.a_indptr), shape=(self.a_rows, self.n_x))
+        if p_data is None:
+            p_mat = sp.csc_matrix((self.n_x, self.n_x))
+        else:
+            p_mat = sp.csc_matrix((p_data, self.p_indices, self.p_indptr), shape=(self.n_x, self.n_x))
+        return p_mat, a_mat
+
+
+class DirectClarabel:
+    """Clarabel on cvxpy's compiled parameter maps (see module docstring).
+
+    Build with :meth:`build` after every Parameter has a value; then :meth:`solve` after each re-bind.
+    """
+
+    def __init__(self, problem: cp.Problem, variable: cp.Variable, maps: CompiledMaps | None = None) -> None:
+        self.maps = maps if maps is not None else CompiledMaps(problem, variable)
+        self.problem = problem
+        self._solver: Any = None
+        self._last: Any = None
+        self._offset = 0.0
+
+    @classmethod
+    def build(
+        cls, problem: cp.Problem, variable: cp.Variable, maps: CompiledMaps | None = None
+    ) -> DirectClarabel | None:
+        """The fast path for ``problem``, or ``None`` when cvxpy's structures are not as expected."""
+        try:
+            return cls(problem, variable, maps)
+        except (AttributeError, KeyError, LookupError, TypeError, ValueError, ImportError):
+            return None
+
     def solve(self, **settings: Any) -> tuple[str, FloatArray | None]:
         """Solve with the current Parameter values; returns (cvxpy status, value of the variable or None)."""
         import clarabel
 
-        p_data, q, a_data, b = self._data()
+        maps = self.maps
+        p_data, q, a_data, b = maps.data()
+        self._offset = maps.offset
         if self._solver is None or not self._solver.is_data_update_allowed():
             options = clarabel.DefaultSettings()
             options.verbose = False
             for key, value in settings.items():
                 setattr(options, key, value)
-            shape = (self._a_rows, self.n_x)
-            a_mat = sp.csc_matrix((a_data, self._a_indices, self._a_indptr), shape=shape)
-            if p_data is None:
-                p_mat = sp.csc_matrix((self.n_x, self.n_x))
-            else:
-                p_mat = sp.csc_matrix((p_data, self._p_indices, self._p_indptr), shape=(self.n_x, self.n_x))
-            self._solver = clarabel.DefaultSolver(p_mat, q, a_mat, b, self.cones, options)
+            p_mat, a_mat = maps.matrices(p_data, a_data)
+            self._solver = clarabel.DefaultSolver(p_mat, q, a_mat, b, maps.cones, options)
         else:
             update: dict[str, Any] = {"q": q, "A": a_data, "b": b}
             if p_data is not None:
@@ -148,7 +193,7 @@ class DirectClarabel:
         status = CLARABEL_STATUS.get(str(result.status), cp.SOLVER_ERROR)
         if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             x = np.asarray(result.x, dtype=float)
-            return status, x[self._col : self._col + self._n]
+            return status, x[maps.col : maps.col + maps.n]
         return status, None
 
     @property
@@ -161,4 +206,172 @@ class DirectClarabel:
     def unpack(self) -> None:
         """Load the last result (variables and dual values) into the cvxpy problem."""
         if self._last is not None:
-            self.problem.unpack_results(self._last, self._chain, self._inverse)
+            self.problem.unpack_results(self._last, self.maps.chain, self.maps.inverse)
+
+
+
+
+class ReducedQp:
+    """The QP fast path: Clarabel on the problem with the quadratic's helper variables eliminated.
+
+    cvxpy writes a quadratic term ``||S dv||^2`` as ``t'P t`` with a helper ``t`` and rows ``t - S dv == 0``:
+    the linear system Clarabel factors at each of its iterations then carries ``S`` as a dense block of
+    equality rows.  When every variable ``t`` that the quadratic touches appears in exactly one zero-cone
+    row (and that row holds no other such variable), the rows give ``t = c + H y`` for the remaining variables
+    ``y`` and the problem becomes ``minimise y'(H'P H)y / 2 + (q_y + H'(P c + q_t))'y`` over the other rows:
+    the same optimum, with fewer variables and rows.  It is built only for problems whose cones are zero and
+    nonnegative (quadratic risk, linear costs and constraints) with at most :data:`QP_MAX_VARIABLES` remaining
+    variables (``H'P H`` is formed densely), and solved with :data:`QP_SETTINGS`.  ``H'P H`` is recomputed only
+    when ``P`` or ``A`` values change.
+
+    Parameters
+    ----------
+    maps : CompiledMaps
+        The compiled problem's maps.
+    """
+
+    def __init__(self, maps: CompiledMaps) -> None:
+        if not maps.linear_cones or maps._p_map is None:
+            raise ValueError("the QP fast path takes a quadratic objective with zero and nonnegative cones")
+        n_x, zero = maps.n_x, maps.zero_rows
+        p_cols = np.repeat(np.arange(n_x), np.diff(maps.p_indptr))
+        quad = np.union1d(maps.p_indices, p_cols)  # variables the quadratic touches (t)
+        a_cols = np.repeat(np.arange(n_x), np.diff(maps.a_indptr))
+        a_rows = maps.a_indices
+        in_quad = np.zeros(n_x, dtype=bool)
+        in_quad[quad] = True
+        counts = np.diff(maps.a_indptr)[quad]
+        if quad.size == 0 or np.any(counts != 1):
+            raise ValueError("a quadratic variable appears in more than one row")
+        defining = a_rows[maps.a_indptr[quad]]  # the row of each t
+        per_row = np.bincount(a_rows[in_quad[a_cols]], minlength=maps.a_rows)
+        if np.any(defining >= zero) or np.any(per_row[defining] != 1):
+            raise ValueError("a quadratic variable is not defined by its own equality row")
+        rest = np.flatnonzero(~in_quad)
+        if rest.size > QP_MAX_VARIABLES or rest.size == 0:
+            raise ValueError("too many remaining variables for a dense reduced quadratic")
+        dv = np.arange(maps.col, maps.col + maps.n)
+        if np.any(in_quad[dv]):
+            raise ValueError("the returned variable is a quadratic helper")
+        removed = np.zeros(maps.a_rows, dtype=bool)
+        removed[defining] = True
+        kept_rows = np.flatnonzero(~removed)
+        row_rank = np.cumsum(~removed) - 1
+        col_rank = np.cumsum(~in_quad) - 1
+        quad_rank = np.cumsum(in_quad) - 1
+        entry_kept = ~removed[a_rows]  # entries of the remaining rows (all in remaining columns)
+        entry_h = removed[a_rows] & ~in_quad[a_cols]  # entries of H (defining rows, remaining columns)
+        self.maps = maps
+        self._quad, self._rest, self._kept_rows = quad, rest, kept_rows
+        self._defining = defining
+        self._coef_entries = maps.a_indptr[quad]  # entry of each t in its row
+        self._kept_entries = np.flatnonzero(entry_kept)
+        self._h_entries = np.flatnonzero(entry_h)
+        # position of each H entry: row = which t its row defines, column = rank among remaining variables
+        t_of_row = np.full(maps.a_rows, -1)
+        t_of_row[defining] = np.arange(quad.size)
+        self._h_rows = t_of_row[a_rows[entry_h]]
+        self._h_cols = col_rank[a_cols[entry_h]]
+        self._p_rows = quad_rank[maps.p_indices]
+        self._p_cols = quad_rank[p_cols]
+        kept_counts = np.bincount(a_cols[entry_kept], minlength=n_x)[rest]
+        self._a_indices = row_rank[a_rows[entry_kept]].astype(np.int64)
+        self._a_indptr = np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64)
+        self._dv = col_rank[dv]
+        # the reduced quadratic's structural pattern (upper triangle), from the patterns of H and P
+        h_pattern = np.zeros((quad.size, rest.size))
+        h_pattern[self._h_rows, self._h_cols] = 1.0
+        p_pattern = np.zeros((quad.size, quad.size))
+        p_pattern[self._p_rows, self._p_cols] = 1.0
+        p_pattern = np.maximum(p_pattern, p_pattern.T)
+        upper = np.triu(h_pattern.T @ p_pattern @ h_pattern != 0)
+        # CSC order: column by column, rows ascending within each
+        cols_r, rows_r = np.nonzero(upper.T)
+        self._q_rows, self._q_cols = rows_r, cols_r
+        self._q_indptr = np.concatenate([[0], np.cumsum(np.bincount(cols_r, minlength=rest.size))]).astype(np.int64)
+        n_zero = zero - quad.size
+        n_nonneg = maps.a_rows - zero
+        from clarabel import NonnegativeConeT, ZeroConeT
+
+        self.cones = ([ZeroConeT(n_zero)] if n_zero else []) + ([NonnegativeConeT(n_nonneg)] if n_nonneg else [])
+        self._key: tuple[FloatArray, FloatArray] | None = None
+        self._h = np.zeros((quad.size, rest.size))
+        self._p_quad = np.zeros((quad.size, quad.size))
+        self._p_values = np.zeros(self._q_rows.size)
+        self._solver: Any = None
+        self._last: Any = None
+
+    @classmethod
+    def build(cls, maps: CompiledMaps | None) -> ReducedQp | None:
+        """The QP fast path for ``maps``, or ``None`` when the problem does not have its structure."""
+        if maps is None:
+            return None
+        try:
+            return cls(maps)
+        except (ValueError, IndexError, ImportError):
+            return None
+
+    def _reduce(self, p_data: FloatArray, a_data: FloatArray) -> bool:
+        """Recompute ``H`` and ``H'P H`` when ``P`` or ``A`` changed; False if a helper's coefficient is 0."""
+        if self._key is not None and np.array_equal(self._key[0], p_data) and np.array_equal(self._key[1], a_data):
+            return True
+        coef = a_data[self._coef_entries]
+        if np.any(coef == 0.0):
+            return False
+        self._coef = coef
+        h = self._h
+        h[:] = 0.0
+        h[self._h_rows, self._h_cols] = -a_data[self._h_entries] / coef[self._h_rows]
+        p = self._p_quad
+        p[:] = 0.0
+        p[self._p_rows, self._p_cols] = p_data
+        p[self._p_cols, self._p_rows] = p_data
+        reduced = h.T @ (p @ h)
+        self._p_values = reduced[self._q_rows, self._q_cols]
+        self._a_values = a_data[self._kept_entries]
+        self._key = (p_data.copy(), a_data.copy())
+        return True
+
+    def solve(self) -> tuple[str, FloatArray | None]:
+        """Solve with the current Parameter values; returns (cvxpy status, value of the variable or None).
+
+        Only Clarabel's ``Solved`` gives ``optimal``; every other outcome is ``solver_error`` (the caller then
+        solves the full problem with the default settings, which also reports infeasibility).
+        """
+        import clarabel
+
+        maps = self.maps
+        p_data, q, a_data, b = maps.data()
+        assert p_data is not None
+        changed = self._key is None or not (
+            np.array_equal(self._key[0], p_data) and np.array_equal(self._key[1], a_data)
+        )
+        if not self._reduce(p_data, a_data):
+            return cp.SOLVER_ERROR, None
+        c = b[self._defining] / self._coef
+        q_quad = q[self._quad]
+        q_rest = q[self._rest] + self._h.T @ (self._p_quad @ c + q_quad)
+        b_rest = b[self._kept_rows]
+        if self._solver is None or not self._solver.is_data_update_allowed():
+            options = clarabel.DefaultSettings()
+            options.verbose = False
+            for key, value in QP_SETTINGS.items():
+                setattr(options, key, value)
+            size = self._rest.size
+            p_mat = sp.csc_matrix((self._p_values, self._q_rows, self._q_indptr), shape=(size, size))
+            a_mat = sp.csc_matrix(
+                (self._a_values, self._a_indices, self._a_indptr), shape=(self._kept_rows.size, size)
+            )
+            self._solver = clarabel.DefaultSolver(p_mat, q_rest, a_mat, b_rest, self.cones, options)
+        elif changed:
+            self._solver.update(P=self._p_values, q=q_rest, A=self._a_values, b=b_rest)
+        else:
+            self._solver.update(q=q_rest, b=b_rest)
+        result = self._solver.solve()
+        self._last = result
+        if str(result.status) != "Solved":
+            return cp.SOLVER_ERROR, None
+        x = np.asarray(result.x, dtype=float)
+        if not np.isfinite(x).all():
+            return cp.SOLVER_ERROR, None
+        return cp.OPTIMAL, x[self._dv]

@@ -171,6 +171,7 @@ class ConvexRebalancer:
         self.notes = tuple(notes)
         self.max_nodes = int(max_nodes)
         self._compiled: OrderedDict[tuple[Any, ...], RebalanceProblem] = OrderedDict()
+        self._explain = True  # False inside decide_without_reasons
         needs = objective.needs().union(*(c.needs() for c in self.constraints))
         self._needs = needs
         # Tax terms and the realized-gain budget work on trade cells (models/tax.py): the policy then solves
@@ -203,12 +204,26 @@ class ConvexRebalancer:
             return self._fallback(ctx, err)
         return self._decision(ctx, solution, info)
 
+    def decide_without_reasons(self, ctx: DecisionContext) -> Decision:
+        """As :meth:`decide` (same action and weights), without the reasons and explanatory details.
+
+        The backtester calls this: it records only the action, the weights and a fallback, and the reasons
+        (per-trade term contributions, binding constraints read from dual values) cost more than the solve.
+        ``details`` keeps ``solver``, ``status``, ``seconds``, and ``fallback``, ``tax``, ``mixed_integer``
+        and ``notes`` when present.
+        """
+        self._explain = False
+        try:
+            return self.decide(ctx)
+        finally:
+            self._explain = True
+
     # -- the two steps -----------------------------------------------------------------------------------
     def problem_data(self, ctx: DecisionContext) -> ProblemData:
         """Weights, prices, risk and (when needed) volatility and volume from the context."""
         symbols = tuple(ctx.symbols)
         snap = ctx.snapshot
-        prices = np.array([snap.price(s) for s in symbols]) if symbols else np.zeros(0)
+        prices = snap.price_row(symbols)
         covariance = factors = None
         returns: FloatArray | None = None
         if "risk" in self._needs:
@@ -309,23 +324,23 @@ class ConvexRebalancer:
             )
             action = "rebalance" if on_target else "partial"
             target = _clean(ctx.as_weights(w_plus, cash=solution.cash_plus))
-        reasons = explain(self.objective, solution)
-        details = {
-            "solver": solution.solver,
-            "status": solution.status,
-            "seconds": solution.seconds,
-            "objective": solution.objective,
-            "turnover": solution.turnover,
-            "terms": _term_values(self.objective, solution),
-            "binding": [repr(c) for c in solution.binding],
-            "trades": {s: float(x) for s, x in zip(data.symbols, solution.z, strict=True) if x != 0},
-        }
+        details: dict[str, Any] = {"solver": solution.solver, "status": solution.status, "seconds": solution.seconds}
+        reasons: list[str] = []
+        if self._explain:
+            reasons = explain(self.objective, solution)
+            details.update(
+                objective=solution.objective,
+                turnover=solution.turnover,
+                terms=_term_values(self.objective, solution),
+                binding=[repr(c) for c in solution.binding],
+                trades={s: float(x) for s, x in zip(data.symbols, solution.z, strict=True) if x != 0},
+            )
         if info:
             details["tax"] = dict(info)
         search = getattr(self.compiled_for(data), "last_search", None)
         if search:
             details["mixed_integer"] = dict(search)
-            if search.get("node_limit_hit"):
+            if search.get("node_limit_hit") and self._explain:
                 reasons.append(
                     f"the mixed-integer search stopped at its node limit ({search['nodes']} nodes): the answer "
                     f"is within {_bp(search['gap'] or 0.0)} of the optimum; raise max_nodes to close the gap"
