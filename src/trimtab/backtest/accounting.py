@@ -186,14 +186,20 @@ def consolidate_lots(household: Household) -> Household:
         key = (lot.account, lot.symbol)
         seen = merged.get(key)
         if seen is None:
+            lot_id = f"{lot.account}:{lot.symbol}"
+            if lot.lot_id == lot_id and lot.holding_period_start is None:  # merged before: the same lot
+                merged[key] = lot
+                continue
             merged[key] = TaxLot(
                 account=lot.account,
                 symbol=lot.symbol,
                 quantity=lot.quantity,
                 cost_basis=lot.cost_basis,
                 acquired=lot.acquired,
-                lot_id=f"{lot.account}:{lot.symbol}",
+                lot_id=lot_id,
             )
+        elif seen.acquired <= lot.acquired:  # the merged lot keeps its date, id and (no) holding start
+            merged[key] = seen.with_size(seen.quantity + lot.quantity, seen.cost_basis + lot.cost_basis)
         else:
             merged[key] = TaxLot(
                 account=lot.account,

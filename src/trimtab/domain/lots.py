@@ -66,10 +66,10 @@ class TaxLot:
     holding_period_start: date | None = None
 
     def __post_init__(self) -> None:
-        for name in ("quantity", "cost_basis"):
-            value = getattr(self, name)
-            if not isinstance(value, Decimal):
-                object.__setattr__(self, name, Decimal(str(value)))
+        if not isinstance(self.quantity, Decimal):
+            object.__setattr__(self, "quantity", Decimal(str(self.quantity)))
+        if not isinstance(self.cost_basis, Decimal):
+            object.__setattr__(self, "cost_basis", Decimal(str(self.cost_basis)))
         if not self.symbol or not isinstance(self.symbol, str):
             raise LotError("lot symbol must be a non-empty text", got=self.symbol, fix="name the ticker")
         if self.quantity <= 0:
@@ -99,9 +99,29 @@ class TaxLot:
         if quantity == self.quantity:
             return self, None
         basis_taken = self.cost_basis * quantity / self.quantity
-        taken = replace(self, quantity=quantity, cost_basis=basis_taken)
-        rest = replace(self, quantity=self.quantity - quantity, cost_basis=self.cost_basis - basis_taken)
-        return taken, rest
+        return self.with_size(quantity, basis_taken), self.with_size(self.quantity - quantity,
+                                                                      self.cost_basis - basis_taken)
+
+    def with_size(self, quantity: Decimal, cost_basis: Decimal) -> TaxLot:
+        """This lot with ``quantity`` shares and ``cost_basis`` dollars (both Decimal), everything else kept.
+
+        ``replace(lot, quantity=..., cost_basis=...)`` for the hot paths (lot relief, merging, the trade
+        planner): only the two new values are checked (quantity > 0, basis >= 0); the rest was checked when
+        this lot was made.
+        """
+        trusted = type(quantity) is Decimal and type(cost_basis) is Decimal and quantity > 0 <= cost_basis
+        if not trusted:
+            return replace(self, quantity=quantity, cost_basis=cost_basis)  # converts or raises as usual
+        out = object.__new__(TaxLot)
+        setattr_ = object.__setattr__
+        setattr_(out, "account", self.account)
+        setattr_(out, "symbol", self.symbol)
+        setattr_(out, "quantity", quantity)
+        setattr_(out, "cost_basis", cost_basis)
+        setattr_(out, "acquired", self.acquired)
+        setattr_(out, "lot_id", self.lot_id)
+        setattr_(out, "holding_period_start", self.holding_period_start)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -407,28 +407,26 @@ class CostModel:
             total += term.estimate_one(quantity, price, sigma=sigma, volume=volume)
         return money(total)
 
-    def linear_parts(
-        self, price: Decimal, *, sigma: float | None = None, volume: float | None = None
-    ) -> tuple[Decimal, Decimal] | None:
-        """Dollars per share and per trade of one trade at ``price``, when its cost is linear plus a ticket.
+    def linear_rates(self, *, impact: bool = False) -> tuple[float, float, float] | None:
+        """Float ``(per_dollar, per_share, per_trade)`` when the cost of one trade is linear plus a ticket.
 
-        Returns ``(per_share, per_trade)`` such that :meth:`estimate` of ``q > 0`` shares is
-        ``money(q * per_share + per_trade)`` up to the rounding of Decimal arithmetic, or None when a term
-        is not :class:`LinearCost` or :class:`FixedCost` (impact priced with ``sigma`` and ``volume``, or a
-        user term).  Trade sizing uses it to estimate costs in float; exact costs still come from
-        :meth:`estimate`.
+        :meth:`estimate` of ``q > 0`` shares at ``p`` is then ``money(per_dollar * q * p + per_share * q +
+        per_trade)`` (up to float rounding).  None when a term is neither :class:`LinearCost` nor
+        :class:`FixedCost`, unless it is a :class:`MarketImpact` that prices nothing (``impact=False``: no
+        trade has both ``sigma`` and ``volume``).  Trade sizing uses it to estimate costs in float; the
+        costs it relies on still come from :meth:`estimate`.
         """
-        per_share = per_trade = ZERO
+        per_dollar = per_share = per_trade = 0.0
         for term in self.terms:
             kind = type(term)
             if kind is LinearCost:
-                spread, commission = term._decimal_rates  # type: ignore[attr-defined]
-                per_share += spread * price + commission
+                per_dollar += float(term.half_spread_bps) * 1e-4  # type: ignore[attr-defined]
+                per_share += float(term.commission_per_share)  # type: ignore[attr-defined]
             elif kind is FixedCost:
-                per_trade += term._decimal_per_trade  # type: ignore[attr-defined]
-            elif kind is not MarketImpact or (sigma is not None and volume is not None):
+                per_trade += float(term.per_trade)  # type: ignore[attr-defined]
+            elif kind is not MarketImpact or impact:
                 return None
-        return per_share, per_trade
+        return per_dollar, per_share, per_trade
 
     def __repr__(self) -> str:
         return " + ".join(repr(t) for t in self.terms) if self.terms else "CostModel()"

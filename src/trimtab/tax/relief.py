@@ -20,10 +20,11 @@ Methods (:class:`~trimtab.domain.lots.ReliefMethod`):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+
+#: :func:`holding_term` memoized: the planner relieves many lots with few acquisition and sale dates.
+_term = functools.lru_cache(maxsize=4096)(holding_term)
 
 
 # -- orderings ------------------------------------------------------------------------------------------
@@ -261,13 +265,13 @@ def relieve(
                 quantity=take,
                 cost_basis=basis,
                 proceeds=take * price,
-                term=holding_term(lot.holding_start, sold),
+                term=_term(lot.holding_start, sold),
             )
         )
         remaining[i] = (
             None
             if take == lot.quantity
-            else replace(lot, quantity=lot.quantity - take, cost_basis=lot.cost_basis - basis)
+            else lot.with_size(lot.quantity - take, lot.cost_basis - basis)
         )
     return reliefs, [lot for lot in remaining if lot is not None]
 
@@ -282,7 +286,7 @@ def _rebase_to_average(lots: list[TaxLot]) -> list[TaxLot]:
         basis = _cents_share(left, lot.quantity, left_qty)
         left -= basis
         left_qty -= lot.quantity
-        out.append(replace(lot, cost_basis=basis))
+        out.append(lot.with_size(lot.quantity, basis))
     return out
 
 

@@ -74,8 +74,25 @@ class PlacementGroup:
     cash_target_usd: Decimal = ZERO
 
 
+#: ``to_decimal(w)`` by float weight: targets repeat from plan to plan, and the conversion (through repr)
+#: is the slow part of making the groups.  Zero is not cached (``-0.0 == 0.0`` but their reprs differ).
+_DECIMAL_OF: dict[float, Decimal] = {}
+
+
 def _weights_dec(weights: Mapping[str, float]) -> dict[str, Decimal]:
-    return {s: to_decimal(float(w)) for s, w in weights.items()}
+    known = _DECIMAL_OF
+    out: dict[str, Decimal] = {}
+    for s, w in weights.items():
+        w = float(w)
+        value = known.get(w) if w else None
+        if value is None:
+            value = to_decimal(w)
+            if w:
+                if len(known) >= 65_536:
+                    known.clear()
+                known[w] = value
+        out[s] = value
+    return out
 
 
 def _group(accounts: tuple[str, ...], weights: Mapping[str, Decimal], value: Decimal,
@@ -230,6 +247,8 @@ def place_sells(group: PlacementGroup, household: Household, prices: Mapping[str
                 out[(account, symbol)] = take
                 excess -= take
         taxable = [a for a in holders if a not in sheltered]
+        if not taxable or excess <= 0:  # nothing left to take, or no one to take it from
+            continue
         for account, usd in _taxable_sells(taxable, lots_of, symbol, price, excess, tax, as_of).items():
             out[(account, symbol)] = out.get((account, symbol), ZERO) + usd
     return out

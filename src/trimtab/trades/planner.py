@@ -91,7 +91,10 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
         return model.estimate(quantity, prices[symbol], sigma=sigma_of.get(symbol),
                               volume=volume_of.get(symbol))
 
-    rates = _linear_rates(model, prices, sigma_of, volume_of)
+    # a sizing hint: the costs are linear plus a ticket unless impact is priced for some symbol
+    linear = getattr(model, "linear_rates", None)
+    rates = None if linear is None else linear(
+        impact=any(sigma_of.get(s) is not None and volume_of.get(s) is not None for s in prices))
 
     step = quantity_step(trading)
     min_trade = costs.min_trade_value
@@ -184,21 +187,6 @@ def _usd(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 
 
-def _linear_rates(model: CostModel, prices: Mapping[str, Decimal], sigma: Mapping[str, float],
-                  volume: Mapping[str, float]) -> dict[str, tuple[Decimal, Decimal]] | None:
-    """Cost per share and per trade of every symbol when ``model`` is linear plus a ticket (a sizing hint)."""
-    parts_of = getattr(model, "linear_parts", None)
-    if parts_of is None:
-        return None
-    out: dict[str, tuple[Decimal, Decimal]] = {}
-    for symbol, price in prices.items():
-        parts = parts_of(price, sigma=sigma.get(symbol), volume=volume.get(symbol))
-        if parts is None:
-            return None
-        out[symbol] = parts
-    return out
-
-
 # -- input checks ------------------------------------------------------------------------------------------
 def _allocation(target_weights: Mapping[str, float] | TargetAllocation,
                 per_account: Mapping[str, Mapping[str, float]] | None,
@@ -227,6 +215,9 @@ def _check_prices(household: Household, allocation: TargetAllocation,
     out: dict[str, Decimal] = {}
     for symbol in needed:
         raw = prices.get(symbol)
+        if type(raw) is Decimal and raw.is_finite() and raw > 0:  # parse_decimal would give it back
+            out[symbol] = raw
+            continue
         value = parse_decimal(raw) if raw is not None else None
         if value is None or value <= 0:
             what = "no price" if raw is None else f"price {raw!r} is not a positive number"

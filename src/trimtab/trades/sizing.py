@@ -45,10 +45,11 @@ __all__ = [
 #: ``cost_of(symbol, quantity) -> dollars`` (cents) of one trade of ``quantity`` shares.
 CostFunction = Callable[[str, Decimal], Decimal]
 
-#: Per symbol ``(dollars per share, dollars per trade)`` when ``cost_of(symbol, q)`` is
-#: ``money(q * per_share + per_trade)`` for ``q > 0`` (linear costs and a ticket, no impact).  A hint: buy
-#: sizing estimates costs with it in float and still takes every cost it relies on from ``cost_of``.
-LinearRates = Mapping[str, tuple[Decimal, Decimal]]
+#: ``(per_dollar, per_share, per_trade)`` when ``cost_of(symbol, q)`` is ``money(per_dollar * q * price +
+#: per_share * q + per_trade)`` for ``q > 0`` (linear costs and a ticket, no impact), as
+#: :meth:`trimtab.models.costs.CostModel.linear_rates` gives them.  A hint: buy sizing estimates costs
+#: with it in float and still takes every cost it relies on from ``cost_of``.
+LinearRates = tuple[float, float, float]
 
 _BISECTION_STEPS = 40
 
@@ -162,11 +163,6 @@ def size_sells(account: str, wanted_usd: Mapping[str, Decimal], held: Mapping[st
     return trades, notes
 
 
-def _total(quantities: Mapping[str, Decimal], prices: Mapping[str, Decimal],
-           cost_of: CostFunction) -> Decimal:
-    return sum((q * prices[s] + cost_of(s, q) for s, q in quantities.items() if q > 0), ZERO)
-
-
 def fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *, budget: Decimal,
              step: Decimal, cost_of: CostFunction, rates: LinearRates | None = None
              ) -> tuple[dict[str, Decimal], bool]:
@@ -185,7 +181,7 @@ def fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], *
     cost_of : CostFunction
         Estimated cost of a trade, dollars.
     rates : LinearRates, optional
-        The cost per share and per trade of each symbol when ``cost_of`` is linear plus a ticket (a speed
+        The cost per dollar, per share and per trade when ``cost_of`` is linear plus a ticket (a speed
         hint: the result is the same without it).
 
     Returns
@@ -232,7 +228,11 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
         return sum((line(s, q) for s, q in quantities.items()), ZERO)
 
     nearest = {s: round_to_step(usd / prices[s], step) for s, usd in wanted.items()}
-    if total(nearest) <= budget:
+    steps = _StepCounts(wanted, prices, step)
+    # With linear costs whose estimate says that even at(1) <= nearest is over the budget, the exact check
+    # of nearest waits: the exact costs of the fit below usually prove it without asking for its costs.
+    deferred = rates is not None and budget > 0 and _surely_over_at_one(steps, rates, budget)
+    if not deferred and total(nearest) <= budget:
         return nearest, False, lines
     if budget <= 0:
         return {s: ZERO for s in wanted}, True, lines
@@ -240,15 +240,17 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
     def at(scale: Decimal) -> dict[str, Decimal]:
         return {s: round_to_step(scale * usd / prices[s], step, ROUND_DOWN) for s, usd in wanted.items()}
 
-    steps = _StepCounts(wanted, prices, step)
     low: Decimal | None = None
-    if rates is not None and all(s in rates for s in wanted):
+    if rates is not None:
         fits = _Affordable(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
         threshold = _linear_threshold(steps, rates, budget)
         if threshold is not None:
-            guessed = _bisect_from_one(lambda scale: _judge(scale, threshold, fits))
+            judge = _Judge(threshold, fits)
+            guessed = _bisect_from_one(judge)
             if _confirmed(guessed, fits):
                 low = guessed[0]
+        if deferred and not (low is not None and fits.over_at_one()) and total(nearest) <= budget:
+            return nearest, False, lines
     if low is None:
         low = _general_scale(steps, nearest, lines, budget)
     quantities = at(low)
@@ -258,7 +260,7 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
     # a symbol whose next step does not fit never will: it leaves the queue (ascending; the last is next).
     queue = sorted(item for item in ((wanted[s] - q * prices[s], s) for s, q in quantities.items())
                    if item[0] > 0)
-    unit = {s: float(prices[s] * step) for s in wanted}  # a step's value: a step costs at least that
+    unit = dict(zip(steps.symbols, steps.step_values, strict=True))  # a step's value: it costs at least that
     room = float(budget - spent)
     for _ in range(4 * len(wanted) + 4):
         while queue:
@@ -297,12 +299,30 @@ def _general_scale(steps: _StepCounts, nearest: Mapping[str, Decimal], lines: _B
     return low
 
 
-def _judge(scale: Decimal, threshold: float, exact: Callable[[Decimal], bool]) -> tuple[bool, bool]:
-    """``(affordable, estimated)`` at ``scale``: below ``threshold`` by estimate, by ``exact`` when close."""
-    x = float(scale)
-    if abs(x - threshold) <= 1e-14 * threshold:
-        return exact(scale), False
-    return x < threshold, True
+def _surely_over_at_one(steps: _StepCounts, rates: LinearRates, budget: Decimal) -> bool:
+    """Whether the linear cost estimate puts ``total(at(1))`` over ``budget`` by a clear margin (a hint)."""
+    per_dollar, per_share, per_trade = rates
+    unit = steps.values * (1.0 + per_dollar) + per_share * steps.fstep  # value and cost of a step, dollars
+    lowest = float((steps.ratios - 1.0) @ unit) - 0.01 * len(unit)  # whole steps and cents rounded down
+    return lowest > float(budget) * (1.0 + 1e-9) + 0.01
+
+
+class _Judge:
+    """``judge(scale) -> (affordable, estimated)``: below ``threshold`` by estimate, by ``exact`` within
+    ``1e-14`` (relative) of it (bounds as Decimal, so the scales are compared without conversion)."""
+
+    def __init__(self, threshold: float, exact: Callable[[Decimal], bool]) -> None:
+        finite = math.isfinite(threshold)
+        self.below = Decimal(threshold * (1.0 - 1e-14)) if finite else None
+        self.above = Decimal(threshold * (1.0 + 1e-14)) if finite else None
+        self.exact = exact
+
+    def __call__(self, scale: Decimal) -> tuple[bool, bool]:
+        if self.below is None or scale < self.below:
+            return True, True
+        if scale > self.above:  # type: ignore[operator]
+            return False, True
+        return self.exact(scale), False
 
 
 def _bisect_from_one(judge: Callable[[Decimal], tuple[bool, bool]]) -> _Bisection:
@@ -318,69 +338,77 @@ def _bisect_from_one(judge: Callable[[Decimal], tuple[bool, bool]]) -> _Bisectio
 def _linear_threshold(steps: _StepCounts, rates: LinearRates, budget: Decimal) -> float | None:
     """The scale where ``total(at(scale))`` first exceeds ``budget``, in float (``inf`` if 1 fits).
 
-    Costs are taken as ``money(q * per_share + per_trade)`` in whole cents and counts as float floors, so
-    the float total is exact up to rounding far below a cent, except at cent ties and count boundaries
-    (then a bisection step may be misjudged, which :func:`_confirmed` catches).  A Newton step on the
-    nearly linear total comes within a few steps per symbol of the answer; every step of every symbol in a
-    small window around it is then walked in scale order until the budget is exceeded.  None when no
-    window is found (then the general path decides).
+    Costs are taken as ``money(q * (per_dollar * price + per_share) + per_trade)`` in whole cents and counts
+    as float floors, so the float total is exact up to rounding far below a cent, except at cent ties and
+    count boundaries (then a bisection step may be misjudged, which :func:`_confirmed` catches).  The total
+    is within a few dollars of linear in the scale: a secant step comes within a few steps per symbol of
+    the answer, and every step of every symbol in a small window around it is then walked in scale order
+    until the budget is exceeded.  None when no window is found (then the general path decides).
     """
+    per_dollar, per_share, per_trade = rates
     ratios = steps.ratios
-    values = np.array(steps.step_values)
-    fstep = float(steps.step)
-    per_step = np.array([100.0 * float(rates[s][0]) * fstep for s in steps.symbols])  # cents per step
-    ticket = np.array([100.0 * float(rates[s][1]) for s in steps.symbols])  # cents per trade
+    values = steps.values
+    fstep = steps.fstep
+    per_step = 100.0 * (per_dollar * steps.fprices + per_share) * fstep  # cents per step
+    ticket = 100.0 * per_trade + 0.5  # cents per trade, plus the half cent of rounding half up
     limit = float(budget)
 
-    def cents(counts: np.ndarray, rate: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        return np.where(counts > 0, np.floor(counts * rate + fixed + 0.5), 0.0)
+    def cents(counts: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        out = np.floor(counts * rate + ticket)
+        out[counts <= 0] = 0.0
+        return out
 
     def total(scale: float) -> float:
         counts = np.floor(scale * ratios)
-        return float(counts @ values) + float(cents(counts, per_step, ticket).sum()) / 100.0
+        return float(counts @ values + cents(counts, per_step).sum() / 100.0)
 
-    if total(1.0) <= limit:
-        return math.inf
+    n = len(ratios)
     slope = float(ratios @ (values + per_step / 100.0))  # dollars per unit of scale
+    spread = float(values.sum() + per_step.sum() / 100.0) + 0.01 * n + per_trade * n  # total - slope * scale
     if not slope > 0:
         return None
-    scale = min(1.0, max(0.0, (limit - float(ticket.sum()) / 100.0) / slope))
-    for _ in range(4):
-        following = min(1.0, max(0.0, scale + (limit - total(scale)) / slope))
-        if following == scale:
-            break
-        scale = following
-    width = 2.0 * (float(values.sum()) + 0.01) / slope
+    if slope - spread <= limit and total(1.0) <= limit:  # (the total at 1 is at least slope - spread)
+        return math.inf
+    # two secant steps from the linear guess; the window is a few steps per symbol wide around the result
+    scale = min(1.0, max(0.0, (limit - per_trade * n) / slope))
+    for _ in range(2):
+        scale = min(1.0, max(0.0, scale + (limit - total(scale)) / slope))
+    width = 2.0 * float(values.sum() + 0.01) / slope
     low, high = max(0.0, scale - width), min(1.0, scale + width)
+    at_low = total(low)
     for _ in range(64):  # total(0) = 0 <= limit and total(1) > limit: both loops end
-        if total(low) <= limit:
+        if at_low <= limit:
             break
         low, width = max(0.0, low - width), 2.0 * width
+        at_low = total(low)
     for _ in range(64):
         if total(high) > limit:
             break
         high, width = min(1.0, high + width), 2.0 * width
-    if total(low) > limit or total(high) <= limit:
+    else:
+        return None
+    if at_low > limit:
         return None
     first, last = np.floor(low * ratios), np.floor(high * ratios)
     for _ in range(64):  # narrow the window to a few thousand steps in all
         if float((last - first).sum()) <= 4096:
             break
         middle = 0.5 * (low + high)
-        if total(middle) <= limit:
-            low, first = middle, np.floor(middle * ratios)
+        at_middle = total(middle)
+        if at_middle <= limit:
+            low, first, at_low = middle, np.floor(middle * ratios), at_middle
         else:
             high, last = middle, np.floor(middle * ratios)
     else:
         return None
     counts = (last - first).astype(np.int64)
-    which = np.repeat(np.arange(len(ratios)), counts)
+    which = np.repeat(np.arange(n), counts)
     k = first[which] + (np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)) + 1.0
     at = k / ratios[which]  # the scale where symbol ``which`` reaches ``k`` steps
-    more = values[which] + (cents(k, per_step[which], ticket[which])
-                            - cents(k - 1.0, per_step[which], ticket[which])) / 100.0
+    rate = per_step[which]
+    more = values[which] + (cents(k, rate) - cents(k - 1.0, rate)) / 100.0
     order = np.argsort(at, kind="stable")
-    over = np.flatnonzero(total(low) + np.cumsum(more[order]) > limit)
+    over = np.flatnonzero(at_low + np.cumsum(more[order]) > limit)
     return float(at[order[over[0]]]) if over.size else None
 
 
@@ -388,11 +416,12 @@ class _Affordable:
     """``fits(scale)``: whether ``total(at(scale)) <= budget``, exactly, for the bisection of :func:`_fit_buys`.
 
     The total ``sum(line(symbol, count * step))`` (in ``steps.symbols`` order, from 0) is taken in float
-    first from the exact costs, and redone in Decimal only when it is within ``1e-10`` (relative) of the
-    budget -- far above the float error of a sum of 2 x 50 terms.  The costs come from :class:`_BuyLines`;
-    between the largest affordable and the smallest unaffordable step counts seen so far, a symbol whose
-    cost is the same at both ends has that cost in between (costs are non-decreasing in the quantity), so
-    only the other symbols are looked up.
+    first from the exact costs, and redone in Decimal only when it is within ``4e-16 * (n + 8)`` (relative)
+    of the budget -- over three times the float error bound of the sum of ``2 n`` positive terms (each
+    term within 4 roundings of its exact value, the sums within ``n`` more).  The costs come from
+    :class:`_BuyLines`; between the largest affordable and the smallest unaffordable step counts seen so
+    far, a symbol whose cost is the same at both ends has that cost in between (costs are non-decreasing in
+    the quantity), so only the other symbols are looked up.
     """
 
     def __init__(self, steps: _StepCounts, lines: _BuyLines, budget: Decimal) -> None:
@@ -424,6 +453,20 @@ class _Affordable:
         elif not verdict and (self.high is None or scale < self.high_scale):
             self.high, self.bracket, self.high_scale = (array, costs), None, scale
         return verdict
+
+    def over_at_one(self) -> bool:
+        """Whether ``total(nearest) > budget`` follows from the largest affordable counts seen (exact costs).
+
+        ``nearest >= at(1) >= at(scale)`` for every symbol, and costs are non-decreasing in the quantity, so
+        ``total(nearest) >= sum(at(1) * price) + sum(cost(at(scale)))``; ``at(1)`` is bounded below by the
+        float count minus one.
+        """
+        if self.low is None:
+            return False
+        whole = np.maximum(np.floor(self.steps.ratios) - 1.0, 0.0)
+        bound = float(whole @ self.steps.values) + float(self.low[1].sum())
+        n = len(whole)
+        return bound - self.limit > 4e-16 * (n + 8) * (abs(bound) + abs(self.limit)) + 1e-12
 
     def _counts(self, scale: Decimal) -> tuple[tuple[int, ...], np.ndarray]:
         """``steps.at(scale)``; between two evaluated scales only the symbols whose counts differ there are
@@ -458,7 +501,8 @@ class _Affordable:
         else:
             costs = np.array([self._cost(i, count) for i, count in enumerate(counts)])
         approx = float(np.dot(array, self.step_values)) + float(costs.sum())
-        if abs(approx - self.limit) > 1e-10 * (abs(approx) + abs(self.limit)) + 1e-9:
+        # float error: about (n + 4) roundings of 1.1e-16 relative to the sum of the (positive) terms
+        if abs(approx - self.limit) > 4e-16 * (len(counts) + 8) * (abs(approx) + abs(self.limit)) + 1e-12:
             return approx <= self.limit, costs
         spent = ZERO
         step = self.steps.step
@@ -480,6 +524,7 @@ class _BuyLines:
         self.step = step
         self.cost_of = cost_of
         self._lines: dict[tuple[str, Decimal], Decimal] = {}
+        self._by_quantity: dict[tuple[str, Decimal], Decimal] = {}
         #: per symbol: cost (Decimal, float) by quantity in steps
         self._costs: dict[str, dict[int, tuple[Decimal, float]]] = {}
         #: per symbol: quantities in steps with known costs, ascending, and those costs
@@ -497,7 +542,12 @@ class _BuyLines:
 
     def cost(self, symbol: str, quantity: Decimal) -> Decimal:
         """``cost_of(symbol, quantity)`` for ``quantity > 0`` shares (a multiple of the step), dollars."""
-        return self.cost_in_steps(symbol, int(quantity / self.step), quantity)[0]
+        key = (symbol, quantity)
+        known = self._by_quantity.get(key)
+        if known is None:
+            count = int(quantity / self.step)
+            known = self._by_quantity[key] = self.cost_in_steps(symbol, count, quantity)[0]
+        return known
 
     def cost_in_steps(self, symbol: str, count: int, quantity: Decimal | None = None) -> tuple[Decimal, float]:
         """The cost of ``count > 0`` steps of ``symbol`` (``quantity`` shares if given), Decimal and float."""
@@ -532,9 +582,13 @@ class _StepCounts:
         self.wanted = wanted
         self.prices = prices
         self.step = step
-        self.ratios = np.array([float(wanted[s]) / float(prices[s]) / float(step) for s in self.symbols])
+        self.fstep = float(step)
+        #: dollars per share of each symbol (float)
+        self.fprices = np.array([float(prices[s]) for s in self.symbols])
+        self.ratios = np.array([float(wanted[s]) for s in self.symbols]) / self.fprices / self.fstep
         #: dollars of one step of each symbol (float)
-        self.step_values = [float(prices[s]) * float(step) for s in self.symbols]
+        self.values = self.fprices * self.fstep
+        self.step_values = self.values.tolist()
 
     def count(self, i: int, scale: Decimal) -> int:
         """Steps of symbol ``i`` at ``scale`` (as :meth:`at`)."""
@@ -678,8 +732,8 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
     floor_text : str
         How the cash floor reads in notes (e.g. ``"0"`` or ``"the $500.00 cash buffer"``).
     rates : LinearRates, optional
-        Per symbol cost per share and per trade when ``cost_of`` is linear plus a ticket (a speed hint, see
-        :func:`fit_buys`).
+        Cost per dollar, per share and per trade when ``cost_of`` is linear plus a ticket (a speed hint,
+        see :func:`fit_buys`).
 
     Returns
     -------
@@ -695,7 +749,7 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
     if scaled:
         wanted_total = sum((usd for usd in wanted_usd.values() if usd > 0), ZERO)
         bought = sum((q * prices[s] for s, q in quantities.items()), ZERO)
-        left = budget - _total(quantities, prices, cost)
+        left = budget - sum((lines.line(s, q) for s, q in quantities.items() if q > 0), ZERO)
         symbols = _listing([s for s, usd in wanted_usd.items() if usd > 0])
         notes.append(f"buys of {symbols} in {account} scaled down to keep cash >= {floor_text}: "
                      f"{_usd(wanted_total)} wanted, {_usd(bought)} bought, {_usd(max(left, ZERO))} of "
