@@ -1,4 +1,4 @@
-"""``trimtab backtest CONFIG.yaml [--json] [--report report.html]``: compare policies after tax and cost.
+"""``trimtab backtest CONFIG.yaml [--json] [--report report.html [--report-points N]]``: compare policies.
 
 Errors are :class:`trimtab.errors.TrimtabError` and propagate: ``trimtab.cli.main.main`` prints them as one
 line and exits with code 2. The progress bar goes to stderr, only when stderr is a terminal and ``--json``
@@ -38,10 +38,21 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print only the metrics as one JSON document on stdout.")
 ]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here.")]
+PointsOpt = Annotated[
+    int,
+    typer.Option(
+        "--report-points",
+        min=0,
+        help="Largest number of points per line in the report's plots (weekly or monthly lows and highs, "
+        "or last values, of long runs); 0 draws every date.",
+    ),
+]
 
 
 @app.command("backtest")
-def backtest(config: ConfigArg, json_output: JsonOpt = False, report: ReportOpt = None) -> None:
+def backtest(
+    config: ConfigArg, json_output: JsonOpt = False, report: ReportOpt = None, report_points: PointsOpt = 2000
+) -> None:
     """Simulate every policy of CONFIG on the same history and compare them after tax and cost."""
     loaded = load_backtest_config(config)
     if report is not None:
@@ -73,7 +84,8 @@ def backtest(config: ConfigArg, json_output: JsonOpt = False, report: ReportOpt 
     if report is not None:
         from trimtab.reports.html import render_report
 
-        _write_atomically(report, render_report(result, risk_free_rate=loaded.risk_free_rate))
+        text = render_report(result, risk_free_rate=loaded.risk_free_rate, max_points=report_points)
+        _write_atomically(report, text)
     document = backtest_json(result, risk_free_rate=loaded.risk_free_rate)
     if json_output:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
