@@ -707,7 +707,7 @@ class _Run:
         inside = (ex > self.dates[0]) & (ex <= self.dates[-1])
         rows = self.dates.searchsorted(ex[inside], side="left")
         for symbol in table.columns:
-            j = self.index.get(symbol)
+            j = self.index.get(str(symbol))
             if j is not None:
                 np.add.at(out[:, j], rows, table[symbol].to_numpy(dtype=float)[inside])
         return out
@@ -1044,7 +1044,19 @@ class _Run:
 
     def run(self) -> PolicyRun:
         total = len(self.dates)
-        for k in range(total):
+        # Dates where something other than the policy may trade; between them the holdings stay put and the
+        # hold screen can pass over a block of dates at once (_hold_block).  Every per-date event of the
+        # loop below must be in this mask.
+        events = self._new_year | self._dividend_due | self._flow_any | self._harvest_due
+        events[0] = True
+        following = np.flatnonzero(events)  # sorted: the next event at or after k by searchsorted
+        k = 0
+        while k < total:
+            if self.screen is not None and not self._switch_backs and not events[k]:
+                stop = int(following[np.searchsorted(following, k)]) if following[-1] >= k else total
+                k = self._hold_block(k, stop, total)
+                if k >= total:
+                    break
             if k == 0 and self.funded:
                 plan = self._plan(self.household, 0, dict(self.sc.targets.weights), self.per_account)
                 self._apply(plan, 0, "initial")
@@ -1073,7 +1085,49 @@ class _Run:
                 self._record(k)
             if self.progress is not None and ((k + 1) % _PROGRESS_EVERY == 0 or k + 1 == total):
                 self.progress(k + 1, total)
+            k += 1
         return self._finish()
+
+    def _hold_block(self, start: int, stop: int, total: int) -> int:
+        """Record dates ``start..`` up to the first where the screen fires (before ``stop``) as holds.
+
+        The loop body of :meth:`run` for such a date only values the holdings and records them; here that
+        is done for many dates at once with the same elementwise float operations (row sums are the same
+        pairwise sums as a single row's), in chunks of growing size.  Returns the first date left for the
+        loop: where the screen fires, ``stop``, a date with a value that is not positive, or ``start`` when
+        the screen cannot tell yet.
+        """
+        assert self.screen is not None
+        k, size = start, 8
+        while k < stop:
+            end = min(stop, k + size)
+            h = self.qty * self.prices[k:end]
+            v = h.sum(axis=1) + self.cash
+            positive = v > 0
+            if not positive.all():  # the loop values such a date itself (no decision there)
+                end = k + int(np.argmin(positive))
+                h, v = h[: end - k], v[: end - k]
+            w = h / v[:, None]
+            held = self.screen.first_firing(k, w) if end > k else 0
+            if not held:
+                return k
+            cash_weight = self.cash / v[:held]
+            done = k + held
+            self.weights_before[k:done] = w[:held]
+            self.cash_weight_before[k:done] = cash_weight
+            self.value[k:done] = v[:held]
+            self.cash_path[k:done] = self.cash
+            self.weights[k:done] = w[:held]
+            self.cash_weight[k:done] = cash_weight
+            self.actions[k:done] = ["hold"] * held
+            if self.progress is not None:
+                for j in range(k, done):
+                    if (j + 1) % _PROGRESS_EVERY == 0 or j + 1 == total:
+                        self.progress(j + 1, total)
+            if done < end or end < min(stop, k + size):  # fired, or stopped at a non-positive value
+                return done
+            k, size = done, 4 * size
+        return k
 
     def _finish(self) -> PolicyRun:
         last = len(self.dates) - 1
