@@ -102,8 +102,14 @@ class Household:
 
     def market_value(self, prices: Mapping[str, Decimal], account: str | None = None) -> Decimal:
         """Positions at ``prices`` plus cash, in dollars, for one account or the household."""
-        value = sum((lot.quantity * prices[lot.symbol] for lot in self.lots
-                     if account is None or lot.account == account), Decimal("0"))
+        value = Decimal("0")  # summed in lot order, as sum(..., Decimal("0")) would
+        if account is None:
+            for lot in self.lots:
+                value += lot.quantity * prices[lot.symbol]
+        else:
+            for lot in self.lots:
+                if lot.account == account:
+                    value += lot.quantity * prices[lot.symbol]
         cash = self.account(account).cash if account is not None else self.total_cash
         return value + cash
 

@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -406,6 +406,47 @@ class CostModel:
         for term in self.terms:
             total += term.estimate_one(quantity, price, sigma=sigma, volume=volume)
         return money(total)
+
+    def linear_estimate(self) -> Callable[[Decimal, Decimal], Decimal] | None:
+        """:meth:`estimate` without impact inputs, as a function ``(quantity, price) -> dollars`` built once.
+
+        The same Decimal operations in the same order (each term's part added to zero in term order, then
+        rounded to cents), with the settings converted once; for ``quantity > 0`` and ``price > 0`` given
+        as Decimal (anything else goes to :meth:`estimate`).  None when a term is not :class:`LinearCost`,
+        :class:`FixedCost` or :class:`MarketImpact` (which prices nothing without inputs).
+        """
+        parts: list[tuple[Decimal, Decimal] | Decimal] = []
+        for term in self.terms:
+            kind = type(term)
+            if kind is LinearCost:
+                parts.append(term._decimal_rates)  # type: ignore[attr-defined]
+            elif kind is FixedCost:
+                parts.append(term._decimal_per_trade)  # type: ignore[attr-defined]
+            elif kind is not MarketImpact:
+                return None
+        estimate = self.estimate
+        if len(parts) == 1 and isinstance(parts[0], tuple):  # the usual model: spread and commission
+            spread, commission = parts[0]
+
+            def linear(quantity: Decimal, price: Decimal) -> Decimal:
+                if type(quantity) is not Decimal or type(price) is not Decimal or not quantity > 0 < price:
+                    return estimate(quantity, price)
+                return money(ZERO + (spread * quantity * price + commission * quantity))
+
+            return linear
+
+        def general(quantity: Decimal, price: Decimal) -> Decimal:
+            if type(quantity) is not Decimal or type(price) is not Decimal or not quantity > 0 < price:
+                return estimate(quantity, price)
+            total = ZERO
+            for part in parts:
+                if isinstance(part, tuple):
+                    total += part[0] * quantity * price + part[1] * quantity
+                else:
+                    total += part
+            return money(total)
+
+        return general
 
     def linear_rates(self, *, impact: bool = False) -> tuple[float, float, float] | None:
         """Float ``(per_dollar, per_share, per_trade)`` when the cost of one trade is linear plus a ticket.

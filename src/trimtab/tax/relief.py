@@ -48,6 +48,9 @@ __all__ = [
 
 ZERO = Decimal(0)
 
+#: Methods that only order the lots (no inputs needed, no lot named).
+_ORDERINGS = frozenset({ReliefMethod.FIFO, ReliefMethod.LIFO, ReliefMethod.HIFO, ReliefMethod.AVG_COST})
+
 #: :func:`holding_term` memoized: the planner relieves many lots with few acquisition and sale dates.
 _term = functools.lru_cache(maxsize=4096)(holding_term)
 
@@ -187,6 +190,8 @@ def plan_relief(
     OversellError
         When ``quantity`` exceeds the shares held (or the lots named by ``specific_ids``).
     """
+    if len(lots) == 1 and method in _ORDERINGS and 0 < quantity <= lots[0].quantity:
+        return [(0, quantity)]  # one lot: every ordering takes it (the common case after lots are merged)
     _check_quantity(lots, quantity)
     if quantity == 0:
         return []

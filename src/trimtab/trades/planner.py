@@ -87,14 +87,17 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
     sigma_of = dict(sigma or {})
     volume_of = dict(volume or {})
 
+    # Without impact priced for any symbol, the cost is linear plus a ticket: a faster estimate (the same
+    # Decimal operations, settings converted once) and a float hint for sizing buys.
+    impact = any(sigma_of.get(s) is not None and volume_of.get(s) is not None for s in prices)
+    estimate = model.linear_estimate() if type(model) is CostModel and not impact else None
+    rates = model.linear_rates() if estimate is not None else None
+
     def cost_of(symbol: str, quantity: Decimal) -> Decimal:
+        if estimate is not None:
+            return estimate(quantity, prices[symbol])
         return model.estimate(quantity, prices[symbol], sigma=sigma_of.get(symbol),
                               volume=volume_of.get(symbol))
-
-    # a sizing hint: the costs are linear plus a ticket unless impact is priced for some symbol
-    linear = getattr(model, "linear_rates", None)
-    rates = None if linear is None else linear(
-        impact=any(sigma_of.get(s) is not None and volume_of.get(s) is not None for s in prices))
 
     step = quantity_step(trading)
     min_trade = costs.min_trade_value

@@ -227,13 +227,17 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
     def total(quantities: Mapping[str, Decimal]) -> Decimal:
         return sum((line(s, q) for s, q in quantities.items()), ZERO)
 
-    nearest = {s: round_to_step(usd / prices[s], step) for s, usd in wanted.items()}
+    def nearest_steps() -> dict[str, Decimal]:
+        return {s: round_to_step(usd / prices[s], step) for s, usd in wanted.items()}
+
     steps = _StepCounts(wanted, prices, step)
     # With linear costs whose estimate says that even at(1) <= nearest is over the budget, the exact check
     # of nearest waits: the exact costs of the fit below usually prove it without asking for its costs.
     deferred = rates is not None and budget > 0 and _surely_over_at_one(steps, rates, budget)
-    if not deferred and total(nearest) <= budget:
-        return nearest, False, lines
+    if not deferred:
+        nearest = nearest_steps()
+        if total(nearest) <= budget:
+            return nearest, False, lines
     if budget <= 0:
         return {s: ZERO for s in wanted}, True, lines
 
@@ -249,10 +253,12 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
             guessed = _bisect_from_one(judge)
             if _confirmed(guessed, fits):
                 low = guessed[0]
-        if deferred and not (low is not None and fits.over_at_one()) and total(nearest) <= budget:
-            return nearest, False, lines
+        if deferred and not (low is not None and fits.over_at_one()):
+            nearest = nearest_steps()
+            if total(nearest) <= budget:
+                return nearest, False, lines
     if low is None:
-        low = _general_scale(steps, nearest, lines, budget)
+        low = _general_scale(steps, nearest_steps(), lines, budget)
     quantities = at(low)
     spent = total(quantities)
     # Top up: one step at a time to the symbol furthest below its wanted dollars among those whose next
@@ -260,12 +266,14 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
     # a symbol whose next step does not fit never will: it leaves the queue (ascending; the last is next).
     queue = sorted(item for item in ((wanted[s] - q * prices[s], s) for s, q in quantities.items())
                    if item[0] > 0)
-    unit = dict(zip(steps.symbols, steps.step_values, strict=True))  # a step's value: it costs at least that
-    room = float(budget - spent)
+    unit = {s: prices[s] * step for s in wanted}  # a step's value: it costs at least that
+    # a step worth more than the room cannot fit; the slack covers the 28-digit rounding of the totals
+    slack = (abs(budget) + 1) * Decimal("1e-15")
+    room = budget - spent + slack
     for _ in range(4 * len(wanted) + 4):
         while queue:
             _gap, symbol = queue.pop()
-            if unit[symbol] * (1.0 - 1e-12) > room + 1e-12:  # cannot fit (costs are non-decreasing)
+            if unit[symbol] > room:  # cannot fit (costs are non-decreasing)
                 continue
             more = line(symbol, quantities[symbol] + step) - line(symbol, quantities[symbol])
             if spent + more <= budget:
@@ -274,7 +282,7 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
                 if gap > 0:
                     bisect.insort(queue, (gap, symbol))
                 spent += more
-                room = float(budget - spent)
+                room = budget - spent + slack
                 break
         else:
             break
