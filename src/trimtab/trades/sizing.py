@@ -245,14 +245,16 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
         return {s: round_to_step(scale * usd / prices[s], step, ROUND_DOWN) for s, usd in wanted.items()}
 
     low: Decimal | None = None
+    spent: Decimal | None = None
     if rates is not None:
-        fits = _Affordable(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
+        fits = _ExactTotals(steps, lines, budget)  # fits(scale): total(at(scale)) <= budget
         threshold = _linear_threshold(steps, rates, budget)
         if threshold is not None:
             judge = _Judge(threshold, fits)
             guessed = _bisect_from_one(judge)
             if _confirmed(guessed, fits):
                 low = guessed[0]
+                spent = fits.total_at(low)
         if deferred and not (low is not None and fits.over_at_one()):
             nearest = nearest_steps()
             if total(nearest) <= budget:
@@ -260,7 +262,8 @@ def _fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, Decimal], 
     if low is None:
         low = _general_scale(steps, nearest_steps(), lines, budget)
     quantities = at(low)
-    spent = total(quantities)
+    if spent is None:
+        spent = total(quantities)
     # Top up: one step at a time to the symbol furthest below its wanted dollars among those whose next
     # step still fits.  The total only grows and a symbol's next step costs the same until it is taken, so
     # a symbol whose next step does not fit never will: it leaves the queue (ascending; the last is next).
@@ -377,47 +380,89 @@ def _linear_threshold(steps: _StepCounts, rates: LinearRates, budget: Decimal) -
         return None
     if slope - spread <= limit and total(1.0) <= limit:  # (the total at 1 is at least slope - spread)
         return math.inf
-    # two secant steps from the linear guess; the window is a few steps per symbol wide around the result
+    # A secant step from the linear guess lands within a few steps per symbol of the answer; from an
+    # affordable scale at or below it, the steps are walked in windows of a few steps per symbol.
     scale = min(1.0, max(0.0, (limit - per_trade * n) / slope))
-    for _ in range(2):
-        scale = min(1.0, max(0.0, scale + (limit - total(scale)) / slope))
-    width = 2.0 * float(values.sum() + 0.01) / slope
-    low, high = max(0.0, scale - width), min(1.0, scale + width)
-    at_low = total(low)
-    for _ in range(64):  # total(0) = 0 <= limit and total(1) > limit: both loops end
+    scale = min(1.0, max(0.0, scale + (limit - total(scale)) / slope))
+    width = float(values.sum()) / slope  # a step of every symbol
+    low, at_low = scale, total(scale)
+    for _ in range(64):  # total(0) = 0 <= limit: this ends
         if at_low <= limit:
             break
         low, width = max(0.0, low - width), 2.0 * width
         at_low = total(low)
+    else:
+        return None
     for _ in range(64):
-        if total(high) > limit:
-            break
-        high, width = min(1.0, high + width), 2.0 * width
-    else:
-        return None
-    if at_low > limit:
-        return None
-    first, last = np.floor(low * ratios), np.floor(high * ratios)
-    for _ in range(64):  # narrow the window to a few thousand steps in all
-        if float((last - first).sum()) <= 4096:
-            break
-        middle = 0.5 * (low + high)
-        at_middle = total(middle)
-        if at_middle <= limit:
-            low, first, at_low = middle, np.floor(middle * ratios), at_middle
-        else:
-            high, last = middle, np.floor(middle * ratios)
-    else:
-        return None
-    counts = (last - first).astype(np.int64)
-    which = np.repeat(np.arange(n), counts)
-    k = first[which] + (np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)) + 1.0
-    at = k / ratios[which]  # the scale where symbol ``which`` reaches ``k`` steps
-    rate = per_step[which]
-    more = values[which] + (cents(k, rate) - cents(k - 1.0, rate)) / 100.0
-    order = np.argsort(at, kind="stable")
-    over = np.flatnonzero(at_low + np.cumsum(more[order]) > limit)
-    return float(at[order[over[0]]]) if over.size else None
+        high = min(1.0, low + 2.0 * width)
+        first, last = np.floor(low * ratios), np.floor(high * ratios)
+        if float((last - first).sum()) > 4096:  # too many steps to walk: a narrower window
+            width *= 0.25
+            continue
+        counts = (last - first).astype(np.int64)
+        which = np.repeat(np.arange(n), counts)
+        k = first[which] + (np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)) + 1.0
+        at = k / ratios[which]  # the scale where symbol ``which`` reaches ``k`` steps
+        rate = per_step[which]
+        more = values[which] + (cents(k, rate) - cents(k - 1.0, rate)) / 100.0
+        order = np.argsort(at, kind="stable")
+        over = np.flatnonzero(at_low + np.cumsum(more[order]) > limit)
+        if over.size:
+            return float(at[order[over[0]]])
+        if high >= 1.0:
+            return None
+        low, at_low, width = high, total(high), 2.0 * width
+    return None
+
+
+class _ExactTotals:
+    """``fits(scale)``: whether ``total(at(scale)) <= budget``, summed in Decimal (for the few exact checks
+    of the linear path, where float pre-checks would cost more than they save).
+
+    ``low`` is the largest affordable scale seen, with its step counts and total (dollars).
+    """
+
+    def __init__(self, steps: _StepCounts, lines: _BuyLines, budget: Decimal) -> None:
+        self.steps = steps
+        self.lines = lines
+        self.budget = budget
+        self.verdicts: dict[tuple[int, ...], tuple[bool, Decimal]] = {}
+        self.low: tuple[Decimal, tuple[int, ...], Decimal] | None = None
+
+    def __call__(self, scale: Decimal) -> bool:
+        counts, _array = self.steps.at(scale)
+        known = self.verdicts.get(counts)
+        if known is None:
+            step, prices, cost = self.steps.step, self.steps.prices, self.lines.decimal_cost
+            spent = ZERO  # line by line in symbol order, as total() adds them (a zero line adds nothing)
+            for symbol, count in zip(self.steps.symbols, counts, strict=True):
+                if count > 0:
+                    quantity = Decimal(count) * step
+                    spent += quantity * prices[symbol] + cost(symbol, count, quantity)
+            known = self.verdicts[counts] = (spent <= self.budget, spent)
+        if known[0] and (self.low is None or scale > self.low[0]):
+            self.low = (scale, counts, known[1])
+        return known[0]
+
+    def total_at(self, scale: Decimal) -> Decimal | None:
+        """The exact total at ``scale`` when it was evaluated as affordable and is the largest such."""
+        return self.low[2] if self.low is not None and self.low[0] == scale else None
+
+    def over_at_one(self) -> bool:
+        """Whether ``total(nearest) > budget`` follows from the largest affordable counts seen (exact costs).
+
+        ``nearest >= at(1) >= at(scale)`` for every symbol, and costs are non-decreasing in the quantity, so
+        ``total(nearest) >= sum(at(1) * price) + sum(cost(at(scale)))``; ``at(1)`` is bounded below by the
+        float count minus one.
+        """
+        if self.low is None:
+            return False
+        cost = self.lines.decimal_cost
+        costs = sum((cost(s, c) for s, c in zip(self.steps.symbols, self.low[1], strict=True) if c > 0), ZERO)
+        whole = np.maximum(np.floor(self.steps.ratios) - 1.0, 0.0)
+        bound = float(whole @ self.steps.values) + float(costs)
+        limit = float(self.budget)
+        return bound - limit > 4e-16 * (len(whole) + 8) * (abs(bound) + abs(limit)) + 1e-12
 
 
 class _Affordable:
@@ -461,20 +506,6 @@ class _Affordable:
         elif not verdict and (self.high is None or scale < self.high_scale):
             self.high, self.bracket, self.high_scale = (array, costs), None, scale
         return verdict
-
-    def over_at_one(self) -> bool:
-        """Whether ``total(nearest) > budget`` follows from the largest affordable counts seen (exact costs).
-
-        ``nearest >= at(1) >= at(scale)`` for every symbol, and costs are non-decreasing in the quantity, so
-        ``total(nearest) >= sum(at(1) * price) + sum(cost(at(scale)))``; ``at(1)`` is bounded below by the
-        float count minus one.
-        """
-        if self.low is None:
-            return False
-        whole = np.maximum(np.floor(self.steps.ratios) - 1.0, 0.0)
-        bound = float(whole @ self.steps.values) + float(self.low[1].sum())
-        n = len(whole)
-        return bound - self.limit > 4e-16 * (n + 8) * (abs(bound) + abs(self.limit)) + 1e-12
 
     def _counts(self, scale: Decimal) -> tuple[tuple[int, ...], np.ndarray]:
         """``steps.at(scale)``; between two evaluated scales only the symbols whose counts differ there are
@@ -533,8 +564,9 @@ class _BuyLines:
         self.cost_of = cost_of
         self._lines: dict[tuple[str, Decimal], Decimal] = {}
         self._by_quantity: dict[tuple[str, Decimal], Decimal] = {}
-        #: per symbol: cost (Decimal, float) by quantity in steps
-        self._costs: dict[str, dict[int, tuple[Decimal, float]]] = {}
+        #: per symbol: cost by quantity in steps, and its float when asked for
+        self._costs: dict[str, dict[int, Decimal]] = {}
+        self._floats: dict[tuple[str, int], float] = {}
         #: per symbol: quantities in steps with known costs, ascending, and those costs
         self._grid: dict[str, tuple[list[int], list[Decimal]]] = {}
 
@@ -554,11 +586,20 @@ class _BuyLines:
         known = self._by_quantity.get(key)
         if known is None:
             count = int(quantity / self.step)
-            known = self._by_quantity[key] = self.cost_in_steps(symbol, count, quantity)[0]
+            known = self._by_quantity[key] = self.decimal_cost(symbol, count, quantity)
         return known
 
     def cost_in_steps(self, symbol: str, count: int, quantity: Decimal | None = None) -> tuple[Decimal, float]:
         """The cost of ``count > 0`` steps of ``symbol`` (``quantity`` shares if given), Decimal and float."""
+        cost = self.decimal_cost(symbol, count, quantity)
+        key = (symbol, count)
+        known = self._floats.get(key)
+        if known is None:
+            known = self._floats[key] = float(cost)
+        return cost, known
+
+    def decimal_cost(self, symbol: str, count: int, quantity: Decimal | None = None) -> Decimal:
+        """The cost of ``count > 0`` steps of ``symbol`` (``quantity`` shares if given), dollars."""
         by_count = self._costs.get(symbol)
         if by_count is None:
             by_count = self._costs[symbol] = {}
@@ -574,8 +615,8 @@ class _BuyLines:
             cost = self.cost_of(symbol, quantity if quantity is not None else Decimal(count) * self.step)
         counts.insert(i, count)
         costs.insert(i, cost)
-        known = by_count[count] = (cost, float(cost))
-        return known
+        by_count[count] = cost
+        return cost
 
 
 class _StepCounts:
