@@ -146,8 +146,10 @@ def unrealized_gains(
     return short, long
 
 
-def check_self_financing(plan: TradePlan) -> None:
+def check_self_financing(plan: TradePlan) -> Decimal:
     """Raise :class:`TradeError` unless the plan moves every account's cash exactly (KAT-12c).
+
+    Returns the household value before the trades (dollars), which the check computes anyway.
 
     Per account, in Decimal: ``cash_after = cash_before - sum(buy value + cost) + sum(sell value - cost)``
     exactly; for the household at the plan's prices: ``value_after = value_before - sum(costs)`` to within
@@ -173,6 +175,7 @@ def check_self_financing(plan: TradePlan) -> None:
             f"value after the trades {plan.value_after()} differs from value before "
             f"{before} minus costs {fees}"
         )
+    return before
 
 
 def consolidate_lots(household: Household) -> Household:

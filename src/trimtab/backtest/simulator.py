@@ -527,7 +527,7 @@ class _Run:
 
     def _apply(self, plan: TradePlan, k: int, reason: str, account: str | None = None) -> None:
         """Book ``plan`` (of the whole household, or of ``account`` alone) at date ``k``."""
-        check_self_financing(plan)
+        value_before = check_self_financing(plan)
         if not plan.trades:
             return
         on = self._stamps[k].date()
@@ -577,7 +577,7 @@ class _Run:
         self.costs[k] += float(plan.transaction_cost)
         self.traded[k] += traded
         if reason != "initial":
-            before = float(plan.value_before())
+            before = float(value_before)
             self.turnover[k] += traded / 2.0 / before if before > 0 else 0.0
         self.trade_counts[k] += len(plan.trades)
         if reason == "policy":

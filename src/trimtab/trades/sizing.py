@@ -793,12 +793,13 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
     quantities, scaled, lines = _fit_buys(wanted_usd, prices, budget=budget, step=step, cost_of=cost_of,
                                           rates=rates)
     cost = lines.cost  # the fit's costs: the same values, each asked of the cost model once
+    values = {s: q * prices[s] for s, q in quantities.items()}  # dollars bought per symbol
 
     notes: list[str] = []
     if scaled:
         wanted_total = sum((usd for usd in wanted_usd.values() if usd > 0), ZERO)
-        bought = sum((q * prices[s] for s, q in quantities.items()), ZERO)
-        left = budget - sum((lines.line(s, q) for s, q in quantities.items() if q > 0), ZERO)
+        bought = sum(values.values(), ZERO)
+        left = budget - sum((values[s] + cost(s, q) for s, q in quantities.items() if q > 0), ZERO)
         symbols = _listing([s for s, usd in wanted_usd.items() if usd > 0])
         notes.append(f"buys of {symbols} in {account} scaled down to keep cash >= {floor_text}: "
                      f"{_usd(wanted_total)} wanted, {_usd(bought)} bought, {_usd(max(left, ZERO))} of "
@@ -809,7 +810,7 @@ def size_buys(account: str, wanted_usd: Mapping[str, Decimal], prices: Mapping[s
         if quantity <= 0:
             continue
         price = prices[symbol]
-        value = quantity * price
+        value = values[symbol]
         if value < min_trade_value:
             notes.append(f"buy of {quantity} {symbol} in {account} ({_usd(value)}) below min_trade_value "
                          f"{_usd(min_trade_value)}: skipped")
