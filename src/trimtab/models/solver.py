@@ -319,11 +319,10 @@ class ReducedQp:
             return None
 
     def _reduce(self, p_data: FloatArray, a_data: FloatArray) -> bool:
-        """Recompute ``H`` and ``H'P H`` when ``P`` or ``A`` changed; False if a helper's coefficient is 0."""
-        if self._key is not None and np.array_equal(self._key[0], p_data) and np.array_equal(self._key[1], a_data):
-            return True
+        """Recompute ``H`` and ``H'P H`` for new ``P`` and ``A`` values; False if a helper's coefficient is 0."""
         coef = a_data[self._coef_entries]
         if np.any(coef == 0.0):
+            self._key = None
             return False
         self._coef = coef
         h = self._h
@@ -353,7 +352,7 @@ class ReducedQp:
         changed = self._key is None or not (
             np.array_equal(self._key[0], p_data) and np.array_equal(self._key[1], a_data)
         )
-        if not self._reduce(p_data, a_data):
+        if changed and not self._reduce(p_data, a_data):
             return cp.SOLVER_ERROR, None
         c = b[self._defining] / self._coef
         q_quad = q[self._quad]
