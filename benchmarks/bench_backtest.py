@@ -217,12 +217,17 @@ def optimizer_comparison(n: int, years: int, repeats: int) -> None:
         f"{run.value[rows][-1]:,.2f}, cvxportfolio {result.v.loc[common].iloc[-1]:,.2f}"
     )  # type: ignore[attr-defined]
     print(
-        f"trimtab's QP fast path: {fast_path[0]} solves, {fast_path[1]} fell back to Clarabel on the full problem"
+        f"trimtab's QP fast path: {fast_path[0]} solves, {fast_path[1]} fell back to Clarabel on the full "
+        "problem"
     )
-    print("| simulator | ms per period (wall) | cvxportfolio / trimtab | ms per period (CPU) | cvxportfolio / trimtab |")
+    print(
+        "| simulator | ms per period (wall) | cvxportfolio / trimtab | ms per period (CPU) "
+        "| cvxportfolio / trimtab |"
+    )
     print("|---|---:|---:|---:|---:|")
     print(
-        f"| trimtab | {per_ours:.2f} | {per_theirs / per_ours:.2f} | {cpu_ours:.2f} | {cpu_theirs / cpu_ours:.2f} |"
+        f"| trimtab | {per_ours:.2f} | {per_theirs / per_ours:.2f} | {cpu_ours:.2f} | "
+        f"{cpu_theirs / cpu_ours:.2f} |"
     )
     print(f"| cvxportfolio | {per_theirs:.2f} | 1.00 | {cpu_theirs:.2f} | 1.00 |")
 

@@ -60,7 +60,8 @@ def constraint_set(rng: np.random.Generator, data: ProblemData) -> list:
     out: list = [LongOnly(), CashBounds()]
     if rng.random() < 0.4:
         # above today's weights, so that every constraint set here is feasible
-        out.append(WeightBounds(upper=float(max(data.w.max(), data.w_target.max()) + rng.uniform(0.001, 0.2))))
+        highest = max(data.w.max(), data.w_target.max())
+        out.append(WeightBounds(upper=float(highest + rng.uniform(0.001, 0.2))))
     if rng.random() < 0.4:
         out.append(TurnoverAtMost(float(rng.uniform(0.001, 0.05))))
     if rng.random() < 0.3:
@@ -81,7 +82,11 @@ def test_kat07_worked_case_on_the_fast_path() -> None:
     """
     target = np.array([0.5, 0.3])
     data = ProblemData(
-        symbols=("A", "B"), w=target + np.array([0.0, 0.04]), w_target=target, v=1e6, covariance=SIGMA_CORRELATED
+        symbols=("A", "B"),
+        w=target + np.array([0.0, 0.04]),
+        w_target=target,
+        v=1e6,
+        covariance=SIGMA_CORRELATED,
     )
     objective = 0.5 * TrackingError() + TradingCost(LinearCost(half_spread_bps=5.0))
     problem = RebalanceProblem.for_data(objective, (), data)
@@ -146,7 +151,9 @@ def test_unbounded_problem_falls_back_and_raises() -> None:
         w=np.array([0.5, 0.4]),
         w_target=np.array([0.5, 0.5]),
         v=1e6,
-        factors=FactorRisk(loadings=np.array([[1.0], [1.0]]), factor_cov=np.array([[0.04]]), idio_var=np.zeros(2)),
+        factors=FactorRisk(
+            loadings=np.array([[1.0], [1.0]]), factor_cov=np.array([[0.04]]), idio_var=np.zeros(2)
+        ),
     )
 
     class Tilt(TrackingError):

@@ -129,7 +129,8 @@ class RebalanceProblem:
         cvxpy's ``Problem.solve`` every time.  When fast, a problem whose cones are only zero and nonnegative
         (a quadratic risk term, linear costs and constraints) is first solved by the QP fast path
         (:class:`~trimtab.models.solver.ReducedQp`: Clarabel on the problem with the quadratic's helper rows
-        eliminated); any status but ``Solved`` falls back to the full problem, counted in :attr:`qp_fallbacks`.
+        eliminated); any status but ``Solved`` falls back to the full problem, counted in
+        :attr:`qp_fallbacks`.
     """
 
     # class-level defaults for subclasses that build their own problem without calling __init__

@@ -2,8 +2,8 @@
 """Calling the solvers directly on a compiled DPP problem (the re-solve fast paths).
 
 cvxpy compiles a DPP problem once into linear maps from the Parameter values to the solver's data
-(``q``, ``P``, ``A``, ``b``).  :class:`CompiledMaps` keeps those maps and, for each re-solve, applies them with
-one sparse product each; the solver objects below keep one solver per compiled problem and hand it only
+(``q``, ``P``, ``A``, ``b``).  :class:`CompiledMaps` keeps those maps and, for each re-solve, applies them
+with one sparse product each; the solver objects below keep one solver per compiled problem and hand it only
 the new values (sparsity fixed), skipping cvxpy's per-solve checks and result unpacking:
 
 * :class:`DirectClarabel`: Clarabel (``DefaultSolver.update``); dual values are unpacked through cvxpy only
@@ -228,8 +228,8 @@ class ReducedQp:
     ``y`` and the problem becomes ``minimise y'(H'P H)y / 2 + (q_y + H'(P c + q_t))'y`` over the other rows:
     the same optimum, with fewer variables and rows.  It is built only for problems whose cones are zero and
     nonnegative (quadratic risk, linear costs and constraints) with at most :data:`QP_MAX_VARIABLES` remaining
-    variables (``H'P H`` is formed densely), and solved with :data:`QP_SETTINGS`.  ``H'P H`` is recomputed only
-    when ``P`` or ``A`` values change.
+    variables (``H'P H`` is formed densely), and solved with :data:`QP_SETTINGS`.  ``H'P H`` is recomputed
+    only when ``P`` or ``A`` values change.
 
     Parameters
     ----------
@@ -295,12 +295,14 @@ class ReducedQp:
         # CSC order: column by column, rows ascending within each
         cols_r, rows_r = np.nonzero(upper.T)
         self._q_rows, self._q_cols = rows_r, cols_r
-        self._q_indptr = np.concatenate([[0], np.cumsum(np.bincount(cols_r, minlength=rest.size))]).astype(np.int64)
+        per_col = np.bincount(cols_r, minlength=rest.size)
+        self._q_indptr = np.concatenate([[0], np.cumsum(per_col)]).astype(np.int64)
         n_zero = zero - quad.size
         n_nonneg = maps.a_rows - zero
         from clarabel import NonnegativeConeT, ZeroConeT
 
-        self.cones = ([ZeroConeT(n_zero)] if n_zero else []) + ([NonnegativeConeT(n_nonneg)] if n_nonneg else [])
+        self.cones = [ZeroConeT(n_zero)] if n_zero else []
+        self.cones += [NonnegativeConeT(n_nonneg)] if n_nonneg else []
         self._key: tuple[FloatArray, FloatArray] | None = None
         self._h = np.zeros((quad.size, rest.size))
         self._p_quad = np.zeros((quad.size, quad.size))
@@ -319,7 +321,7 @@ class ReducedQp:
             return None
 
     def _reduce(self, p_data: FloatArray, a_data: FloatArray) -> bool:
-        """Recompute ``H`` and ``H'P H`` for new ``P`` and ``A`` values; False if a helper's coefficient is 0."""
+        """Recompute ``H`` and ``H'P H`` for new ``P`` and ``A`` values; False if a coefficient of t is 0."""
         coef = a_data[self._coef_entries]
         if np.any(coef == 0.0):
             self._key = None

@@ -324,7 +324,11 @@ class ConvexRebalancer:
             )
             action = "rebalance" if on_target else "partial"
             target = _clean(ctx.as_weights(w_plus, cash=solution.cash_plus))
-        details: dict[str, Any] = {"solver": solution.solver, "status": solution.status, "seconds": solution.seconds}
+        details: dict[str, Any] = {
+            "solver": solution.solver,
+            "status": solution.status,
+            "seconds": solution.seconds,
+        }
         reasons: list[str] = []
         if self._explain:
             reasons = explain(self.objective, solution)
