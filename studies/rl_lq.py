@@ -2,10 +2,10 @@
 
 The environment is :class:`trimtab.rl.lq_env.LqEnv` (one asset by default, static aim, quadratic costs
 ``Lambda = lam Sigma``, discount ``rho``; the gap receives a ``N(0, Sigma)`` shock each period, which leaves
-the optimum unchanged). PPO (stable-baselines3, CPU, RL discount ``1 - rho``) learns either the fraction of the
-gap to trade (``--action fraction``: an MLP policy whose output is clipped to [0, 1]) or the trade itself with
-a linear policy (``--action trade``: ``dx = W g + b``, no hidden layer, so the fraction is ``-W``). For each
-KAT-08 row and seed the study reports:
+the optimum unchanged). PPO (stable-baselines3, CPU, RL discount ``1 - rho``, learning rate decaying
+linearly to 0) learns the trade with a linear policy (``--action trade``: ``dx = W g + b``, no hidden layer,
+so the fraction is ``-W``) or the fraction of the gap to trade (``--action fraction``: an MLP policy whose
+output is clipped to [0, 1]). For each KAT-08 row and seed the study reports:
 
 * the learned fraction: the least-squares slope of the deterministic trade on the gap, ``-E[dx' Sigma g] /
   E[g' Sigma g]`` over gaps from the optimal policy's stationary distribution, and its ratio to ``a/lam``
@@ -15,8 +15,10 @@ KAT-08 row and seed the study reports:
   (4,000 paths from the stationary distribution), and the exact excess ``A_f / A - 1`` of the constant
   fraction (:func:`trimtab.rl.lq_env.fraction_value`).
 
-    .venv/bin/python studies/rl_lq.py --rows 1 3 --seeds 3 --timesteps 60000
-    .venv/bin/python studies/rl_lq.py --action trade --rows 1 3 --seeds 3 --timesteps 60000
+    .venv/bin/python studies/rl_lq.py --rows 1 --seeds 3 --timesteps 100000     # linear policy; ~10 min a row
+    .venv/bin/python studies/rl_lq.py --rows 3 --seeds 3 --timesteps 100000
+    .venv/bin/python studies/rl_lq.py --action fraction --log-std-init -2 --learning-rate 3e-4 --constant-lr
+                                      --rows 1 --seeds 1 --timesteps 30000          # (one line)
 """
 
 from __future__ import annotations
@@ -61,13 +63,13 @@ def policy_trade(model, env: LqEnv):  # type: ignore[no-untyped-def]
 
 
 def stationary_gaps(env: LqEnv, fraction: float, m: int, rng: np.random.Generator) -> np.ndarray:
-    """``m`` gaps of shape (m, n) from the stationary law of "trade ``fraction``": ``N(0, s^2 Sigma / (1 - (1-f)^2))``."""
+    """``m`` gaps (m, n) from the stationary law of "trade ``f``": ``N(0, s^2 Sigma / (1 - (1-f)^2))``."""
     sd = env.shock / math.sqrt(1.0 - (1.0 - fraction) ** 2)
     return sd * rng.standard_normal((m, env.n)) @ env._chol.T
 
 
 def discounted_cost(env: LqEnv, trade, start: np.ndarray, seed: int) -> float:  # type: ignore[no-untyped-def]
-    """Mean discounted cost (per unit ``reward_scale``) of a vectorized policy from gaps ``start`` of shape (m, n)."""
+    """Mean discounted cost of a vectorized policy from gaps ``start`` of shape (m, n) (unscaled)."""
     rng = np.random.default_rng(seed)
     gap = start.copy()
     total = np.zeros(len(gap))
@@ -85,19 +87,24 @@ def discounted_cost(env: LqEnv, trade, start: np.ndarray, seed: int) -> float:  
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[1, 3], choices=sorted(ROWS))
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    parser.add_argument("--timesteps", type=int, default=60_000)
-    parser.add_argument("--action", default="fraction", choices=["fraction", "trade"])
+    parser.add_argument("--timesteps", type=int, default=100_000)
+    parser.add_argument("--action", default="trade", choices=["trade", "fraction"])
     parser.add_argument("--log-std-init", type=float, default=-1.0, help="PPO: initial log std")
     parser.add_argument("--episode-steps", type=int, default=200)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--constant-lr", action="store_true", help="no linear decay of the learning rate to 0")
+    parser.add_argument("--constant-lr", action="store_true", help="no decay of the learning rate")
     args = parser.parse_args()
-    print(f"agent: PPO, action {args.action!r} ({'MLP 64x64' if args.action == 'fraction' else 'linear'} policy), "
-          f"{args.timesteps} steps, initial log std {args.log_std_init:g}, learning rate {args.learning_rate:g}"
-          f"{' constant' if args.constant_lr else ' decaying linearly to 0'}, one asset, Sigma = 1, shock sd 1\n")
+    network = "MLP 64x64" if args.action == "fraction" else "linear"
+    decay = " constant" if args.constant_lr else " decaying linearly to 0"
+    print(
+        f"agent: PPO, action {args.action!r} ({network} policy), {args.timesteps} steps, initial log std "
+        f"{args.log_std_init:g}, learning rate {args.learning_rate:g}{decay}, one asset, Sigma = 1, shock 1\n"
+    )
     print("| row (gamma, lam, rho) | a/lam | seed | train s | learned fraction | / (a/lam) | fraction range "
           "(0.25 sd <= |g| <= 2 sd) | excess cost, simulated | excess cost of the constant fraction |")
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
@@ -118,9 +125,10 @@ def main() -> None:
                 hyper["policy_kwargs"]["net_arch"] = {"pi": [], "vf": [64, 64]}  # type: ignore[index]
             with tempfile.TemporaryDirectory() as folder:
                 started = time.perf_counter()
-                result = train_agent(env, algorithm="ppo", timesteps=args.timesteps, out=Path(folder) / "lq.zip",
-                                     seed=seed, meta={**META, "problem": {"gamma": gamma, "lam": lam, "rho": rho}},
-                                     hyperparameters=hyper)
+                result = train_agent(
+                    env, algorithm="ppo", timesteps=args.timesteps, out=Path(folder) / "lq.zip", seed=seed,
+                    meta={**META, "problem": {"gamma": gamma, "lam": lam, "rho": rho}}, hyperparameters=hyper,
+                )
                 seconds = time.perf_counter() - started
                 model = load_model(result.path)
             trade = policy_trade(model, env)
@@ -138,15 +146,20 @@ def main() -> None:
             ) - 1.0
             excess_exact = fraction_value(learned, gamma, lam, rho) / a_best - 1.0
             ratios.append(learned / best)
-            print(f"| {row} ({gamma:g}, {lam:g}, {rho:g}) | {best:.4f} | {seed} | {seconds:.0f} | {learned:.4f} "
-                  f"| {learned / best:.3f} | [{local.min():.3f}, {local.max():.3f}] | {100 * excess_sim:+.2f} % "
-                  f"| {100 * excess_exact:+.2f} % |", flush=True)
+            print(
+                f"| {row} ({gamma:g}, {lam:g}, {rho:g}) | {best:.4f} | {seed} | {seconds:.0f} "
+                f"| {learned:.4f} | {learned / best:.3f} | [{local.min():.3f}, {local.max():.3f}] "
+                f"| {100 * excess_sim:+.2f} % "
+                f"| {100 * excess_exact:+.2f} % |",
+                flush=True,
+            )
         summary.append((row, ratios))
     print()
     for row, ratios in summary:
         within = sum(abs(r - 1.0) <= 0.05 for r in ratios)
         sd_text = f"{np.std(ratios, ddof=1):.3f}" if len(ratios) > 1 else "-"
-        print(f"row {row}: learned / (a/lam) {np.mean(ratios):.3f} +- {sd_text}; within 5 %: {within}/{len(ratios)}")
+        mean = float(np.mean(ratios))
+        print(f"row {row}: learned / (a/lam) {mean:.3f} +- {sd_text}; within 5 %: {within}/{len(ratios)}")
 
 
 if __name__ == "__main__":

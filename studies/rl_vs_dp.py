@@ -1,7 +1,8 @@
-"""KAT-29 / KAT-29b: a reinforcement-learning agent against the exact dynamic-programming band on the 1-D problem.
+"""KAT-29 / KAT-29b: a reinforcement-learning agent against the exact dynamic-programming band in 1-D.
 
-``--case band`` (KAT-29): the KAT-01 problem with discrete checks (``trimtab.rl.band_env.BandEnv``: deviation
-``dx = sigma dW``, checks every ``dt`` years, proportional cost ``k``, tracking loss ``q x^2``, ``q = sigma = 1``).
+``--case band`` (KAT-29): the KAT-01 problem with discrete checks (``trimtab.rl.band_env.BandEnv``:
+deviation ``dx = sigma dW``, checks every ``dt`` years, proportional cost ``k``, tracking loss ``q x^2``,
+``q = sigma = 1``).
 ``--case hedge`` (KAT-29b): delta hedging a short option with proportional costs, mapped onto the same problem
 (``trimtab.rl.hedge_env``: ``sigma_x = Gamma sigma S``, ``q = a sigma^2 S^2 / 2``, ``k = c S``), whose
 continuous band is the Whalley-Wilmott half-width.
@@ -36,7 +37,7 @@ from trimtab.rl.train import train_agent
 
 
 def policy_map(model, env: BandEnv):  # type: ignore[no-untyped-def]
-    """``decide(x) -> y``: the agent's deterministic post-trade deviation for deviations ``x`` (vectorized)."""
+    """``decide(x) -> y``: the agent's post-trade deviations for deviations ``x`` (vectorized)."""
 
     def decide(x: np.ndarray) -> np.ndarray:
         out = model.network(np.clip(x / env.b_star, -10, 10)[:, None])
@@ -61,8 +62,8 @@ def problem_parameters(case: str, k: float) -> tuple[dict[str, float], str]:
         hedge = HedgeProblem()
         return hedge.kat01(), (
             f"KAT-29b hedge: Gamma = {hedge.gamma:g}, sigma = {hedge.sigma:g}, S = {hedge.spot:g}, "
-            f"a = {hedge.risk_aversion:g}, c = {hedge.cost:g} -> sigma_x = {hedge.sigma_x:g}, q = {hedge.q:g}, "
-            f"k = {hedge.k:g}; Whalley-Wilmott half-width {hedge.half_width():.6f}"
+            f"a = {hedge.risk_aversion:g}, c = {hedge.cost:g} -> sigma_x = {hedge.sigma_x:g}, "
+            f"q = {hedge.q:g}, k = {hedge.k:g}; Whalley-Wilmott half-width {hedge.half_width():.6f}"
         )
     return {"k": k, "q": 1.0, "sigma": 1.0}, f"KAT-01 problem: q = sigma = 1, k = {k:g}"
 
@@ -73,21 +74,24 @@ def mean_sd(values: list[float]) -> str:
     if finite.size == 0:
         return "none finite"
     sd = f"{np.std(finite, ddof=1):.3f}" if finite.size > 1 else "-"
-    return f"{np.mean(finite):.3f} +- {sd}" + (f" ({finite.size} finite)" if finite.size < len(values) else "")
+    note = f" ({finite.size} finite)" if finite.size < len(values) else ""
+    return f"{np.mean(finite):.3f} +- {sd}{note}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", default="band", choices=["band", "hedge"], help="KAT-29 band or KAT-29b hedge")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--case", default="band", choices=["band", "hedge"], help="KAT-29 or KAT-29b")
     parser.add_argument("--k", type=float, default=1e-3, help="cost (band case only)")
     parser.add_argument("--dt", type=float, default=1e-3)
     parser.add_argument("--timesteps", type=int, default=300_000)
-    parser.add_argument("--seeds", type=int, default=5, help="number of seeds (first-seed, first-seed + 1, ...)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds first-seed, first-seed + 1, ...")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--eval-steps", type=int, default=1_000_000)
     parser.add_argument("--action", default="edge", choices=["edge", "continuous", "discrete"])
     parser.add_argument("--algorithm", default="ppo", choices=["ppo", "dqn"])
-    parser.add_argument("--log-std-init", type=float, default=-1.5, help="PPO: initial log std of the Gaussian policy")
+    parser.add_argument("--log-std-init", type=float, default=-1.5, help="PPO: initial log std")
     args = parser.parse_args()
     dt = args.dt
     params, title = problem_parameters(args.case, args.k)
@@ -110,7 +114,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             result = train_agent(
-                env, algorithm=args.algorithm, timesteps=args.timesteps, out=Path(folder) / "band.zip", seed=seed,
+                env, algorithm=args.algorithm, timesteps=args.timesteps, out=Path(folder) / "band.zip",
+                seed=seed,
                 meta={"action": "continuous", "every": "monthly", "symbols": [],
                       "observation": {"mode": "summary", "trend": {"kind": "momentum_12_1",
                                       "lookback_months": 12.0, "skip_months": 1.0}, "regime": None},
