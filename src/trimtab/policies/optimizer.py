@@ -542,7 +542,7 @@ OPTIMIZER_PARAMETERS: dict[str, tuple[Any, str]] = {
         "lam_te, multiplier of the squared tracking error (annualised variance of w - target)",
     ),
     "tc_weight": (1.0, "lam_tc, multiplier of the trading cost (fraction of value) from the costs section"),
-    "tax_weight": (0.0, "lam_tax, multiplier of the tax term (needs the household's lots: trimtab rebalance)"),
+    "tax_weight": (0.0, "lam_tax, multiplier of the tax term (needs the household's lots: trimtab rebalance, or a backtest with tax:)"),
     "max_realized_gain": (None, "tax budget: largest net realized gain of the trades in taxable accounts, dollars"),
     "long_only": (True, "no short positions"),
     "min_cash": (0.0, "smallest cash weight after trading"),
@@ -657,7 +657,8 @@ def build_optimizer_policy(
         ``extra_data(ctx) -> mapping`` for plug-in terms (e.g. lots for the tax term).
     tax : TaxInputs, optional
         The household's taxable lots, sheltered shares, rates and relief method at the decision date
-        (``trimtab rebalance`` passes them); stored in ``ProblemData.extras["tax"]`` of every decision.
+        (``trimtab rebalance`` passes them; in a backtest the simulator's point-in-time household replaces the
+        lots at each date); stored in ``ProblemData.extras["tax"]`` of every decision.
         Needed by ``tax_weight > 0`` (without ``tax_term``) and ``max_realized_gain``.
 
     Raises
@@ -683,7 +684,7 @@ def build_optimizer_policy(
             raise ConfigError(
                 "optimizer tax_weight needs the household's tax lots, which are not available here",
                 got=tax_weight,
-                fix="set tax_weight: 0, or run it through trimtab rebalance (which passes the portfolio's lots)",
+                fix="set tax_weight: 0, or run it through trimtab rebalance or a backtest with a tax: section (both pass lots)",
                 where=_where(where, "tax_weight"),
             )
         tax_term = tax.tax_term()
@@ -691,7 +692,7 @@ def build_optimizer_policy(
         raise ConfigError(
             "optimizer max_realized_gain needs the household's tax lots, which are not available here",
             got=max_gain,
-            fix="remove max_realized_gain, or run it through trimtab rebalance (which passes the portfolio's lots)",
+            fix="remove max_realized_gain, or use trimtab rebalance or a backtest with a tax: section (both pass lots)",
             where=_where(where, "max_realized_gain"),
         )
     model = CostModel.from_settings(costs) if costs is not None else CostModel()
