@@ -440,7 +440,8 @@ class _Run:
 
     def _prices(self, k: int) -> dict[str, Decimal]:
         if self._price_cache is None or self._price_cache[0] != k:
-            self._price_cache = (k, {s: to_decimal(float(self.prices[k, j])) for s, j in self.index.items()})
+            row = self.prices[k].tolist()  # Python floats: to_decimal(x) is Decimal(repr(x))
+            self._price_cache = (k, {s: Decimal(repr(row[j])) for s, j in self.index.items()})
         return self._price_cache[1]
 
     def _valuation(self, k: int) -> tuple[FloatArray, float, float]:
