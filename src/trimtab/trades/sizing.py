@@ -426,22 +426,25 @@ class _ExactTotals:
         self.steps = steps
         self.lines = lines
         self.budget = budget
-        self.verdicts: dict[tuple[int, ...], tuple[bool, Decimal]] = {}
-        self.low: tuple[Decimal, tuple[int, ...], Decimal] | None = None
+        self.verdicts: dict[tuple[int, ...], tuple[bool, Decimal, Decimal]] = {}
+        #: the largest affordable scale seen: (scale, step counts, total, sum of the costs), dollars
+        self.low: tuple[Decimal, tuple[int, ...], Decimal, Decimal] | None = None
 
     def __call__(self, scale: Decimal) -> bool:
         counts, _array = self.steps.at(scale)
         known = self.verdicts.get(counts)
         if known is None:
             step, prices, cost = self.steps.step, self.steps.prices, self.lines.decimal_cost
-            spent = ZERO  # line by line in symbol order, as total() adds them (a zero line adds nothing)
+            spent = costs = ZERO  # line by line in symbol order, as total() adds them (a zero line adds 0)
             for symbol, count in zip(self.steps.symbols, counts, strict=True):
                 if count > 0:
                     quantity = Decimal(count) * step
-                    spent += quantity * prices[symbol] + cost(symbol, count, quantity)
-            known = self.verdicts[counts] = (spent <= self.budget, spent)
+                    fee = cost(symbol, count, quantity)
+                    spent += quantity * prices[symbol] + fee
+                    costs += fee
+            known = self.verdicts[counts] = (spent <= self.budget, spent, costs)
         if known[0] and (self.low is None or scale > self.low[0]):
-            self.low = (scale, counts, known[1])
+            self.low = (scale, counts, known[1], known[2])
         return known[0]
 
     def total_at(self, scale: Decimal) -> Decimal | None:
@@ -457,10 +460,8 @@ class _ExactTotals:
         """
         if self.low is None:
             return False
-        cost = self.lines.decimal_cost
-        costs = sum((cost(s, c) for s, c in zip(self.steps.symbols, self.low[1], strict=True) if c > 0), ZERO)
         whole = np.maximum(np.floor(self.steps.ratios) - 1.0, 0.0)
-        bound = float(whole @ self.steps.values) + float(costs)
+        bound = float(whole @ self.steps.values) + float(self.low[3])
         limit = float(self.budget)
         return bound - limit > 4e-16 * (len(whole) + 8) * (abs(bound) + abs(limit)) + 1e-12
 
