@@ -31,7 +31,8 @@ years, and its after-tax return is interpolated (linearly in TE) to each policy'
 without the crisis trigger and without the trend delay (the value of each, everything else fixed).
 
 ``--models DIR`` keeps trained agents (``DIR/<data>-<observation>-<steps>-seed<s>.zip``) and reuses them, so
-the seeds can be trained in separate runs.
+the seeds can be trained in separate runs (the name does not record the environment's code: empty ``DIR``
+after changing ``trimtab.rl``).
 """
 
 from __future__ import annotations
