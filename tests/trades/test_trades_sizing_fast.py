@@ -1,4 +1,4 @@
-"""The fast buy sizing (linear-cost threshold, hold-free exact checks) returns the plain bisection's quantities.
+"""The fast buy sizing (linear-cost threshold, Decimal end checks) gives the plain bisection's quantities.
 
 Oracle: :func:`_reference_fit_buys`, the buy fit of the planner before the speed work (40 exact halvings of
 the common scale in Decimal, then the one-step top-up), kept here in 30 lines.  ``fit_buys`` must give the
@@ -72,7 +72,8 @@ def _reference_fit_buys(wanted_usd: Mapping[str, Decimal], prices: Mapping[str, 
 
 
 @st.composite
-def buy_problems(draw: st.DrawFn) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal, Decimal, CostModel]:
+def buy_problems(draw: st.DrawFn
+                 ) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal, Decimal, CostModel]:
     """1-12 symbols, prices $1-$900 with cents or float digits, wanted dollars, a budget near their cost,
     a step (1e-6, 0.01, 1 or 100 shares) and a linear model (spread, commission, ticket)."""
     n = draw(st.integers(1, 12))
