@@ -1,11 +1,13 @@
 """The QP fast path (``models/solver.py::ReducedQp``) against Clarabel on the full problem.
 
-A problem whose cones are only zero and nonnegative is solved first by Clarabel on the reduced QP (the
-quadratic's helper rows eliminated, lean settings); any status but ``Solved`` falls back to the full
-problem.  Known answer first (KAT-07), then Hypothesis properties: the fast path and cvxpy's own Clarabel
-solve agree to 1e-6 on random instances (dense and factor risk, linear constraints, re-solves with new
-data), infeasible problems reach the same :class:`InfeasibleError` through the fallback, and problems
-outside the fast path's structure (the impact power cone) never use it.
+A problem whose cones are only zero and nonnegative is solved first on the reduced QP (the quadratic's
+helper rows eliminated): by DAQP (warm-started active set; answer accepted after a KKT check), else by
+Clarabel with lean settings; anything but a verified answer falls back to the full problem.  Known answers
+first (KAT-07; a two-variable QP for the KKT check), then Hypothesis properties: the fast path (both
+backends) and cvxpy's own Clarabel solve agree to 1e-6 on random instances (dense and factor risk, linear
+constraints, re-solves with new data), warm starts change answers by less than 1e-9, infeasible
+problems reach the same :class:`InfeasibleError` through the fallback, and problems outside the fast
+path's structure (the impact power cone) never use it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from trimtab.errors import InfeasibleError, SolverError
 from trimtab.models.base import FactorRisk, ProblemData
 from trimtab.models.constraints import CashBounds, DoNotTrade, LongOnly, TurnoverAtMost, WeightBounds
 from trimtab.models.costs import CostModel, LinearCost, MarketImpact
+from trimtab.models import solver as qp_solver
 from trimtab.models.problem import RebalanceProblem
 from trimtab.models.risk import TrackingError
 from trimtab.models.trading_cost import TradingCost
@@ -92,6 +95,7 @@ def test_kat07_worked_case_on_the_fast_path() -> None:
     problem = RebalanceProblem.for_data(objective, (), data)
     sol = problem.solve(data)
     assert (problem.qp_solves, problem.qp_fallbacks) == (1, 0)
+    assert (problem.qp_active_set_solves, problem.qp_active_set_fallbacks) == (1, 0)
     assert sol.solver == "CLARABEL"
     assert sol.z == pytest.approx([-0.0055, 0.0], abs=1e-6)
     assert sol.objective == pytest.approx(7.395e-6, abs=1e-9)
@@ -102,11 +106,35 @@ def test_kat07_worked_case_on_the_fast_path() -> None:
 TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10, "max_iter": 500}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_kkt_residuals_of_a_two_variable_qp() -> None:
+    """min x1^2 + x2^2 s.t. x1 + x2 = 1, x1 <= 0.2: x = (0.2, 0.8), y = (-1.6, 1.2) by hand (2x + a'y = 0);
+    the exact answer has zero residual, a moved point, a wrong-sign multiplier or a slack row with a
+    multiplier do not."""
+    hess, q = 2.0 * np.eye(2), np.zeros(2)
+    a, b = np.array([[1.0, 1.0], [1.0, 0.0]]), np.array([1.0, 0.2])
+    x, y = np.array([0.2, 0.8]), np.array([-1.6, 1.2])
+    assert qp_solver.kkt_residuals(hess, q, a, b, 1, x, y) == pytest.approx(0.0, abs=1e-15)
+    assert qp_solver.kkt_residuals(hess, q, a, b, 1, x + [1e-6, -1e-6], y) > 1e-7  # stationarity
+    assert qp_solver.kkt_residuals(hess, q, a, b, 1, x + [1e-6, 0.0], y) > 1e-7  # primal
+    flipped = qp_solver.kkt_residuals(hess, -q + [0.0, 0.0], a, b + [0.0, 0.1], 1, np.array([0.3, 0.7]),
+                                      np.array([-1.4, -0.2]))
+    assert flipped > 0.1  # stationary, feasible, but the inequality multiplier is negative
+    assert qp_solver.kkt_residuals(hess, q, a, b, 1, x, y + [0.0, np.nan]) == float("inf")
+
+
+@pytest.fixture(params=["daqp", "clarabel"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which solver answers the reduced QP: DAQP (default) or Clarabel (every DAQP answer rejected)."""
+    if request.param == "clarabel":
+        monkeypatch.setattr(qp_solver, "KKT_TOLERANCE", -1.0)
+    return str(request.param)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12), factors=st.integers(0, 3))
-def test_fast_path_agrees_with_clarabel(seed: int, n: int, factors: int) -> None:
+def test_fast_path_agrees_with_clarabel(backend: str, seed: int, n: int, factors: int) -> None:
     """Trades within 1e-6 of Clarabel's (tight tolerances) on the full problem, over three re-solves with new
-    data; no fallback."""
+    data (DAQP warm-starts from the previous solve); no fallback to the full problem."""
     rng = np.random.default_rng(seed)
     data = random_data(rng, n, factors=factors)
     objective = objective_for(rng)
@@ -123,6 +151,30 @@ def test_fast_path_agrees_with_clarabel(seed: int, n: int, factors: int) -> None
         # new targets and risk (P and A values change); today's weights stay, so the constraints still hold
         data = dataclasses.replace(random_data(rng, n, factors=factors), w=data.w)
     assert (fast.qp_solves, fast.qp_fallbacks) == (3, 0)
+    if backend == "clarabel":
+        assert (fast.qp_active_set_solves, fast.qp_active_set_fallbacks) == (0, 3)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12))
+def test_warm_start_changes_answers_by_less_than_1e9(seed: int, n: int) -> None:
+    """The same data solved cold, after one unrelated solve and after several: the same trades to 1e-9 (DAQP's
+    proximal iterations stop at slightly different points); two fresh problems given the same sequence of
+    data give bit-identical trades (a backtest is repeatable)."""
+    rng = np.random.default_rng(seed)
+    datas = [random_data(rng, n) for _ in range(4)]
+    datas = [dataclasses.replace(d, w=datas[0].w) for d in datas]
+    objective = objective_for(rng)
+    constraints = [LongOnly(), CashBounds()]
+
+    def last_trades(sequence: list[ProblemData]) -> np.ndarray:
+        problem = RebalanceProblem.for_data(objective, constraints, sequence[0])
+        return [problem.solve(d) for d in sequence][-1].z
+
+    cold = last_trades(datas[-1:])
+    assert np.max(np.abs(last_trades(datas[-2:]) - cold)) <= 1e-9
+    assert np.max(np.abs(last_trades(datas) - cold)) <= 1e-9
+    assert np.array_equal(last_trades(datas), last_trades(datas))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,7 +192,7 @@ def test_infeasible_problems_fall_back_and_raise_the_same_error(seed: int, n: in
     with pytest.raises(InfeasibleError) as theirs:
         full.solve(data)
     assert str(ours.value) == str(theirs.value)
-    assert (fast.qp_solves, fast.qp_fallbacks) == (1, 1)
+    assert (fast.qp_solves, fast.qp_fallbacks, fast.qp_active_set_fallbacks) == (1, 1, 1)
 
 
 def test_unbounded_problem_falls_back_and_raises() -> None:

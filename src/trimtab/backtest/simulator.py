@@ -780,9 +780,10 @@ class _Run:
                 self.flows[k] -= float(-flow.amount - unpaid)
 
     # -- the policy -----------------------------------------------------------------------------------------
-    def _covariance(self, k: int) -> FloatArray:
+    def _covariance(self, k: int, snapshot: MarketSnapshot | None = None) -> FloatArray:
+        """The covariance at date ``k`` (once per date); ``snapshot`` is the decision context's, else built."""
         if self._cov_cache is None or self._cov_cache[0] != k:
-            snapshot = self._snapshot(k)
+            snapshot = self._snapshot(k) if snapshot is None else snapshot
             if self.sc.covariance is not None:
                 matrix = np.asarray(self.sc.covariance(snapshot, self.symbols), dtype=float)
             else:
@@ -806,6 +807,7 @@ class _Run:
 
     def _context(self, k: int, w: FloatArray, cash_weight: float, value: float) -> DecisionContext:
         t = self._stamps[k]
+        snapshot = self._snapshot(k)  # also the covariance's: one snapshot per decision
         return DecisionContext(
             as_of=t,
             symbols=self.symbols,
@@ -814,8 +816,8 @@ class _Run:
             target=self.target.copy(),
             target_cash=self.target_cash,
             value=float(value),
-            snapshot=self._snapshot(k),
-            covariance=lambda: self._covariance(k),
+            snapshot=snapshot,
+            covariance=lambda: self._covariance(k, snapshot),
             cost_of=lambda weights: self._cost_of(k, weights),
             last_rebalance=self.last_rebalance,
             household=self.household,

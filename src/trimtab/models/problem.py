@@ -129,7 +129,8 @@ class RebalanceProblem:
         cvxpy's ``Problem.solve`` every time.  When fast, a problem whose cones are only zero and nonnegative
         (a quadratic risk term, linear costs and constraints) is first solved by the QP fast path
         (:class:`~trimtab.models.solver.ReducedQp`: Clarabel on the problem with the quadratic's helper rows
-        eliminated); any status but ``Solved`` falls back to the full problem, counted in
+        eliminated; DAQP first, its answer checked, then Clarabel: :attr:`qp_active_set_fallbacks` counts
+        the DAQP answers rejected); anything but a verified answer falls back to the full problem, counted in
         :attr:`qp_fallbacks`.
     """
 
@@ -251,6 +252,16 @@ class RebalanceProblem:
         self.problem.solve(solver=solver, warm_start=True)
         dv = None if self.v.dv.value is None else np.asarray(self.v.dv.value, dtype=float)
         return self.problem.status, dv, lambda: None
+
+    @property
+    def qp_active_set_solves(self) -> int:
+        """QP fast-path solves answered by DAQP (its answer verified)."""
+        return 0 if self._qp is None else self._qp.active_set_solves
+
+    @property
+    def qp_active_set_fallbacks(self) -> int:
+        """QP fast-path solves where DAQP's answer was rejected and Clarabel solved the reduced QP."""
+        return 0 if self._qp is None else self._qp.active_set_fallbacks
 
     def _compiled_maps(self) -> CompiledMaps | None:
         if self._maps is None:
