@@ -17,6 +17,7 @@ output is clipped to [0, 1]). For each KAT-08 row and seed the study reports:
 
     .venv/bin/python studies/rl_lq.py --rows 1 --seeds 3 --timesteps 100000     # linear policy; ~10 min a row
     .venv/bin/python studies/rl_lq.py --rows 3 --seeds 3 --timesteps 100000
+    .venv/bin/python studies/rl_lq.py --action fraction --log-std-init -2 --rows 1 --seeds 3 --timesteps 100000
     .venv/bin/python studies/rl_lq.py --action fraction --log-std-init -2 --learning-rate 3e-4 --constant-lr
                                       --rows 1 --seeds 1 --timesteps 30000          # (one line)
 """
