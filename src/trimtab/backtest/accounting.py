@@ -18,7 +18,7 @@ from decimal import Decimal
 import numpy as np
 
 from trimtab.domain.household import Household
-from trimtab.domain.lots import TaxLot, Term
+from trimtab.domain.lots import TaxLot, Term, _trusted_lot
 from trimtab.domain.trades import Side
 from trimtab.errors import TradeError
 from trimtab.tax.netting import FilingStatus, NettingResult, net_capital_gains
@@ -193,13 +193,8 @@ def consolidate_lots(household: Household) -> Household:
             if lot.lot_id == lot_id and lot.holding_period_start is None:  # merged before: the same lot
                 merged[key] = lot
                 continue
-            merged[key] = TaxLot(
-                account=lot.account,
-                symbol=lot.symbol,
-                quantity=lot.quantity,
-                cost_basis=lot.cost_basis,
-                acquired=lot.acquired,
-                lot_id=lot_id,
+            merged[key] = _trusted_lot(
+                lot.account, lot.symbol, lot.quantity, lot.cost_basis, lot.acquired, lot_id
             )
         elif seen.acquired <= lot.acquired:  # the merged lot keeps its date, id and (no) holding start
             merged[key] = seen.with_size(seen.quantity + lot.quantity, seen.cost_basis + lot.cost_basis)

@@ -319,6 +319,54 @@ def simulate(
     return _Run(policy, scenario, name=name, exact=exact, progress=progress).run()
 
 
+_RECORD_SETTERS = tuple(
+    TradeRecord.__dict__[name].__set__
+    for name in ("on", "account", "symbol", "side", "quantity", "price", "cost", "reason")
+)
+
+
+def _trade_record(
+    on: date,
+    account: str,
+    symbol: str,
+    side: str,
+    quantity: Decimal,
+    price: Decimal,
+    cost: Decimal,
+    reason: str,
+) -> TradeRecord:
+    """``TradeRecord(on=..., ..., reason=...)`` through the slots' own setters (the frozen dataclass's
+    ``__init__`` sets each field with ``object.__setattr__``, about 3x slower; the class checks nothing)."""
+    out = object.__new__(TradeRecord)
+    set_on, set_account, set_symbol, set_side, set_quantity, set_price, set_cost, set_reason = _RECORD_SETTERS
+    set_on(out, on)
+    set_account(out, account)
+    set_symbol(out, symbol)
+    set_side(out, side)
+    set_quantity(out, quantity)
+    set_price(out, price)
+    set_cost(out, cost)
+    set_reason(out, reason)
+    return out
+
+
+class _Stamps:
+    """``dates[k]`` as a Timestamp, made on first use: listing every date costs about 1.5 ms a run (1261
+    dates), and a run with the hold screen looks at few of them."""
+
+    __slots__ = ("_dates", "_made")
+
+    def __init__(self, dates: pd.DatetimeIndex) -> None:
+        self._dates = dates
+        self._made: list[pd.Timestamp | None] = [None] * len(dates)
+
+    def __getitem__(self, k: int) -> pd.Timestamp:
+        stamp = self._made[k]
+        if stamp is None:
+            stamp = self._made[k] = self._dates[k]
+        return stamp
+
+
 class _Run:
     """The state of one run (mutable; used once)."""
 
@@ -348,7 +396,8 @@ class _Run:
             None if self.market.volumes is None else self.market.volumes.to_numpy(dtype=float, copy=True)
         )
         self._ends = self._times.searchsorted(self.dates, side="right")
-        self._stamps: list[pd.Timestamp] = list(self.dates)
+        # the exact engine looks at every date: one list is cheaper there
+        self._stamps: list[pd.Timestamp] | _Stamps = list(self.dates) if exact else _Stamps(self.dates)
         self.target = np.array([scenario.targets.weight(s) for s in self.symbols], dtype=float)
         self.target_cash = float(scenario.targets.cash_weight)
         self.per_account = {a: dict(w) for a, w in scenario.targets.per_account.items()} or None
@@ -561,18 +610,11 @@ class _Run:
         elif self.merge_lots:
             household = consolidate_lots(household)
         self.household = household
+        record = _trade_record
         for trade in plan.trades:
             self.trades.append(
-                TradeRecord(
-                    on=on,
-                    account=trade.account,
-                    symbol=trade.symbol,
-                    side=str(trade.side),
-                    quantity=trade.quantity,
-                    price=trade.price,
-                    cost=trade.estimated_cost,
-                    reason=reason,
-                )
+                record(on, trade.account, trade.symbol, str(trade.side), trade.quantity, trade.price,
+                       trade.estimated_cost, reason)
             )
         traded = float(sum((t.value for t in plan.trades), ZERO))
         self.costs[k] += float(plan.transaction_cost)

@@ -112,16 +112,47 @@ class TaxLot:
         trusted = type(quantity) is Decimal and type(cost_basis) is Decimal and quantity > 0 <= cost_basis
         if not trusted:
             return replace(self, quantity=quantity, cost_basis=cost_basis)  # converts or raises as usual
-        out = object.__new__(TaxLot)
-        setattr_ = object.__setattr__
-        setattr_(out, "account", self.account)
-        setattr_(out, "symbol", self.symbol)
-        setattr_(out, "quantity", quantity)
-        setattr_(out, "cost_basis", cost_basis)
-        setattr_(out, "acquired", self.acquired)
-        setattr_(out, "lot_id", self.lot_id)
-        setattr_(out, "holding_period_start", self.holding_period_start)
-        return out
+        return _built_lot(self.account, self.symbol, quantity, cost_basis, self.acquired, self.lot_id,
+                          self.holding_period_start)
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple:
+    """The slots' own setters (a frozen dataclass's ``__init__`` goes through ``object.__setattr__``, about
+    3x slower per field)."""
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_LOT_SETTERS = _slot_setters(TaxLot, ("account", "symbol", "quantity", "cost_basis", "acquired", "lot_id",
+                                      "holding_period_start"))
+
+
+def _built_lot(account: str, symbol: str, quantity: Decimal, cost_basis: Decimal, acquired: date, lot_id: str,
+               holding_period_start: date | None) -> TaxLot:
+    """A lot from values already checked (no conversion, no check)."""
+    out = object.__new__(TaxLot)
+    (set_account, set_symbol, set_quantity, set_basis, set_acquired, set_id, set_start) = _LOT_SETTERS
+    set_account(out, account)
+    set_symbol(out, symbol)
+    set_quantity(out, quantity)
+    set_basis(out, cost_basis)
+    set_acquired(out, acquired)
+    set_id(out, lot_id)
+    set_start(out, holding_period_start)
+    return out
+
+
+def _trusted_lot(account: str, symbol: str, quantity: Decimal, cost_basis: Decimal, acquired: date,
+                 lot_id: str) -> TaxLot:
+    """``TaxLot(account=..., ..., lot_id=...)`` for the hot paths (the trade planner's new lots, merging).
+
+    The same checks; anything the constructor would convert or reject goes through it (and converts or
+    raises as usual).
+    """
+    if (type(quantity) is Decimal and type(cost_basis) is Decimal and type(symbol) is str and symbol
+            and quantity > 0 <= cost_basis and isinstance(acquired, date)):
+        return _built_lot(account, symbol, quantity, cost_basis, acquired, lot_id, None)
+    return TaxLot(account=account, symbol=symbol, quantity=quantity, cost_basis=cost_basis, acquired=acquired,
+                  lot_id=lot_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,3 +174,21 @@ class LotRelief:
     def realized_gain(self) -> Decimal:
         """Proceeds minus cost basis, in dollars."""
         return self.proceeds - self.cost_basis
+
+
+_RELIEF_SETTERS = _slot_setters(LotRelief, ("lot_id", "acquired", "quantity", "cost_basis", "proceeds",
+                                            "term"))
+
+
+def _trusted_relief(lot_id: str, acquired: date, quantity: Decimal, cost_basis: Decimal, proceeds: Decimal,
+                    term: Term) -> LotRelief:
+    """``LotRelief(lot_id=..., ..., term=...)`` for lot relief's hot path (the class checks nothing)."""
+    out = object.__new__(LotRelief)
+    (set_id, set_acquired, set_quantity, set_basis, set_proceeds, set_term) = _RELIEF_SETTERS
+    set_id(out, lot_id)
+    set_acquired(out, acquired)
+    set_quantity(out, quantity)
+    set_basis(out, cost_basis)
+    set_proceeds(out, proceeds)
+    set_term(out, term)
+    return out

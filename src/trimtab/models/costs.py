@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 import numpy as np
@@ -38,7 +38,7 @@ import numpy as np
 from trimtab.domain.settings import CostSettings
 from trimtab.errors import ConfigError, DataError
 from trimtab.typing import FloatArray
-from trimtab.units import ZERO, money, to_decimal, to_float
+from trimtab.units import CENT, ZERO, money, to_decimal, to_float
 
 __all__ = [
     "TRADE_EPSILON_USD",
@@ -427,11 +427,13 @@ class CostModel:
         estimate = self.estimate
         if len(parts) == 1 and isinstance(parts[0], tuple):  # the usual model: spread and commission
             spread, commission = parts[0]
+            half_up = ROUND_HALF_UP
 
             def linear(quantity: Decimal, price: Decimal) -> Decimal:
                 if type(quantity) is not Decimal or type(price) is not Decimal or not quantity > 0 < price:
                     return estimate(quantity, price)
-                return money(ZERO + (spread * quantity * price + commission * quantity))
+                total = ZERO + (spread * quantity * price + commission * quantity)
+                return total.quantize(CENT, rounding=half_up)  # money(total): to_decimal(total) is total
 
             return linear
 

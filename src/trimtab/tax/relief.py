@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from trimtab.domain.lots import LotRelief, ReliefMethod, TaxLot, Term
+from trimtab.domain.lots import LotRelief, ReliefMethod, TaxLot, Term, _trusted_relief
 from trimtab.errors import OversellError, TaxError
 from trimtab.tax.rules import TaxRates, holding_term
 
@@ -264,13 +264,8 @@ def relieve(
         lot = work[i]
         basis = _cents_share(lot.cost_basis, take, lot.quantity)
         reliefs.append(
-            LotRelief(
-                lot_id=lot.lot_id,
-                acquired=lot.acquired,
-                quantity=take,
-                cost_basis=basis,
-                proceeds=take * price,
-                term=_term(lot.holding_start, sold),
+            _trusted_relief(
+                lot.lot_id, lot.acquired, take, basis, take * price, _term(lot.holding_start, sold)
             )
         )
         remaining[i] = (
@@ -295,6 +290,9 @@ def _rebase_to_average(lots: list[TaxLot]) -> list[TaxLot]:
     return out
 
 
+_CENT = Decimal("0.01")
+
+
 def _cents_share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     """``total * part / whole`` rounded to the cent within ``[0, total]``; ``total`` if ``part == whole``.
 
@@ -302,7 +300,7 @@ def _cents_share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     """
     if part == whole:
         return total
-    share = (total * part / whole).quantize(Decimal("0.01"))
+    share = (total * part / whole).quantize(_CENT)
     return min(max(share, ZERO), total)
 
 

@@ -21,7 +21,9 @@ from datetime import date
 from decimal import ROUND_UP, Decimal
 
 from trimtab.domain import CASH, Household, ReliefMethod, Side, TargetAllocation, TaxLot, Trade
+from trimtab.domain.lots import _trusted_lot
 from trimtab.domain.settings import CostSettings, TaxSettings, TradingSettings
+from trimtab.domain.trades import _trusted_trade
 from trimtab.errors import AccountError, LotError, MissingPriceError, NegativeCashError
 from trimtab.models.costs import CostModel
 from trimtab.tax.relief import relieve
@@ -151,6 +153,7 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
     buys: list[Trade] = []
     new_lots: list[TaxLot] = []
     lot_ids = {lot.lot_id for lot in household.lots}
+    day = as_of.isoformat()  # new lots' ids
     for account in account_ids:
         wanted = {s: usd for (a, s), usd in sorted(buy_usd.items(), key=lambda kv: target_rank[kv[0][1]])
                   if a == account}
@@ -162,9 +165,8 @@ def plan_trades(household: Household, prices: Mapping[str, Decimal], target_weig
                                      floor_text=floor_text, rates=rates)
         notes.extend(buy_notes)
         for item in sized:
-            buys.append(Trade(account=account, symbol=item.symbol, side=Side.BUY, quantity=item.quantity,
-                              price=item.price, estimated_cost=item.cost))
-            new_lots.append(_new_lot(item, as_of, lot_ids))
+            buys.append(_trusted_trade(account, item.symbol, Side.BUY, item.quantity, item.price, item.cost))
+            new_lots.append(_new_lot(item, as_of, lot_ids, day))
             lot_ids.add(new_lots[-1].lot_id)
             cash[account] -= item.value + item.cost
 
@@ -286,17 +288,20 @@ def _relieve(item: SizedTrade, mine: list[TaxLot], as_of: date,
                                      rates=TaxRates.from_settings(tax))
     else:
         reliefs, remaining = relieve(mine, item.quantity, price=item.price, sold=as_of, method=method)
-    trade = Trade(account=item.account, symbol=item.symbol, side=Side.SELL, quantity=item.quantity,
-                  price=item.price, estimated_cost=item.cost, lots=tuple(reliefs))
+    trade = _trusted_trade(item.account, item.symbol, Side.SELL, item.quantity, item.price, item.cost,
+                           tuple(reliefs))
     return trade, list(remaining)
 
 
-def _new_lot(item: SizedTrade, as_of: date, taken: set[str]) -> TaxLot:
-    """The lot a buy adds: basis = value + estimated cost, acquired on the trade date, id not in ``taken``."""
-    stem = f"{item.account}:{item.symbol}:{as_of.isoformat()}"
+def _new_lot(item: SizedTrade, as_of: date, taken: set[str], day: str | None = None) -> TaxLot:
+    """The lot a buy adds: basis = value + estimated cost, acquired on the trade date, id not in ``taken``.
+
+    ``day`` is ``as_of.isoformat()`` when the caller has it.
+    """
+    stem = f"{item.account}:{item.symbol}:{as_of.isoformat() if day is None else day}"
     n = 1
-    while f"{stem}:{n}" in taken:
+    lot_id = f"{stem}:1"
+    while lot_id in taken:
         n += 1
-    return TaxLot(account=item.account, symbol=item.symbol, quantity=item.quantity,
-                  cost_basis=item.value + item.cost,
-                  acquired=as_of, lot_id=f"{stem}:{n}")
+        lot_id = f"{stem}:{n}"
+    return _trusted_lot(item.account, item.symbol, item.quantity, item.value + item.cost, as_of, lot_id)
