@@ -230,6 +230,20 @@ def place_sells(group: PlacementGroup, household: Household, prices: Mapping[str
             lots_of.setdefault(key, []).append(lot)
     symbols = list(dict.fromkeys(s for (_a, s) in held))
     out: dict[tuple[str, str], Decimal] = {}
+    alone = len(group.accounts) == 1
+    if alone and placement is Placement.TAX_AWARE and not kind[group.accounts[0]].is_taxable:
+        # One sheltered account (the usual backtest): each symbol's excess is sold there, the same Decimal
+        # operations as below without the per-symbol lists (the only holder, sheltered, nothing taxable).
+        account = group.accounts[0]
+        target = group.target_usd
+        for symbol in symbols:
+            usd = held[(account, symbol)] * prices[symbol]
+            excess = (ZERO + usd) - target.get(symbol, ZERO)  # sum(value.values(), ZERO) - target
+            if excess > 0:
+                take = min(excess, usd)
+                if take > 0:
+                    out[(account, symbol)] = take
+        return out
     for symbol in symbols:
         price = prices[symbol]
         holders = [a for a in group.accounts if (a, symbol) in held]
