@@ -386,7 +386,10 @@ class _Run:
         self.dates = scenario.dates
         self.symbols = scenario.symbols
         self.index = {s: j for j, s in enumerate(self.symbols)}
-        self.market = scenario.market.select(list(self.symbols))
+        market = scenario.market
+        # the data's own columns when they are the universe already (select would copy them)
+        same = tuple(market.prices.columns) == self.symbols
+        self.market = market if same else market.select(list(self.symbols))
         raw = self.market.prices
         filled = raw.ffill()
         self.prices = filled.loc[self.dates].to_numpy(dtype=float)
