@@ -7,8 +7,9 @@ machine load hits all three alike) and prints the ratios measured in this run:
 
 * ``ours``: :meth:`RebalanceProblem.solve` (bind Parameters, Clarabel through the direct fast path --
   for the QP (``linear``) the QP fast path, Clarabel on the problem with the quadratic's helper rows
-  eliminated -- exact constraint re-check, objective evaluation); the last column counts the solves the QP
-  fast path answered (the rest fell back to the full problem);
+  eliminated, DAQP first and Clarabel if DAQP's answer is rejected -- exact constraint re-check, objective
+  evaluation); the last column counts the solves DAQP answered / the QP fast path answered / all (the rest
+  fell back to the full problem);
 * ``cvxpy``: the same compiled DPP problem, Parameters bound, ``Problem.solve(solver=CLARABEL)``;
 * ``raw``: ``clarabel.DefaultSolver(P, q, A, b, cones).solve()`` on cvxpy's matrices of the full problem
   (set-up + solve, what a hand-written Clarabel call costs for a new instance).
@@ -126,7 +127,11 @@ def run_case(n: int, form: str, repeats: int, costs: str, seed: int = 0) -> dict
         "raw_ms": 1e3 * med(t_raw),
         "iterations": med(iters),
         "max_gap": max(gaps),
-        "fast_path": f"{ours.qp_solves - ours.qp_fallbacks}/{ours.qp_solves}" if ours.qp_solves else "-",
+        "fast_path": (
+            f"{ours.qp_active_set_solves}/{ours.qp_solves - ours.qp_fallbacks}/{ours.qp_solves}"
+            if ours.qp_solves
+            else "-"
+        ),
     }
 
 
@@ -146,7 +151,7 @@ def main() -> None:
     )
     print(
         "| costs | N | risk form | first solve incl. compile (s) | ours (ms) | cvxpy param. (ms) | raw Clarabel (ms) "
-        "| ours / raw | ours / cvxpy | Clarabel iterations | max abs diff of dv | QP fast path |"
+        "| ours / raw | ours / cvxpy | Clarabel iterations | max abs diff of dv | DAQP / QP fast path / solves |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for costs in args.costs.split(","):
