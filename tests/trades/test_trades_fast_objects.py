@@ -9,6 +9,7 @@ as strings, so exponents count), or raise the same error class.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -28,7 +29,8 @@ PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 # which the constructors convert (TaxLot) or keep (Trade) and the builders hand to them.
 _DECIMALS = st.one_of(
     st.decimals(min_value=-1000, max_value=10**6, allow_nan=False, allow_infinity=False, places=6),
-    st.sampled_from([Decimal("0"), Decimal("1E+2"), Decimal("0E-6"), Decimal("100.000000"), Decimal("-0.01")]),
+    st.sampled_from([Decimal("0"), Decimal("1E+2"), Decimal("0E-6"), Decimal("100.000000"),
+                     Decimal("-0.01")]),
 )
 _NUMBERS = st.one_of(_DECIMALS, st.integers(-5, 500), st.floats(-10, 1e4, allow_nan=False))
 _SYMBOLS = st.sampled_from(["AAA", "S001", "", "x"])
@@ -55,7 +57,8 @@ def _same(build, construct) -> None:  # noqa: ANN001 - two zero-argument callabl
 
 @PROPERTY
 @given(symbol=_SYMBOLS, quantity=_NUMBERS, basis=_NUMBERS, acquired=_DATES)
-def test_trusted_lot_is_the_constructor(symbol: str, quantity: object, basis: object, acquired: object) -> None:
+def test_trusted_lot_is_the_constructor(symbol: str, quantity: object, basis: object,
+                                        acquired: object) -> None:
     _same(lambda: _trusted_lot("ira", symbol, quantity, basis, acquired, "ira:x:1"),
           lambda: TaxLot(account="ira", symbol=symbol, quantity=quantity, cost_basis=basis, acquired=acquired,
                          lot_id="ira:x:1"))
@@ -64,10 +67,8 @@ def test_trusted_lot_is_the_constructor(symbol: str, quantity: object, basis: ob
 @PROPERTY
 @given(quantity=_DECIMALS, basis=_DECIMALS, start=st.one_of(st.none(), st.just(date(2019, 5, 6))))
 def test_with_size_is_replace(quantity: Decimal, basis: Decimal, start: date | None) -> None:
-    lot = TaxLot(account="a", symbol="S", quantity=Decimal(3), cost_basis=Decimal(30), acquired=date(2020, 1, 2),
-                 lot_id="a:S:1", holding_period_start=start)
-    from dataclasses import replace
-
+    lot = TaxLot(account="a", symbol="S", quantity=Decimal(3), cost_basis=Decimal(30),
+                 acquired=date(2020, 1, 2), lot_id="a:S:1", holding_period_start=start)
     _same(lambda: lot.with_size(quantity, basis), lambda: replace(lot, quantity=quantity, cost_basis=basis))
 
 
@@ -80,8 +81,8 @@ def test_trusted_trade_is_the_constructor(side: Side, quantity: object, price: o
                        proceeds=Decimal(12), term=Term.SHORT)
     lots = (relief,) if with_lots else ()
     _same(lambda: _trusted_trade("a", "S", side, quantity, price, cost, lots),
-          lambda: Trade(account="a", symbol="S", side=side, quantity=quantity, price=price, estimated_cost=cost,
-                        lots=lots))
+          lambda: Trade(account="a", symbol="S", side=side, quantity=quantity, price=price,
+                        estimated_cost=cost, lots=lots))
 
 
 @PROPERTY
