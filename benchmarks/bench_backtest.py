@@ -220,8 +220,8 @@ def optimizer_comparison(n: int, years: int, repeats: int) -> None:
         f"{run.value[rows][-1]:,.2f}, cvxportfolio {result.v.loc[common].iloc[-1]:,.2f}"
     )  # type: ignore[attr-defined]
     print(
-        f"trimtab's QP fast path: {fast_path[0]} solves, {fast_path[2]} DAQP answers rejected (Clarabel on the "
-        f"reduced QP), {fast_path[1]} fell back to Clarabel on the full problem"
+        f"trimtab's QP fast path: {fast_path[0]} solves, {fast_path[2]} DAQP answers rejected (Clarabel on "
+        f"the reduced QP), {fast_path[1]} fell back to Clarabel on the full problem"
     )
     print(
         "| simulator | ms per period (wall) | cvxportfolio / trimtab | ms per period (CPU) "

@@ -116,9 +116,11 @@ def test_kkt_residuals_of_a_two_variable_qp() -> None:
     assert qp_solver.kkt_residuals(hess, q, a, b, 1, x, y) == pytest.approx(0.0, abs=1e-15)
     assert qp_solver.kkt_residuals(hess, q, a, b, 1, x + [1e-6, -1e-6], y) > 1e-7  # stationarity
     assert qp_solver.kkt_residuals(hess, q, a, b, 1, x + [1e-6, 0.0], y) > 1e-7  # primal
-    flipped = qp_solver.kkt_residuals(hess, -q + [0.0, 0.0], a, b + [0.0, 0.1], 1, np.array([0.3, 0.7]),
-                                      np.array([-1.4, -0.2]))
-    assert flipped > 0.1  # stationary, feasible, but the inequality multiplier is negative
+    # x1 <= 0.6 held with equality at x = (0.6, 0.4): stationary with y = (-0.8, -0.4), feasible, but the
+    # inequality multiplier is negative (the optimum lies inside)
+    wrong_side = qp_solver.kkt_residuals(hess, q, a, np.array([1.0, 0.6]), 1, np.array([0.6, 0.4]),
+                                         np.array([-0.8, -0.4]))
+    assert wrong_side == pytest.approx(0.4)
     assert qp_solver.kkt_residuals(hess, q, a, b, 1, x, y + [0.0, np.nan]) == float("inf")
 
 
@@ -130,7 +132,11 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     return str(request.param)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12), factors=st.integers(0, 3))
 def test_fast_path_agrees_with_clarabel(backend: str, seed: int, n: int, factors: int) -> None:
     """Trades within 1e-6 of Clarabel's (tight tolerances) on the full problem, over three re-solves with new

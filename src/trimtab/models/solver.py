@@ -494,7 +494,8 @@ class ReducedQp:
             if flag != 1:
                 break
             x = np.asarray(x, dtype=float)
-            if kkt_residuals(hess, q, a_mat, b, n_eq, x, np.asarray(info["lam"], dtype=float)) <= KKT_TOLERANCE:
+            y = np.asarray(info["lam"], dtype=float)
+            if kkt_residuals(hess, q, a_mat, b, n_eq, x, y) <= KKT_TOLERANCE:
                 return x
         self._daqp = None  # the next solve starts cold
         return None
