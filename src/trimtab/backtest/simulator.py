@@ -65,6 +65,7 @@ from trimtab.domain.accounts import Account, AccountKind
 from trimtab.domain.household import Household
 from trimtab.domain.lots import LotRelief, Term
 from trimtab.domain.settings import CostSettings, TaxSettings, TradingSettings
+from trimtab.domain.slots import slot_builder
 from trimtab.domain.targets import CASH, TargetAllocation
 from trimtab.domain.trades import Side, Trade
 from trimtab.errors import ConfigError
@@ -319,35 +320,11 @@ def simulate(
     return _Run(policy, scenario, name=name, exact=exact, progress=progress).run()
 
 
-_RECORD_SETTERS = tuple(
-    TradeRecord.__dict__[name].__set__
-    for name in ("on", "account", "symbol", "side", "quantity", "price", "cost", "reason")
+#: ``_trade_record(on, account, symbol, side, quantity, price, cost, reason)``: a record through the slots'
+#: setters (the class checks nothing).
+_trade_record = slot_builder(
+    TradeRecord, ("on", "account", "symbol", "side", "quantity", "price", "cost", "reason")
 )
-
-
-def _trade_record(
-    on: date,
-    account: str,
-    symbol: str,
-    side: str,
-    quantity: Decimal,
-    price: Decimal,
-    cost: Decimal,
-    reason: str,
-) -> TradeRecord:
-    """``TradeRecord(on=..., ..., reason=...)`` through the slots' own setters (the frozen dataclass's
-    ``__init__`` sets each field with ``object.__setattr__``, about 3x slower; the class checks nothing)."""
-    out = object.__new__(TradeRecord)
-    set_on, set_account, set_symbol, set_side, set_quantity, set_price, set_cost, set_reason = _RECORD_SETTERS
-    set_on(out, on)
-    set_account(out, account)
-    set_symbol(out, symbol)
-    set_side(out, side)
-    set_quantity(out, quantity)
-    set_price(out, price)
-    set_cost(out, cost)
-    set_reason(out, reason)
-    return out
 
 
 class _Stamps:

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from trimtab.domain.slots import slot_builder
 from trimtab.errors import LotError
 
 __all__ = ["LotRelief", "ReliefMethod", "TaxLot", "Term"]
@@ -116,29 +117,11 @@ class TaxLot:
                           self.holding_period_start)
 
 
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple:
-    """The slots' own setters (a frozen dataclass's ``__init__`` goes through ``object.__setattr__``, about
-    3x slower per field)."""
-    return tuple(cls.__dict__[name].__set__ for name in names)
-
-
-_LOT_SETTERS = _slot_setters(TaxLot, ("account", "symbol", "quantity", "cost_basis", "acquired", "lot_id",
-                                      "holding_period_start"))
-
-
-def _built_lot(account: str, symbol: str, quantity: Decimal, cost_basis: Decimal, acquired: date, lot_id: str,
-               holding_period_start: date | None) -> TaxLot:
-    """A lot from values already checked (no conversion, no check)."""
-    out = object.__new__(TaxLot)
-    (set_account, set_symbol, set_quantity, set_basis, set_acquired, set_id, set_start) = _LOT_SETTERS
-    set_account(out, account)
-    set_symbol(out, symbol)
-    set_quantity(out, quantity)
-    set_basis(out, cost_basis)
-    set_acquired(out, acquired)
-    set_id(out, lot_id)
-    set_start(out, holding_period_start)
-    return out
+#: ``_built_lot(account, symbol, quantity, cost_basis, acquired, lot_id, holding_period_start)``: a lot from
+#: values already checked (no conversion, no check).
+_built_lot = slot_builder(
+    TaxLot, ("account", "symbol", "quantity", "cost_basis", "acquired", "lot_id", "holding_period_start")
+)
 
 
 def _trusted_lot(account: str, symbol: str, quantity: Decimal, cost_basis: Decimal, acquired: date,
@@ -176,19 +159,6 @@ class LotRelief:
         return self.proceeds - self.cost_basis
 
 
-_RELIEF_SETTERS = _slot_setters(LotRelief, ("lot_id", "acquired", "quantity", "cost_basis", "proceeds",
-                                            "term"))
-
-
-def _trusted_relief(lot_id: str, acquired: date, quantity: Decimal, cost_basis: Decimal, proceeds: Decimal,
-                    term: Term) -> LotRelief:
-    """``LotRelief(lot_id=..., ..., term=...)`` for lot relief's hot path (the class checks nothing)."""
-    out = object.__new__(LotRelief)
-    (set_id, set_acquired, set_quantity, set_basis, set_proceeds, set_term) = _RELIEF_SETTERS
-    set_id(out, lot_id)
-    set_acquired(out, acquired)
-    set_quantity(out, quantity)
-    set_basis(out, cost_basis)
-    set_proceeds(out, proceeds)
-    set_term(out, term)
-    return out
+#: ``_trusted_relief(lot_id, acquired, quantity, cost_basis, proceeds, term)``: a relief for lot relief's hot
+#: path (the class checks nothing).
+_trusted_relief = slot_builder(LotRelief, ("lot_id", "acquired", "quantity", "cost_basis", "proceeds", "term"))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from trimtab.domain.lots import LotRelief, Term
+from trimtab.domain.slots import slot_builder
 from trimtab.errors import TradeError
 
 __all__ = ["Side", "Trade"]
@@ -58,25 +59,17 @@ class Trade:
         return sum((r.realized_gain for r in self.lots if term is None or r.term is term), Decimal("0"))
 
 
-_TRADE_SETTERS = tuple(Trade.__dict__[name].__set__
-                       for name in ("account", "symbol", "side", "quantity", "price", "estimated_cost", "lots"))
+_built_trade = slot_builder(
+    Trade, ("account", "symbol", "side", "quantity", "price", "estimated_cost", "lots")
+)
 
 
 def _trusted_trade(account: str, symbol: str, side: Side, quantity: Decimal, price: Decimal,
                    estimated_cost: Decimal, lots: tuple[LotRelief, ...] = ()) -> Trade:
-    """``Trade(account=..., ..., lots=...)`` for the trade planner's hot path: the same checks, through the
-    slots' own setters (a frozen dataclass's ``__init__`` sets each field with ``object.__setattr__``, about
-    3x slower); a trade the checks reject goes through the constructor, which raises as usual."""
+    """``Trade(account=..., ..., lots=...)`` for the trade planner's hot path: the same checks, then the
+    slots' own setters (:func:`~trimtab.domain.slots.slot_builder`); a trade the checks reject goes through
+    the constructor, which raises as usual."""
     if not (quantity > 0 and price > 0) or (side is Side.BUY and lots):
         return Trade(account=account, symbol=symbol, side=side, quantity=quantity, price=price,
                      estimated_cost=estimated_cost, lots=lots)
-    out = object.__new__(Trade)
-    (set_account, set_symbol, set_side, set_quantity, set_price, set_cost, set_lots) = _TRADE_SETTERS
-    set_account(out, account)
-    set_symbol(out, symbol)
-    set_side(out, side)
-    set_quantity(out, quantity)
-    set_price(out, price)
-    set_cost(out, estimated_cost)
-    set_lots(out, lots)
-    return out
+    return _built_trade(account, symbol, side, quantity, price, estimated_cost, lots)
