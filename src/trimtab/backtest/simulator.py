@@ -843,6 +843,7 @@ class _Run:
             cost_of=lambda weights: self._cost_of(k, weights),
             last_rebalance=self.last_rebalance,
             household=self.household,
+            explain=False,  # a run records actions and weights, never the reasons
         )
 
     def _decide(self, k: int, w: FloatArray, cash_weight: float, value: float) -> None:
@@ -857,11 +858,8 @@ class _Run:
             self.actions[k] = "hold"
             return
         t = self._stamps[k]
-        # a run records only the action, the weights and any fallback: a policy that can skip its reasons
-        # (the optimizer: term contributions and dual values cost more than its solve) is asked to
-        quiet = getattr(self.policy, "decide_without_reasons", None)
         try:
-            decision: Decision = quiet(make()) if quiet is not None else self.policy.decide(make())
+            decision: Decision = self.policy.decide(make())
         except Exception as err:
             err.add_note(f"while {self.policy.describe()} decided at {t:%Y-%m-%d}")
             raise

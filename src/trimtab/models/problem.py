@@ -263,6 +263,11 @@ class RebalanceProblem:
         """QP fast-path solves where DAQP's answer was rejected and Clarabel solved the reduced QP."""
         return 0 if self._qp is None else self._qp.active_set_fallbacks
 
+    def cold_start(self) -> None:
+        """Drop warm-start state (the QP fast path's working set): the next solve depends on nothing earlier."""
+        if self._qp is not None:
+            self._qp.cold_start()
+
     def _compiled_maps(self) -> CompiledMaps | None:
         if self._maps is None:
             try:

@@ -67,8 +67,10 @@ QP_SETTINGS: dict[str, Any] = {
 #: Largest number of remaining variables for which :class:`ReducedQp` forms the reduced quadratic densely.
 QP_MAX_VARIABLES = 400
 #: DAQP settings of the QP fast path: primal feasibility to 1e-9 (default 1e-6; weights) and an iteration cap
-#: (the warm start needs a median 15 iterations on the 50-asset benchmark, a cold start about 110).
-DAQP_SETTINGS: dict[str, Any] = {"primal_tol": 1e-9, "iter_limit": 5000}
+#: (the warm start needs a median 15 iterations on the 50-asset benchmark, a cold start about 110), and
+#: DAQP's default proximal stop (``eta_prox`` -1) spelled out: assigning settings changes only the keys given,
+#: so after a retry with :data:`DAQP_RETRY_SETTINGS` this puts the default back.
+DAQP_SETTINGS: dict[str, Any] = {"primal_tol": 1e-9, "iter_limit": 5000, "eta_prox": -1.0}
 #: DAQP's proximal iterations (for the semidefinite Hessian) stop by default when they stall at about 1e-8:
 #: an answer that fails the KKT check is solved once more from its working set with this stopping tolerance
 #: (on random problems 9 % of first answers failed stationarity at 1e-9, none after the retry; always using it
@@ -499,6 +501,10 @@ class ReducedQp:
                 return x
         self._daqp = None  # the next solve starts cold
         return None
+
+    def cold_start(self) -> None:
+        """Forget DAQP's working set: the next solve starts cold (and so does not depend on earlier ones)."""
+        self._daqp = None
 
     def solve(self) -> tuple[str, FloatArray | None]:
         """Solve with the current Parameter values; returns (cvxpy status, value of the variable or None).

@@ -63,6 +63,11 @@ class DecisionContext:
         The household as of ``as_of`` (accounts, cash and tax lots, before trading at ``as_of``), when the
         caller has it: the backtester passes its point-in-time household so that tax-aware policies (the
         optimizer's tax term) can price the sale of each lot. ``None`` otherwise.
+    explain : bool
+        Whether the caller shows the decision's reasons (default ``True``). A backtest records only the
+        action, the weights and any fallback, so it passes ``False`` and a policy may skip building its
+        explanations (the optimizer's term contributions and binding constraints cost more than its solve);
+        the action and weights must not depend on it.
     """
 
     as_of: pd.Timestamp
@@ -77,6 +82,7 @@ class DecisionContext:
     cost_of: Callable[[Mapping[str, float]], CostEstimate] | None = None
     last_rebalance: pd.Timestamp | None = None
     household: Household | None = None
+    explain: bool = True
 
     @property
     def drift(self) -> FloatArray:

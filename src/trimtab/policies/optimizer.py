@@ -28,6 +28,7 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
+import pandas as pd
 
 from trimtab.domain.lots import ReliefMethod
 from trimtab.domain.settings import CostSettings, ImpactSettings
@@ -171,7 +172,7 @@ class ConvexRebalancer:
         self.notes = tuple(notes)
         self.max_nodes = int(max_nodes)
         self._compiled: OrderedDict[tuple[Any, ...], RebalanceProblem] = OrderedDict()
-        self._explain = True  # False inside decide_without_reasons
+        self._last_as_of: pd.Timestamp | None = None  # warm starts only along one run's dates
         needs = objective.needs().union(*(c.needs() for c in self.constraints))
         self._needs = needs
         # Tax terms and the realized-gain budget work on trade cells (models/tax.py): the policy then solves
@@ -191,6 +192,12 @@ class ConvexRebalancer:
 
     def decide(self, ctx: DecisionContext) -> Decision:
         """Solve at ``ctx.as_of``; a failed solve gives a recorded ``hold`` (unless ``on_failure=None``)."""
+        if self._last_as_of is not None and ctx.as_of <= self._last_as_of:
+            # not the next date of one run (a new backtest, a what-if at the same date): start every solver
+            # cold, so that a decision never depends on solves made for another run
+            for problem in self._compiled.values():
+                problem.cold_start()
+        self._last_as_of = ctx.as_of
         data = self.problem_data(ctx)
         try:
             if self._cells:
@@ -203,20 +210,6 @@ class ConvexRebalancer:
                 raise
             return self._fallback(ctx, err)
         return self._decision(ctx, solution, info)
-
-    def decide_without_reasons(self, ctx: DecisionContext) -> Decision:
-        """As :meth:`decide` (same action and weights), without the reasons and explanatory details.
-
-        The backtester calls this: it records only the action, the weights and a fallback, and the reasons
-        (per-trade term contributions, binding constraints read from dual values) cost more than the solve.
-        ``details`` keeps ``solver``, ``status``, ``seconds``, and ``fallback``, ``tax``, ``mixed_integer``
-        and ``notes`` when present.
-        """
-        self._explain = False
-        try:
-            return self.decide(ctx)
-        finally:
-            self._explain = True
 
     # -- the two steps -----------------------------------------------------------------------------------
     def problem_data(self, ctx: DecisionContext) -> ProblemData:
@@ -330,7 +323,7 @@ class ConvexRebalancer:
             "seconds": solution.seconds,
         }
         reasons: list[str] = []
-        if self._explain:
+        if ctx.explain:  # a backtest shows no reasons (DecisionContext.explain)
             reasons = explain(self.objective, solution)
             details.update(
                 objective=solution.objective,
@@ -344,7 +337,7 @@ class ConvexRebalancer:
         search = getattr(self.compiled_for(data), "last_search", None)
         if search:
             details["mixed_integer"] = dict(search)
-            if search.get("node_limit_hit") and self._explain:
+            if search.get("node_limit_hit") and ctx.explain:
                 reasons.append(
                     f"the mixed-integer search stopped at its node limit ({search['nodes']} nodes): the answer "
                     f"is within {_bp(search['gap'] or 0.0)} of the optimum; raise max_nodes to close the gap"
