@@ -126,19 +126,27 @@ def marginal_tax(
 
 
 def unrealized_gains(
-    household: Household, prices: Mapping[str, Decimal], as_of: date
+    household: Household,
+    prices: Mapping[str, Decimal],
+    as_of: date,
+    selling_costs: Mapping[tuple[str, str], Decimal] | None = None,
+    held: Mapping[tuple[str, str], Decimal] | None = None,
 ) -> tuple[Decimal, Decimal]:
     """Short- and long-term gains, dollars, if every lot in a taxable account were sold at ``prices``.
 
     The holding term of each lot is taken at ``as_of`` (from its holding-period start, so wash-sale
-    tacking counts). No selling cost is deducted.
+    tacking counts). ``selling_costs`` (dollars per ``(account, symbol)``, with the ``held`` quantities
+    they were priced on) are deducted from the proceeds, shared among the position's lots by quantity.
     """
     taxable = {a.id for a in household.accounts if a.kind.is_taxable}
+    costs = selling_costs or {}
     short = long = ZERO
     for lot in household.lots:
         if lot.account not in taxable:
             continue
-        gain = lot.quantity * prices[lot.symbol] - lot.cost_basis
+        key = (lot.account, lot.symbol)
+        fee = costs[key] * lot.quantity / held[key] if key in costs and held else ZERO
+        gain = lot.quantity * prices[lot.symbol] - fee - lot.cost_basis
         if holding_term(lot.holding_start, as_of) is Term.SHORT:
             short += gain
         else:

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from trimtab.backtest.accounting import unrealized_gains
 from trimtab.domain.household import Household
-from trimtab.domain.lots import Term
 from trimtab.models.costs import CostModel
 from trimtab.tax.netting import FilingStatus, net_capital_gains
-from trimtab.tax.rules import TaxRates, holding_term
+from trimtab.tax.rules import TaxRates
 from trimtab.units import ZERO, money
 
 __all__ = ["Liquidation", "liquidate"]
@@ -121,7 +121,6 @@ def liquidate(
     """
     sigma_of = dict(sigma or {})
     volume_of = dict(volume or {})
-    taxable = {a.id for a in household.accounts if a.kind.is_taxable}
     held: dict[tuple[str, str], Decimal] = {}
     for lot in household.lots:
         key = (lot.account, lot.symbol)
@@ -132,17 +131,7 @@ def liquidate(
             cost[account, symbol] = cost_model.estimate(
                 quantity, prices[symbol], sigma=sigma_of.get(symbol), volume=volume_of.get(symbol)
             )
-    short = long = ZERO
-    for lot in household.lots:
-        if lot.account not in taxable or lot.quantity <= 0:
-            continue
-        key = (lot.account, lot.symbol)
-        fee = cost[key] * lot.quantity / held[key]
-        gain = lot.quantity * prices[lot.symbol] - fee - lot.cost_basis
-        if holding_term(lot.holding_start, as_of) is Term.SHORT:
-            short += gain
-        else:
-            long += gain
+    short, long = unrealized_gains(household, prices, as_of, selling_costs=cost, held=held)
     selling_cost = sum(cost.values(), ZERO)
     if not taxed:
         return Liquidation(selling_cost, short, long, ZERO, carryforward)
