@@ -765,7 +765,9 @@ class _Run:
         year = self._stamps[k].year
         total = ZERO
         for (account, symbol), quantity in held.items():
-            amount = money(quantity * to_decimal(float(per_share[self.index[symbol]])))
+            # per-share amounts of one date were summed in float (0.1 + 0.2 -> 0.30000000000000004): round to
+            # 1e-8 dollars before Decimal so the sum is the one the file meant
+            amount = money(quantity * to_decimal(round(float(per_share[self.index[symbol]]), 8)))
             cash[account] += amount
             total += amount
             if account in taxable:
