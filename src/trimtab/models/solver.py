@@ -132,7 +132,7 @@ class CompiledMaps:
         self.a_indices = np.asarray(indices[:end], dtype=np.int64)
         self.a_indptr = np.asarray(indptr[:-1], dtype=np.int64)
         self._b_rows = np.asarray(indices[end:], dtype=np.int64)
-        # P (upper triangle kept, as Clarabel and OSQP want)
+        # P (upper triangle kept, as Clarabel wants)
         if prog.P is not None:
             prog.reduced_P.cache(keep_zeros=True)
             p_indices, p_indptr, p_shape = prog.reduced_P.problem_data_index
@@ -150,7 +150,7 @@ class CompiledMaps:
         self.cones = dims_to_solver_cones(prog.cone_dims)
         #: Rows ``A x + s = b`` with ``s == 0`` (first) and ``s >= 0`` (next).
         self.zero_rows = int(prog.cone_dims.zero)
-        #: Whether the cones are only zero and nonnegative (a QP: the OSQP fast path applies).
+        #: Whether the cones are only zero and nonnegative (a QP: the fast path of :class:`ReducedQp` applies).
         self.linear_cones = self.zero_rows + int(prog.cone_dims.nonneg) == self.a_rows
         #: Constant of the objective in the last :meth:`data` (cvxpy's objective = solver's + offset).
         self.offset = 0.0
