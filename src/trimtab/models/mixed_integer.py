@@ -402,6 +402,9 @@ class MixedIntegerProblem(RebalanceProblem):
     Other parameters as :class:`RebalanceProblem`.
     """
 
+    _qp_allowed = False  # branch and bound reads the relaxations' objective values from Clarabel
+
+
     def __init__(
         self,
         objective: Term,

@@ -137,7 +137,9 @@ class RebalanceProblem:
     # class-level defaults for subclasses that build their own problem without calling __init__
     _maps: CompiledMaps | None = None
     _qp: ReducedQp | None = None
-    _qp_allowed = False
+    #: Whether the QP fast path may answer. Subclasses (mixed-integer nodes, multi-period plans) read the
+    #: Clarabel object's objective value or variable values after a solve, so they set it False.
+    _qp_allowed = True
     qp_solves = 0
     qp_fallbacks = 0
 
@@ -175,9 +177,6 @@ class RebalanceProblem:
         self._direct: DirectClarabel | None = None
         self._maps: CompiledMaps | None = None
         self._qp: ReducedQp | None = None
-        # The QP fast path only here: subclasses (mixed-integer nodes, multi-period plans) read the Clarabel
-        # object's objective value or variable values after a solve.
-        self._qp_allowed = type(self) is RebalanceProblem
         #: Solves of the QP fast path, and how many of them fell back to Clarabel.
         self.qp_solves = 0
         self.qp_fallbacks = 0

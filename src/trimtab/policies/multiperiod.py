@@ -61,6 +61,8 @@ def gp_trading_fraction(gamma: float, lam: float, rho: float) -> float:
 class MultiPeriodProblem(RebalanceProblem):
     """The ``H``-period problem; :meth:`solve` returns the first period's trades (plan in :attr:`plan`)."""
 
+    _qp_allowed = False  # the plan is read from the Clarabel object's variables
+
     def __init__(
         self,
         holding: Term,
