@@ -55,6 +55,7 @@ __all__ = [
     "nyse_sessions",
     "period_ends",
     "period_key",
+    "period_keys",
     "periods_per_year",
 ]
 
@@ -113,8 +114,8 @@ def period_key(t: pd.Timestamp | str, period: str) -> tuple[int, int]:
     return (int(day.year), (int(day.month) - 1) // _MONTHS_PER_PERIOD[period] + 1)
 
 
-def _keys(days: pd.DatetimeIndex, period: str) -> np.ndarray:
-    """Vectorised :func:`period_key` as one int64 per date (year * 100 + number)."""
+def period_keys(days: pd.DatetimeIndex, period: str) -> np.ndarray:
+    """Vectorised :func:`period_key` as one int64 per date (year * 100 + number), shape ``(len(days),)``."""
     if period == "weekly":
         iso = days.isocalendar()
         return iso["year"].to_numpy(dtype=np.int64) * 100 + iso["week"].to_numpy(dtype=np.int64)
@@ -153,7 +154,7 @@ def _nyse_period_ends(period: str) -> np.ndarray:
     Sorted int64 nanoseconds: plain numpy, so looking one up costs about a microsecond.
     """
     sessions = nyse_sessions()
-    keys = _keys(sessions, period)
+    keys = period_keys(sessions, period)
     ends = sessions[:-1][keys[:-1] != keys[1:]]
     out = np.array(ends.asi8, dtype=np.int64)
     out.setflags(write=False)

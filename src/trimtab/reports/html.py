@@ -34,6 +34,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from trimtab.backtest.result import BacktestResult, PolicyRun
+from trimtab.data.calendar import period_keys
 from trimtab.reports.metrics import policy_metrics
 from trimtab.typing import FloatArray
 
@@ -55,19 +56,6 @@ th:first-child, td:first-child { text-align: left; }
 """
 
 
-def _group_keys(dates: pd.DatetimeIndex, grouping: str) -> np.ndarray:
-    """An integer per date, equal within one calendar week, month, quarter or year."""
-    if grouping == "weekly":  # days since the epoch of the week's Monday
-        days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-        return np.asarray(days - dates.day_of_week.to_numpy())
-    year = dates.year.to_numpy().astype(np.int64)
-    if grouping == "monthly":
-        return np.asarray(year * 12 + dates.month.to_numpy())
-    if grouping == "quarterly":
-        return np.asarray(year * 4 + (dates.month.to_numpy() - 1) // 3)
-    return year
-
-
 def _bounds(dates: pd.DatetimeIndex, max_points: int, per_group: int, fixed: int) -> tuple[np.ndarray, str]:
     """Start of each group plus ``len(dates)``, shape (n_groups + 1,), and the grouping's name.
 
@@ -75,7 +63,7 @@ def _bounds(dates: pd.DatetimeIndex, max_points: int, per_group: int, fixed: int
     """
     n = len(dates)
     for grouping in _GROUPINGS:
-        keys = _group_keys(dates, grouping)
+        keys = period_keys(dates, grouping)  # ISO weeks, calendar months, quarters, years
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         if len(starts) * per_group + fixed <= max_points:
             return np.r_[starts, n], grouping
